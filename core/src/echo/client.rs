@@ -1,0 +1,135 @@
+//! Echo clients: a TCP byte stream (what `nc` does) and a UDP datagram
+//! client. The caller feeds bytes in and takes bytes out; the clients never
+//! block and never buffer beyond their sockets.
+
+use smoltcp::iface::SocketHandle;
+use smoltcp::socket::{tcp, udp};
+use smoltcp::time::{Duration, Instant};
+use smoltcp::wire::IpEndpoint;
+
+use crate::net::tcp_client::{ClientState, TcpClient};
+use crate::service::{Net, Service};
+
+/// A TCP client that moves bytes both ways: [`StreamClient::write`] queues
+/// what fits in the socket, [`StreamClient::read`] takes what arrived, and
+/// [`StreamClient::finish`] sends FIN after everything queued.
+#[derive(Debug)]
+pub struct StreamClient {
+    conn: TcpClient,
+    finish_requested: bool,
+    finished: bool,
+}
+
+impl StreamClient {
+    /// Connects socket `handle` (already in the set) to `remote`.
+    pub fn connect(
+        net: &mut Net<'_, '_>,
+        handle: SocketHandle,
+        remote: IpEndpoint,
+        local_port: u16,
+        now: Instant,
+        connect_timeout: Duration,
+    ) -> Self {
+        Self {
+            conn: TcpClient::connect(net, handle, remote, local_port, now, connect_timeout, None),
+            finish_requested: false,
+            finished: false,
+        }
+    }
+
+    /// Where the connection stands.
+    pub fn state(&self) -> ClientState {
+        self.conn.state()
+    }
+
+    /// Queues as much of `data` as the socket takes; returns how much.
+    /// Nothing is taken before the connection is up or after [`Self::finish`].
+    pub fn write(&mut self, net: &mut Net<'_, '_>, data: &[u8]) -> usize {
+        if self.finish_requested {
+            return 0;
+        }
+        let socket = net.sockets.get_mut::<tcp::Socket>(self.conn.handle());
+        if !socket.may_send() {
+            return 0;
+        }
+        socket.send_slice(data).unwrap_or(0)
+    }
+
+    /// Whether the socket has room for more bytes now.
+    pub fn can_write(&self, net: &mut Net<'_, '_>) -> bool {
+        !self.finish_requested && net.sockets.get::<tcp::Socket>(self.conn.handle()).can_send()
+    }
+
+    /// Takes received bytes into `out`; returns how many.
+    pub fn read(&mut self, net: &mut Net<'_, '_>, out: &mut [u8]) -> usize {
+        let socket = net.sockets.get_mut::<tcp::Socket>(self.conn.handle());
+        socket.recv_slice(out).unwrap_or(0)
+    }
+
+    /// Sends FIN once everything queued so far has gone.
+    pub fn finish(&mut self) {
+        self.finish_requested = true;
+    }
+}
+
+impl Service for StreamClient {
+    fn poll(&mut self, net: &mut Net<'_, '_>, now: Instant) {
+        let socket = net.sockets.get_mut::<tcp::Socket>(self.conn.handle());
+        let open = matches!(
+            self.conn.state(),
+            ClientState::Connected | ClientState::PeerClosed
+        );
+        if self.finish_requested && !self.finished && open {
+            socket.close();
+            self.finished = true;
+        }
+        self.conn.update(socket, now);
+    }
+
+    fn poll_at(&self, _now: Instant) -> Option<Instant> {
+        self.conn.poll_at()
+    }
+}
+
+/// A UDP client: datagrams to one server, datagrams back from it only.
+#[derive(Debug)]
+pub struct DatagramClient {
+    handle: SocketHandle,
+    remote: IpEndpoint,
+}
+
+impl DatagramClient {
+    /// Binds `socket` to `local_port`, adds it to the set.
+    pub fn new<'b>(
+        net: &mut Net<'_, 'b>,
+        mut socket: udp::Socket<'b>,
+        remote: IpEndpoint,
+        local_port: u16,
+    ) -> Result<Self, udp::BindError> {
+        socket.bind(local_port)?;
+        Ok(Self {
+            handle: net.sockets.add(socket),
+            remote,
+        })
+    }
+
+    /// Queues one datagram; `false` when the transmit buffer is full (try
+    /// again after a poll) or the datagram can never fit.
+    pub fn send(&mut self, net: &mut Net<'_, '_>, datagram: &[u8]) -> bool {
+        let socket = net.sockets.get_mut::<udp::Socket>(self.handle);
+        socket.send_slice(datagram, self.remote).is_ok()
+    }
+
+    /// Takes the next datagram from the server into `out`: `Some(len)`;
+    /// datagrams from anyone else, or longer than `out`, are discarded.
+    pub fn recv(&mut self, net: &mut Net<'_, '_>, out: &mut [u8]) -> Option<usize> {
+        let socket = net.sockets.get_mut::<udp::Socket>(self.handle);
+        loop {
+            match socket.recv_slice(out) {
+                Ok((len, meta)) if meta.endpoint == self.remote => return Some(len),
+                Ok(_) | Err(udp::RecvError::Truncated) => continue,
+                Err(udp::RecvError::Exhausted) => return None,
+            }
+        }
+    }
+}

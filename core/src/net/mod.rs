@@ -1,0 +1,15 @@
+//! What every runtime shares: building the interface from a [`NetConfig`],
+//! DHCPv4 ([`dhcp`]), DNS ([`dns`]), pools of listening TCP sockets
+//! ([`tcp_pool`]), and one step of the poll loop ([`runner`]).
+
+pub mod config;
+pub mod dhcp;
+pub mod dns;
+pub mod endpoint;
+pub mod runner;
+pub mod tcp_client;
+pub mod tcp_pool;
+
+pub use config::NetConfig;
+pub use runner::{poll_once, wait_duration};
+pub use tcp_pool::TcpPool;

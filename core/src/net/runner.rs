@@ -1,0 +1,83 @@
+//! One step of the poll loop and its deadline arithmetic, shared by the host,
+//! the simulator and the firmware.
+
+use smoltcp::iface::{Interface, SocketSet};
+use smoltcp::phy::Device;
+use smoltcp::time::{Duration, Instant};
+
+use crate::service::{Net, Service};
+
+/// Runs one loop step: the interface moves frames, then every service moves
+/// bytes. Returns when the loop must step again at the latest (`None`: only
+/// when a frame arrives).
+///
+/// Services run after the interface so that what they send goes out on the
+/// next step, which the returned deadline (then `now`) asks for at once.
+pub fn poll_once<D: Device + ?Sized>(
+    iface: &mut Interface,
+    device: &mut D,
+    sockets: &mut SocketSet<'_>,
+    services: &mut [&mut dyn Service],
+    now: Instant,
+) -> Option<Instant> {
+    iface.poll(now, device, sockets);
+    let mut net = Net { iface, sockets };
+    for service in services.iter_mut() {
+        service.poll(&mut net, now);
+    }
+    let mut next = net.iface.poll_at(now, net.sockets);
+    for service in services.iter() {
+        next = earliest(next, service.poll_at(now));
+    }
+    next
+}
+
+/// The earlier of two optional deadlines.
+pub fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(if a < b { a } else { b }),
+        (a, None) => a,
+        (None, b) => b,
+    }
+}
+
+/// How long the loop may sleep at `now` before `deadline`, capped at `max`
+/// (so a runtime still wakes for its own housekeeping). Zero when due.
+pub fn wait_duration(now: Instant, deadline: Option<Instant>, max: Duration) -> Duration {
+    match deadline {
+        Some(at) if at <= now => Duration::ZERO,
+        Some(at) => {
+            let d = at - now;
+            if d < max { d } else { max }
+        }
+        None => max,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn earliest_picks_the_first_deadline() {
+        let a = Some(Instant::from_millis(5));
+        let b = Some(Instant::from_millis(3));
+        assert_eq!(earliest(a, b), b);
+        assert_eq!(earliest(a, None), a);
+        assert_eq!(earliest(None, b), b);
+        assert_eq!(earliest(None, None), None);
+    }
+
+    #[test]
+    fn wait_is_zero_when_due_and_capped_otherwise() {
+        let now = Instant::from_millis(100);
+        let max = Duration::from_millis(1000);
+        assert_eq!(wait_duration(now, Some(Instant::from_millis(90)), max), Duration::ZERO);
+        assert_eq!(
+            wait_duration(now, Some(Instant::from_millis(150)), max),
+            Duration::from_millis(50)
+        );
+        assert_eq!(wait_duration(now, Some(Instant::from_secs(60)), max), max);
+        assert_eq!(wait_duration(now, None, max), max);
+    }
+}

@@ -1,0 +1,197 @@
+//! A pool of TCP sockets listening on one port, so that a server serves
+//! several clients at once and keeps listening while others are connected.
+//!
+//! smoltcp lets several sockets listen on the same port; a SYN goes to the
+//! first one in `Listen`. Each pool socket carries one connection at a time
+//! and listens again as soon as that connection is over. With every socket
+//! busy, smoltcp answers a new SYN with RST: the extra client is refused at
+//! once (it may retry), and the connected ones notice nothing.
+
+use smoltcp::iface::{SocketHandle, SocketSet};
+use smoltcp::socket::tcp;
+use smoltcp::time::{Duration, Instant};
+use smoltcp::wire::IpEndpoint;
+
+/// What the pool knows of one live connection. RAM: about 64 bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Conn {
+    /// The client's address and port.
+    pub peer: IpEndpoint,
+    /// When the connection was first seen established.
+    pub opened: Instant,
+    /// When a byte last moved (the idle timeout counts from here).
+    pub last_active: Instant,
+    /// Bytes taken from the client.
+    pub bytes_in: u64,
+    /// Bytes queued to the client.
+    pub bytes_out: u64,
+    /// The service has closed its side (a later `Closed` socket state is
+    /// then a normal end, not a reset).
+    pub closing: bool,
+    /// A small per-connection state for the service's own use.
+    pub stage: u8,
+}
+
+impl Conn {
+    /// Records that bytes moved at `now`.
+    pub fn touch(&mut self, now: Instant) {
+        self.last_active = now;
+    }
+
+    /// Closes our side once: sends FIN after what is queued.
+    pub fn close(&mut self, socket: &mut tcp::Socket<'_>) {
+        if !self.closing {
+            socket.close();
+            self.closing = true;
+        }
+    }
+}
+
+/// What a service does with its pool's connections.
+pub trait ConnHandler {
+    /// Moves bytes on one live connection.
+    fn serve(&mut self, socket: &mut tcp::Socket<'_>, conn: &mut Conn);
+    /// A connection began or ended.
+    fn event(&mut self, event: PoolEvent);
+}
+
+/// How a connection began or ended, reported by [`TcpPool::poll`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PoolEvent {
+    /// A client connected.
+    Opened(Conn),
+    /// The connection ended after the service closed its side.
+    Closed(Conn),
+    /// The connection ended without the service closing it: the client reset
+    /// it, or smoltcp gave up retransmitting.
+    Reset(Conn),
+    /// Nothing moved for the idle timeout: the pool aborted the connection.
+    IdleTimeout(Conn),
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    handle: SocketHandle,
+    conn: Option<Conn>,
+}
+
+/// Up to `N` sockets listening on one port. RAM: `N` × about 72 bytes here,
+/// plus each socket's buffers (given by the caller to [`TcpPool::add`]).
+#[derive(Debug)]
+pub struct TcpPool<const N: usize> {
+    port: u16,
+    idle_timeout: Option<Duration>,
+    slots: heapless::Vec<Slot, N>,
+}
+
+impl<const N: usize> TcpPool<N> {
+    /// An empty pool for `port`. `idle_timeout`: abort a connection on which
+    /// nothing moved for that long (`None`: never).
+    pub const fn new(port: u16, idle_timeout: Option<Duration>) -> Self {
+        Self {
+            port,
+            idle_timeout,
+            slots: heapless::Vec::new(),
+        }
+    }
+
+    /// The port the pool listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Adds a socket to the set and the pool and starts listening. When the
+    /// pool already holds `N` sockets the socket is handed back.
+    pub fn add<'b>(
+        &mut self,
+        sockets: &mut SocketSet<'b>,
+        socket: tcp::Socket<'b>,
+    ) -> Result<SocketHandle, tcp::Socket<'b>> {
+        if self.slots.is_full() {
+            return Err(socket);
+        }
+        let handle = sockets.add(socket);
+        // Cannot fail: checked for room above.
+        let _ = self.slots.push(Slot { handle, conn: None });
+        let port = self.port;
+        let _ = sockets.get_mut::<tcp::Socket>(handle).listen(port);
+        Ok(handle)
+    }
+
+    /// Number of sockets in the pool.
+    pub fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Whether the pool holds no socket.
+    pub fn is_empty(&self) -> bool {
+        self.slots.is_empty()
+    }
+
+    /// Number of sockets carrying a connection.
+    pub fn active(&self) -> usize {
+        self.slots.iter().filter(|s| s.conn.is_some()).count()
+    }
+
+    /// Steps every socket: reports connections that began or ended to
+    /// `handler`, lets it serve each live connection, aborts idle ones, and
+    /// makes every free socket listen again.
+    pub fn poll(&mut self, sockets: &mut SocketSet<'_>, now: Instant, handler: &mut impl ConnHandler) {
+        for slot in self.slots.iter_mut() {
+            let socket = sockets.get_mut::<tcp::Socket>(slot.handle);
+            let state = socket.state();
+            if slot.conn.is_none() && socket.is_active() && state != tcp::State::SynReceived {
+                if let Some(peer) = socket.remote_endpoint() {
+                    let conn = Conn {
+                        peer,
+                        opened: now,
+                        last_active: now,
+                        bytes_in: 0,
+                        bytes_out: 0,
+                        closing: false,
+                        stage: 0,
+                    };
+                    slot.conn = Some(conn);
+                    handler.event(PoolEvent::Opened(conn));
+                }
+            }
+            if let Some(mut conn) = slot.conn {
+                let over = matches!(state, tcp::State::Closed | tcp::State::TimeWait);
+                if !over {
+                    handler.serve(socket, &mut conn);
+                }
+                let idle_expired = self
+                    .idle_timeout
+                    .is_some_and(|t| now >= conn.last_active + t);
+                slot.conn = if over || !socket.is_open() {
+                    handler.event(if conn.closing {
+                        PoolEvent::Closed(conn)
+                    } else {
+                        PoolEvent::Reset(conn)
+                    });
+                    None
+                } else if idle_expired {
+                    socket.abort();
+                    handler.event(PoolEvent::IdleTimeout(conn));
+                    None
+                } else {
+                    Some(conn)
+                };
+            }
+            if slot.conn.is_none() && !socket.is_open() {
+                // Also ends TIME-WAIT early: this side has nothing left to
+                // send, and a free socket is worth more than a late FIN.
+                let _ = socket.listen(self.port);
+            }
+        }
+    }
+
+    /// The earliest idle-timeout deadline of the live connections.
+    pub fn poll_at(&self) -> Option<Instant> {
+        let timeout = self.idle_timeout?;
+        self.slots
+            .iter()
+            .filter_map(|s| s.conn.map(|c| c.last_active + timeout))
+            .min()
+    }
+}

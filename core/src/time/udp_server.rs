@@ -1,0 +1,81 @@
+//! RFC 868 time over UDP: any datagram to port 37 gets four bytes back,
+//! the seconds since 1900. With the clock unset nothing is sent (a wrong
+//! time is worse than none) and [`TimeEvent::ClockNotSet`] is reported.
+
+use smoltcp::iface::{SocketHandle, SocketSet};
+use smoltcp::socket::udp;
+use smoltcp::time::Instant;
+
+use super::{TimeEvent, TimeEvents, TimeFormat, rfc868};
+use crate::clock::WallClock;
+use crate::service::{Net, Service};
+
+/// The UDP side of RFC 868. RAM: 16 × 48 bytes of events plus the socket's
+/// buffers (sized by the caller).
+pub struct UdpTimeServer<'c> {
+    handle: SocketHandle,
+    clock: &'c WallClock,
+    /// Events for the caller to drain.
+    pub events: TimeEvents,
+    backlog: bool,
+}
+
+impl<'c> UdpTimeServer<'c> {
+    /// Binds `socket` to `port`, adds it to the set.
+    pub fn new<'b>(
+        sockets: &mut SocketSet<'b>,
+        mut socket: udp::Socket<'b>,
+        port: u16,
+        clock: &'c WallClock,
+    ) -> Result<Self, udp::BindError> {
+        socket.bind(port)?;
+        Ok(Self {
+            handle: sockets.add(socket),
+            clock,
+            events: TimeEvents::new(),
+            backlog: false,
+        })
+    }
+}
+
+impl Service for UdpTimeServer<'_> {
+    fn poll(&mut self, net: &mut Net<'_, '_>, now: Instant) {
+        let socket = net.sockets.get_mut::<udp::Socket>(self.handle);
+        self.backlog = false;
+        while let Ok((_, meta)) = socket.peek() {
+            let meta = *meta;
+            let Some(unix) = self.clock.unix_secs(now) else {
+                let _ = socket.recv();
+                self.events.push(TimeEvent::ClockNotSet {
+                    peer: meta.endpoint,
+                });
+                continue;
+            };
+            let reply = udp::UdpMetadata {
+                endpoint: meta.endpoint,
+                local_address: meta.local_address,
+                meta: Default::default(),
+            };
+            match socket.send_slice(&rfc868::encode(unix), reply) {
+                Err(udp::SendError::BufferFull) => {
+                    self.backlog = true;
+                    break;
+                }
+                sent => {
+                    let _ = socket.recv();
+                    if sent.is_ok() {
+                        self.events.push(TimeEvent::Served {
+                            peer: meta.endpoint,
+                            unix_secs: unix,
+                            format: TimeFormat::Rfc868,
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    fn poll_at(&self, now: Instant) -> Option<Instant> {
+        self.backlog.then_some(now)
+    }
+}

@@ -1,0 +1,1 @@
+//! Deterministic simulator for Minnow's core services (grows with issue 6).

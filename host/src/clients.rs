@@ -1,0 +1,299 @@
+//! Minnow's clients on the smoltcp stack: `minnow time` and `minnow echo`.
+//! Each brings the stack up (DHCP if asked), resolves the host name if
+//! needed, then runs its core client service until it has an outcome.
+
+use std::io::{Read, Write};
+use std::os::fd::AsFd;
+
+use clap::Args;
+use minnow::echo::client::{DatagramClient, StreamClient};
+use minnow::net::dhcp::DhcpClient;
+use minnow::net::dns::Resolver;
+use minnow::net::endpoint::{parse_host_port, Host};
+use minnow::net::tcp_client::ClientState;
+use minnow::service::Service;
+use minnow::time::client::TimeClient;
+use minnow::time::{self, ctime, TimeFormat};
+use minnow::echo;
+use smoltcp::socket::dns::DnsQuery;
+use smoltcp::time::{Duration, Instant};
+use smoltcp::wire::{IpAddress, IpEndpoint};
+
+use crate::netargs::NetArgs;
+use crate::runtime::{tcp_socket, udp_socket, Runtime};
+
+#[derive(Args, Debug)]
+pub struct TimeArgs {
+    /// Time server, HOST[:PORT] (default port 9999; IPv6 as [ADDR]:PORT).
+    pub server: String,
+    /// Expect RFC 868 binary time (port 37) instead of ctime text.
+    #[arg(long)]
+    pub rfc868: bool,
+    /// Give up after this many seconds.
+    #[arg(long, default_value_t = 10)]
+    pub timeout: u64,
+    #[command(flatten)]
+    pub net: NetArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct EchoArgs {
+    /// Echo server, HOST[:PORT] (default port 12345).
+    pub server: String,
+    /// Send stdin as UDP datagrams (one per read, at most 1472 bytes) instead of a TCP stream.
+    #[arg(long)]
+    pub udp: bool,
+    /// Connect timeout, and with --udp how long to wait for the last echoes, seconds.
+    #[arg(long, default_value_t = 10)]
+    pub timeout: u64,
+    /// Receive and transmit buffer of the TCP socket, bytes.
+    #[arg(long, default_value_t = 65536, value_parser = clap::value_parser!(u32).range(1024..=16 << 20))]
+    pub tcp_buffer: u32,
+    #[command(flatten)]
+    pub net: NetArgs,
+}
+
+/// Brings the stack up and turns `text` into an endpoint: waits for a DHCP
+/// lease when asked, and resolves a host name by DNS.
+fn resolve(rt: &mut Runtime, net: &NetArgs, text: &str, default_port: u16) -> Result<(IpEndpoint, Option<DhcpClient>), String> {
+    let (host, port) = parse_host_port(text, default_port).map_err(|e| format!("{text}: {e}"))?;
+    let mut dhcp = net.dhcp.then(|| DhcpClient::new(&mut rt.sockets));
+    let limit = rt.now() + Duration::from_secs(20);
+    if let Some(d) = dhcp.as_mut() {
+        while d.lease().is_none() {
+            if rt.now() > limit {
+                return Err("no DHCP lease within 20 s".into());
+            }
+            let deadline = rt.step(&mut [d]);
+            rt.wait(deadline, None).map_err(|e| e.to_string())?;
+        }
+    }
+    let addr = match host {
+        Host::Addr(a) => a,
+        Host::Name(name) => {
+            let server = net
+                .dns
+                .map(|a| match a {
+                    std::net::IpAddr::V4(v) => IpAddress::Ipv4(v),
+                    std::net::IpAddr::V6(v) => IpAddress::Ipv6(v),
+                })
+                .or_else(|| dhcp.as_ref().and_then(|d| d.lease()?.dns_server.map(IpAddress::Ipv4)));
+            let slots: &'static mut [Option<DnsQuery>; 1] = Box::leak(Box::new([None]));
+            let mut resolver = Resolver::new(&mut rt.sockets, slots, server);
+            let now = rt.now();
+            resolver.start(&mut rt.net(), name);
+            let _ = now;
+            loop {
+                if let Some(result) = resolver.result() {
+                    break result.map_err(|e| format!("{name}: {e}"))?;
+                }
+                if rt.now() > limit {
+                    return Err(format!("{name}: no DNS answer within 20 s"));
+                }
+                let mut services: Vec<&mut dyn Service> = vec![&mut resolver];
+                if let Some(d) = dhcp.as_mut() {
+                    services.push(d);
+                }
+                let deadline = rt.step(&mut services);
+                rt.wait(deadline, None).map_err(|e| e.to_string())?;
+            }
+        }
+    };
+    Ok((IpEndpoint::new(addr, port), dhcp))
+}
+
+pub fn time(args: TimeArgs) -> Result<(), String> {
+    let format = if args.rfc868 { TimeFormat::Rfc868 } else { TimeFormat::Ctime };
+    let default_port = if args.rfc868 { time::RFC868_PORT } else { time::DEFAULT_PORT };
+    let mut rt = args.net.runtime(4)?;
+    let (remote, mut dhcp) = resolve(&mut rt, &args.net, &args.server, default_port)?;
+    let handle = rt.sockets.add(tcp_socket(1024, 1024));
+    let now = rt.now();
+    let port = rt.ports.next_port();
+    let timeout = Duration::from_secs(args.timeout);
+    let mut client = TimeClient::connect(&mut rt.net(), handle, remote, port, format, now, timeout);
+    let outcome = loop {
+        if let Some(outcome) = client.outcome() {
+            break outcome;
+        }
+        let mut services: Vec<&mut dyn Service> = vec![&mut client];
+        if let Some(d) = dhcp.as_mut() {
+            services.push(d);
+        }
+        let deadline = rt.step(&mut services);
+        rt.wait(deadline, None).map_err(|e| e.to_string())?;
+    };
+    // One more step so our FIN/ACK leaves before the process ends.
+    flush(&mut rt);
+    match outcome {
+        Ok(reply) => {
+            let mut out = std::io::stdout().lock();
+            match format {
+                TimeFormat::Ctime => {
+                    let text = String::from_utf8_lossy(reply.bytes());
+                    let _ = writeln!(out, "{}", text.trim_end_matches(['\r', '\n']));
+                }
+                TimeFormat::Rfc868 => {
+                    let mut line = [0u8; ctime::CTIME_LEN];
+                    match ctime::format(reply.unix_secs, &mut line) {
+                        Ok(()) => {
+                            let _ = writeln!(out, "{}", String::from_utf8_lossy(&line));
+                        }
+                        Err(_) => {
+                            let _ = writeln!(out, "{} seconds since 1970", reply.unix_secs);
+                        }
+                    }
+                }
+            }
+            Ok(())
+        }
+        Err(minnow::time::client::TimeClientError::NotCtime) => Err(format!(
+            "{remote}: the reply is not a ctime line like 'Tue Apr  4 14:07:31 2017': got {:?}",
+            String::from_utf8_lossy(last_bytes(&client))
+        )),
+        Err(e) => Err(format!("{remote}: {e}")),
+    }
+}
+
+fn last_bytes(client: &TimeClient) -> &[u8] {
+    client.received()
+}
+
+/// Gives the stack a few more steps so that final segments leave.
+fn flush(rt: &mut Runtime) {
+    let until = rt.now() + Duration::from_millis(50);
+    while rt.now() < until {
+        let deadline = rt.step(&mut []);
+        let capped = Some(deadline.map_or(until, |d| d.min(until)));
+        if rt.wait(capped, None).is_err() {
+            break;
+        }
+    }
+}
+
+pub fn echo(args: EchoArgs) -> Result<(), String> {
+    let mut rt = args.net.runtime(4)?;
+    let (remote, mut dhcp) = resolve(&mut rt, &args.net, &args.server, echo::DEFAULT_PORT)?;
+    if args.udp {
+        return echo_udp(&mut rt, remote, dhcp.as_mut(), Duration::from_secs(args.timeout));
+    }
+    let buf = args.tcp_buffer as usize;
+    let handle = rt.sockets.add(tcp_socket(buf, buf));
+    let now = rt.now();
+    let port = rt.ports.next_port();
+    let mut client = StreamClient::connect(&mut rt.net(), handle, remote, port, now, Duration::from_secs(args.timeout));
+    let stdin = std::io::stdin();
+    let mut stdin_open = true;
+    let mut pending: Vec<u8> = Vec::with_capacity(65536);
+    let mut sent = 0usize;
+    let mut inbuf = vec![0u8; 65536];
+    let mut out = std::io::stdout().lock();
+    let mut stdin_ready = false;
+    loop {
+        let mut services: Vec<&mut dyn Service> = vec![&mut client];
+        if let Some(d) = dhcp.as_mut() {
+            services.push(d);
+        }
+        let deadline = rt.step(&mut services);
+        // Socket to stdout.
+        loop {
+            let n = client.read(&mut rt.net(), &mut inbuf);
+            if n == 0 {
+                break;
+            }
+            out.write_all(&inbuf[..n]).map_err(|e| format!("stdout: {e}"))?;
+        }
+        out.flush().map_err(|e| format!("stdout: {e}"))?;
+        match client.state() {
+            ClientState::Failed(e) => return Err(format!("{remote}: {e}")),
+            ClientState::PeerClosed => {
+                flush(&mut rt);
+                return Ok(());
+            }
+            ClientState::Connecting => {}
+            ClientState::Connected => {
+                // Stdin to socket, keeping what does not fit.
+                if sent < pending.len() {
+                    sent += client.write(&mut rt.net(), &pending[sent..]);
+                }
+                if sent == pending.len() && stdin_open && stdin_ready {
+                    pending.resize(65536, 0);
+                    let n = loop {
+                        match stdin.lock().read(&mut pending) {
+                            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                            other => break other.map_err(|e| format!("stdin: {e}"))?,
+                        }
+                    };
+                    pending.truncate(n);
+                    sent = 0;
+                    if n == 0 {
+                        stdin_open = false;
+                        client.finish();
+                    } else {
+                        sent += client.write(&mut rt.net(), &pending);
+                    }
+                    stdin_ready = false;
+                    continue;
+                }
+            }
+        }
+        let watch = stdin_open && sent == pending.len() && client.state() == ClientState::Connected;
+        let fd = stdin.as_fd();
+        stdin_ready = rt.wait(deadline, watch.then_some(fd)).map_err(|e| e.to_string())?;
+    }
+}
+
+fn echo_udp(rt: &mut Runtime, remote: IpEndpoint, mut dhcp: Option<&mut DhcpClient>, wait_last: Duration) -> Result<(), String> {
+    let port = rt.ports.next_port();
+    let mut client = DatagramClient::new(&mut rt.net(), udp_socket(64, 65536), remote, port).map_err(|e| format!("udp: {e}"))?;
+    let stdin = std::io::stdin();
+    let mut out = std::io::stdout().lock();
+    let mut datagram = vec![0u8; 1472];
+    let mut len = 0usize;
+    let mut waiting = false;
+    let (mut sent, mut got) = (0u64, 0u64);
+    let mut stdin_open = true;
+    let mut stdin_ready = false;
+    let mut give_up: Option<Instant> = None;
+    let mut inbuf = vec![0u8; 65536];
+    loop {
+        let mut services: Vec<&mut dyn Service> = Vec::new();
+        if let Some(d) = dhcp.as_deref_mut() {
+            services.push(d);
+        }
+        let deadline = rt.step(&mut services);
+        while let Some(n) = client.recv(&mut rt.net(), &mut inbuf) {
+            got += 1;
+            out.write_all(&inbuf[..n]).map_err(|e| format!("stdout: {e}"))?;
+        }
+        out.flush().map_err(|e| format!("stdout: {e}"))?;
+        if waiting && client.send(&mut rt.net(), &datagram[..len]) {
+            waiting = false;
+            sent += 1;
+            continue;
+        }
+        if !waiting && stdin_open && stdin_ready {
+            len = stdin.lock().read(&mut datagram).map_err(|e| format!("stdin: {e}"))?;
+            stdin_ready = false;
+            if len == 0 {
+                stdin_open = false;
+                give_up = Some(rt.now() + wait_last);
+            } else {
+                waiting = true;
+            }
+            continue;
+        }
+        if !stdin_open && !waiting {
+            if got >= sent {
+                return Ok(());
+            }
+            if give_up.is_some_and(|t| rt.now() >= t) {
+                return Err(format!("{remote}: only {got} of {sent} datagrams came back"));
+            }
+        }
+        let deadline = minnow::net::runner::earliest(deadline, give_up);
+        let watch = stdin_open && !waiting;
+        let fd = stdin.as_fd();
+        stdin_ready = rt.wait(deadline, watch.then_some(fd)).map_err(|e| e.to_string())?;
+    }
+}

@@ -1,0 +1,41 @@
+//! `minnow`: Minnow's services and clients on a Linux TAP interface.
+
+mod clients;
+mod netargs;
+mod pcap;
+mod report;
+mod runtime;
+mod serve;
+mod tap;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(name = "minnow", version, about = "Minnow: the course notes' network services on a smoltcp stack over a TAP device")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the servers: echo (TCP+UDP 12345), time (9999), optionally daytime (13), RFC 868 (37).
+    Serve(serve::ServeArgs),
+    /// Ask a time server for the time and print it.
+    Time(clients::TimeArgs),
+    /// Connect stdin and stdout to an echo server (like nc); --udp for datagrams.
+    Echo(clients::EchoArgs),
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let (name, result) = match cli.command {
+        Command::Serve(a) => ("serve", serve::run(a)),
+        Command::Time(a) => ("time", clients::time(a)),
+        Command::Echo(a) => ("echo", clients::echo(a)),
+    };
+    if let Err(message) = result {
+        eprintln!("minnow {name}: {message}");
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,129 @@
+//! The host runtime: one TAP device, one smoltcp interface, one socket set,
+//! and a loop that sleeps in poll(2) until a frame, another watched fd or
+//! the next deadline, so an idle `minnow serve` uses no CPU.
+
+use std::os::fd::BorrowedFd;
+use std::time::Instant as StdInstant;
+
+use minnow::net::tcp_client::EphemeralPorts;
+use minnow::net::{NetConfig, poll_once, wait_duration};
+use minnow::service::{Net, Service};
+use nix::poll::{PollFd, PollFlags, PollTimeout};
+use smoltcp::iface::{Interface, SocketSet, SocketStorage};
+use smoltcp::socket::{tcp, udp};
+use smoltcp::time::{Duration, Instant};
+
+use crate::tap::TapDevice;
+
+/// The longest the loop sleeps without a deadline: a heartbeat for the
+/// runtime's own checks (device errors, the OS clock).
+const MAX_SLEEP: Duration = Duration::from_millis(1000);
+
+/// A TAP device with a smoltcp stack on it.
+pub struct Runtime {
+    pub device: TapDevice,
+    pub iface: Interface,
+    pub sockets: SocketSet<'static>,
+    /// Local ports for client connections.
+    pub ports: EphemeralPorts,
+    start: StdInstant,
+}
+
+/// Leaks a zeroed buffer: socket memory lives as long as the process.
+pub fn leak_bytes(len: usize) -> &'static mut [u8] {
+    Box::leak(vec![0u8; len].into_boxed_slice())
+}
+
+/// A TCP socket with `rx` and `tx` bytes of buffer.
+pub fn tcp_socket(rx: usize, tx: usize) -> tcp::Socket<'static> {
+    tcp::Socket::new(
+        tcp::SocketBuffer::new(leak_bytes(rx)),
+        tcp::SocketBuffer::new(leak_bytes(tx)),
+    )
+}
+
+/// A UDP socket with `bytes` of payload buffer and room for `packets`
+/// datagrams, each way.
+pub fn udp_socket(packets: usize, bytes: usize) -> udp::Socket<'static> {
+    let meta = || Box::leak(vec![udp::PacketMetadata::EMPTY; packets].into_boxed_slice());
+    udp::Socket::new(
+        udp::PacketBuffer::new(&mut meta()[..], leak_bytes(bytes)),
+        udp::PacketBuffer::new(&mut meta()[..], leak_bytes(bytes)),
+    )
+}
+
+impl Runtime {
+    /// Builds the stack on `device` with room for `max_sockets` sockets.
+    pub fn new(mut device: TapDevice, config: &NetConfig, max_sockets: usize) -> Self {
+        let start = StdInstant::now();
+        let iface = config.build(&mut device, Instant::ZERO);
+        let storage: &mut [SocketStorage<'static>] =
+            Box::leak((0..max_sockets).map(|_| SocketStorage::EMPTY).collect());
+        Self {
+            device,
+            iface,
+            sockets: SocketSet::new(&mut storage[..]),
+            ports: EphemeralPorts::new(config.random_seed),
+            start,
+        }
+    }
+
+    /// The interface's addresses, for log lines.
+    pub fn describe(&self) -> String {
+        let addrs: Vec<String> = self.iface.ip_addrs().iter().map(|a| a.to_string()).collect();
+        if addrs.is_empty() {
+            "no address yet".into()
+        } else {
+            addrs.join(", ")
+        }
+    }
+
+    /// Monotonic time since the runtime started.
+    pub fn now(&self) -> Instant {
+        Instant::from_micros(self.start.elapsed().as_micros() as i64)
+    }
+
+    /// The interface and sockets, as services see them.
+    pub fn net(&mut self) -> Net<'_, 'static> {
+        Net {
+            iface: &mut self.iface,
+            sockets: &mut self.sockets,
+        }
+    }
+
+    /// One loop step; returns the next deadline.
+    pub fn step(&mut self, services: &mut [&mut dyn Service]) -> Option<Instant> {
+        let now = self.now();
+        poll_once(&mut self.iface, &mut self.device, &mut self.sockets, services, now)
+    }
+
+    /// Sleeps until a frame arrives, `extra` is readable, or `deadline`.
+    /// Returns whether `extra` is readable (or hung up).
+    pub fn wait(&mut self, deadline: Option<Instant>, extra: Option<BorrowedFd<'_>>) -> std::io::Result<bool> {
+        let wait = wait_duration(self.now(), deadline, MAX_SLEEP);
+        if wait == Duration::ZERO && extra.is_none() {
+            return Ok(false);
+        }
+        // Round up: waking a little late is harmless, spinning is not.
+        let ms = wait.total_micros().div_ceil(1000).min(i32::MAX as u64) as i32;
+        let timeout = PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX);
+        let dev = self.device.as_fd();
+        let mut fds = [
+            PollFd::new(dev, PollFlags::POLLIN),
+            PollFd::new(extra.unwrap_or(dev), PollFlags::POLLIN),
+        ];
+        let watched = if extra.is_some() { 2 } else { 1 };
+        match nix::poll::poll(&mut fds[..watched], timeout) {
+            Ok(_) | Err(nix::errno::Errno::EINTR) => {}
+            Err(e) => return Err(e.into()),
+        }
+        let ready = extra.is_some()
+            && fds[1].revents().is_some_and(|r| {
+                r.intersects(PollFlags::POLLIN | PollFlags::POLLHUP | PollFlags::POLLERR)
+            });
+        if let Some(err) = self.device.take_error() {
+            eprintln!("minnow: {}: {err}", self.device.name());
+        }
+        Ok(ready)
+    }
+}

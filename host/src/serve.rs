@@ -1,0 +1,266 @@
+//! `minnow serve`: every service built so far on one TAP device.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use clap::Args;
+use minnow::echo::tcp_server::TcpEchoServer;
+use minnow::echo::udp_server::UdpEchoServer;
+use minnow::echo::{self, EchoEvent};
+use minnow::net::dhcp::{DhcpClient, DhcpEvent};
+use minnow::net::endpoint::{parse_host_port, Host};
+use minnow::service::Service;
+use minnow::time::server::TcpTimeServer;
+use minnow::time::sntp::NTP_PORT;
+use minnow::time::sntp_client::{SntpClient, SntpEvent, SntpTimers};
+use minnow::time::udp_server::UdpTimeServer;
+use minnow::time::{self, TimeEvent, TimeFormat};
+use minnow::WallClock;
+use smoltcp::time::Duration;
+use smoltcp::wire::IpEndpoint;
+
+use crate::netargs::NetArgs;
+use crate::report;
+use crate::runtime::{tcp_socket, udp_socket};
+
+/// Most sockets one TCP service may have on the host.
+pub const MAX_POOL: usize = 256;
+/// Largest UDP datagram the echo server returns (a jumbo frame's payload).
+pub const MAX_DATAGRAM: usize = 9000;
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub net: NetArgs,
+    /// Echo port, TCP and UDP (RFC 862 uses 7).
+    #[arg(long, default_value_t = echo::DEFAULT_PORT)]
+    pub echo_port: u16,
+    /// Do not run the echo servers.
+    #[arg(long)]
+    pub no_echo: bool,
+    /// Simultaneous TCP echo clients (one socket each).
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=MAX_POOL as i64))]
+    pub echo_sockets: u16,
+    /// The notes' time server port (ctime text).
+    #[arg(long, default_value_t = time::DEFAULT_PORT)]
+    pub time_port: u16,
+    /// Do not run the time servers.
+    #[arg(long)]
+    pub no_time: bool,
+    /// Also serve RFC 867 daytime (ctime text) on port 13.
+    #[arg(long)]
+    pub daytime: bool,
+    /// Also serve RFC 868 binary time on port 37, TCP and UDP.
+    #[arg(long)]
+    pub rfc868: bool,
+    /// Simultaneous clients of each TCP time server.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=MAX_POOL as i64))]
+    pub time_sockets: u16,
+    /// Receive and transmit buffer of each TCP echo socket, bytes.
+    #[arg(long, default_value_t = 65536, value_parser = clap::value_parser!(u32).range(1024..=16 << 20))]
+    pub tcp_buffer: u32,
+    /// Receive and transmit buffer of each UDP socket, bytes.
+    #[arg(long, default_value_t = 65536, value_parser = clap::value_parser!(u32).range(1024..=16 << 20))]
+    pub udp_buffer: u32,
+    /// Abort a TCP echo client that moves nothing for this long, seconds (0: never).
+    #[arg(long, default_value_t = 300)]
+    pub idle_timeout: u64,
+    /// Set the clock by SNTP from this server (IP[:PORT]) instead of the OS clock;
+    /// until it answers, the time servers close without sending a time.
+    #[arg(long, value_name = "IP[:PORT]")]
+    pub sntp: Option<String>,
+}
+
+fn unix_micros_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_micros() as u64)
+        .unwrap_or(0)
+}
+
+fn sntp_server(text: &str) -> Result<IpEndpoint, String> {
+    match parse_host_port(text, NTP_PORT) {
+        Ok((Host::Addr(addr), port)) => Ok(IpEndpoint::new(addr, port)),
+        Ok((Host::Name(_), _)) => Err(format!("--sntp {text}: give the server's IP address")),
+        Err(e) => Err(format!("--sntp {text}: {e}")),
+    }
+}
+
+fn log_echo(proto: &str, port: u16, e: EchoEvent) {
+    let what = match e {
+        EchoEvent::Connected { peer } => format!("connected {peer}"),
+        EchoEvent::Closed { peer, bytes } => format!("closed {peer} after {bytes} bytes"),
+        EchoEvent::Reset { peer, bytes } => format!("reset by {peer} after {bytes} bytes"),
+        EchoEvent::IdleTimeout { peer, bytes } => format!("idle timeout {peer} after {bytes} bytes, aborted"),
+        EchoEvent::DatagramDropped { peer } => format!("datagram from {peer} too long, dropped"),
+    };
+    report::log(&format!("echo {proto}/{port}: {what}"));
+}
+
+fn log_time(proto: &str, port: u16, e: TimeEvent) {
+    let what = match e {
+        TimeEvent::Served { peer, unix_secs, .. } => format!("sent time {unix_secs} to {peer}"),
+        TimeEvent::ClockNotSet { peer } => format!("clock not set: closed {peer} without a time"),
+        TimeEvent::CannotEncode { peer } => format!("time not representable: closed {peer}"),
+        TimeEvent::Aborted { peer } => format!("{peer} went away before the reply"),
+    };
+    report::log(&format!("time {proto}/{port}: {what}"));
+}
+
+pub fn run(args: ServeArgs) -> Result<(), String> {
+    let sntp = args.sntp.as_deref().map(sntp_server).transpose()?;
+    let pools = usize::from(args.echo_sockets) + 3 * usize::from(args.time_sockets);
+    let mut rt = args.net.runtime(pools + 8)?;
+    let clock = WallClock::new();
+    let idle = (args.idle_timeout > 0).then(|| Duration::from_secs(args.idle_timeout));
+    let linger = Duration::from_secs(10);
+    let tcp_buf = args.tcp_buffer as usize;
+    let udp_buf = args.udp_buffer as usize;
+    let udp_packets = (udp_buf / 64).max(8);
+    let full = |_| "socket set full".to_string();
+
+    let mut tcp_echo = Box::new(TcpEchoServer::<MAX_POOL>::new(args.echo_port, idle));
+    let mut udp_echo = None;
+    if !args.no_echo {
+        for _ in 0..args.echo_sockets {
+            tcp_echo.add_socket(&mut rt.sockets, tcp_socket(tcp_buf, tcp_buf)).map_err(full)?;
+        }
+        let socket = udp_socket(udp_packets, udp_buf);
+        let server = UdpEchoServer::<MAX_DATAGRAM>::new(&mut rt.sockets, socket, args.echo_port)
+            .map_err(|e| format!("udp/{}: {e}", args.echo_port))?;
+        udp_echo = Some(Box::new(server));
+    }
+    let mut time_servers = Vec::new();
+    let mut udp_time = None;
+    if !args.no_time {
+        let mut ports = vec![(args.time_port, TimeFormat::Ctime)];
+        if args.daytime {
+            ports.push((time::DAYTIME_PORT, TimeFormat::Ctime));
+        }
+        if args.rfc868 {
+            ports.push((time::RFC868_PORT, TimeFormat::Rfc868));
+            let socket = udp_socket(16, 2048);
+            udp_time = Some(
+                UdpTimeServer::new(&mut rt.sockets, socket, time::RFC868_PORT, &clock)
+                    .map_err(|e| format!("udp/37: {e}"))?,
+            );
+        }
+        for (port, format) in ports {
+            let mut server = TcpTimeServer::<MAX_POOL>::new(port, format, &clock, linger);
+            for _ in 0..args.time_sockets {
+                server.add_socket(&mut rt.sockets, tcp_socket(256, 256)).map_err(full)?;
+            }
+            time_servers.push((port, server));
+        }
+    }
+    let mut sntp_client = match sntp {
+        Some(server) => Some(
+            SntpClient::new(
+                &mut rt.sockets,
+                udp_socket(4, 512),
+                rt.ports.next_port(),
+                server,
+                &clock,
+                SntpTimers::default(),
+                crate::netargs::random_seed(),
+            )
+            .map_err(|e| format!("sntp: {e}"))?,
+        ),
+        None => None,
+    };
+    let mut dhcp = args.net.dhcp.then(|| DhcpClient::new(&mut rt.sockets));
+
+    let mut listening = Vec::new();
+    if !args.no_echo {
+        listening.push(format!("echo tcp+udp/{}", args.echo_port));
+    }
+    for (port, _) in &time_servers {
+        listening.push(format!("time tcp/{port}"));
+    }
+    if udp_time.is_some() {
+        listening.push("time udp/37".into());
+    }
+    report::log(&format!("{} on {}: {}", rt.describe(), args.net.tap, listening.join(", ")));
+    let mut ready = dhcp.is_none();
+    if ready {
+        report::log("ready");
+    }
+
+    loop {
+        if sntp_client.is_none() {
+            clock.set_unix_micros(unix_micros_now(), rt.now());
+        }
+        let mut services: Vec<&mut dyn Service> = Vec::with_capacity(8);
+        if let Some(d) = dhcp.as_mut() {
+            services.push(d);
+        }
+        if let Some(s) = sntp_client.as_mut() {
+            services.push(s);
+        }
+        if !args.no_echo {
+            services.push(tcp_echo.as_mut());
+        }
+        if let Some(u) = udp_echo.as_mut() {
+            services.push(u.as_mut());
+        }
+        for (_, server) in time_servers.iter_mut() {
+            services.push(server);
+        }
+        if let Some(u) = udp_time.as_mut() {
+            services.push(u);
+        }
+        let deadline = rt.step(&mut services);
+        drop(services);
+
+        while let Some(e) = tcp_echo.events.pop() {
+            log_echo("tcp", args.echo_port, e);
+        }
+        if let Some(u) = udp_echo.as_mut() {
+            while let Some(e) = u.events.pop() {
+                log_echo("udp", args.echo_port, e);
+            }
+        }
+        for (port, server) in time_servers.iter_mut() {
+            while let Some(e) = server.events.pop() {
+                log_time("tcp", *port, e);
+            }
+        }
+        if let Some(u) = udp_time.as_mut() {
+            while let Some(e) = u.events.pop() {
+                log_time("udp", time::RFC868_PORT, e);
+            }
+        }
+        if let Some(s) = sntp_client.as_mut() {
+            while let Some(e) = s.events.pop() {
+                report::log(&match e {
+                    SntpEvent::Synced { unix_secs, rtt } => {
+                        format!("sntp: clock set to {unix_secs} (round trip {} ms)", rtt.total_millis())
+                    }
+                    SntpEvent::Ignored { from, reason } => format!("sntp: ignored a datagram from {from}: {reason:?}"),
+                    SntpEvent::Timeout { retry_in } => {
+                        format!("sntp: no valid reply, retrying in {} s", retry_in.secs())
+                    }
+                });
+            }
+        }
+        if let Some(d) = dhcp.as_mut() {
+            while let Some(e) = d.events.pop() {
+                match e {
+                    DhcpEvent::Configured(lease) => {
+                        report::log(&format!(
+                            "dhcp address {} router {} dns {}",
+                            lease.address,
+                            lease.router.map_or("none".into(), |r| r.to_string()),
+                            lease.dns_server.map_or("none".into(), |r| r.to_string()),
+                        ));
+                        if !ready {
+                            ready = true;
+                            report::log("ready");
+                        }
+                    }
+                    DhcpEvent::Deconfigured => report::log("dhcp lease lost"),
+                }
+            }
+        }
+        rt.wait(deadline, None).map_err(|e| format!("poll: {e}"))?;
+    }
+}

@@ -1,0 +1,25 @@
+//! Integration-test harness for Minnow.
+//!
+//! Everything network-related happens inside network namespaces that the
+//! harness creates ([`Netns`]) and deletes on drop; addresses come only from
+//! 192.0.2.0/24 and 2001:db8::/32; processes are killed only by PID.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use minnow_tests::Netns;
+//!
+//! let ns = Netns::new(); // needs root: panics (fails) otherwise
+//! let _minnow = ns.serve(&[]); // waits for `minnow: ready`
+//! ns.run_peer("echo_client.py", &[Netns::MINNOW_V4, "7", "100000"], Duration::from_secs(30))
+//!     .assert_success("echo through Minnow");
+//! ```
+
+mod netns;
+mod paths;
+mod process;
+mod util;
+
+pub use netns::{Netns, PEER_TIMEOUT, READY_LINE, READY_TIMEOUT, is_root, require_root};
+pub use paths::{minnow_bin, peer, python3, shared_dir, target_dir, workspace_root};
+pub use process::{Proc, RunOutput};
+pub use util::{TempDir, random_bytes, sha256_file, sha256_hex};

@@ -1,0 +1,230 @@
+//! Echo: the notes' clients against Minnow's servers, Minnow's clients
+//! against the notes' server, and the hostile cases.
+
+use std::time::Duration;
+
+use minnow_tests::{minnow_bin, peer, sha256_hex, Netns};
+
+const T: Duration = Duration::from_secs(60);
+
+fn echo_client(ns: &Netns, host: &str, bytes: usize) -> minnow_tests::RunOutput {
+    let mut cmd = ns.command("python3");
+    cmd.arg(peer("echo_client.py")).args([host, "12345", &bytes.to_string()]);
+    ns.run(cmd, T)
+}
+
+#[test]
+fn notes_echo_client_one_megabyte_over_ipv4_and_ipv6() {
+    let ns = Netns::new();
+    let server = ns.serve(&[]);
+    for host in [Netns::MINNOW_V4, Netns::MINNOW_V6] {
+        let out = echo_client(&ns, host, 1_000_000);
+        out.assert_success("echo_client.py 1 MB");
+        assert!(out.stdout.contains("echoed 1000000 bytes intact"), "{}", out.stdout);
+    }
+    assert!(server.wait_for_stderr("after 1000000 bytes", T), "{}", server.stderr());
+}
+
+#[test]
+fn notes_udp_echo_client_over_ipv4_and_ipv6() {
+    let ns = Netns::new();
+    let _server = ns.serve(&[]);
+    for host in [Netns::MINNOW_V4, Netns::MINNOW_V6] {
+        let mut cmd = ns.command("python3");
+        cmd.arg(peer("udp_echo_client.py")).args([host, "12345", "50"]);
+        let out = ns.run(cmd, T);
+        out.assert_success("udp_echo_client.py");
+        assert!(out.stdout.contains("50/50 datagrams echoed"), "{}", out.stdout);
+    }
+}
+
+#[test]
+fn eight_echo_clients_at_once() {
+    let ns = Netns::new();
+    let _server = ns.serve(&[]);
+    let handles: Vec<_> = (0..8)
+        .map(|i| {
+            let mut cmd = ns.command("python3");
+            let host = if i % 2 == 0 { Netns::MINNOW_V4 } else { Netns::MINNOW_V6 };
+            cmd.arg(peer("echo_client.py")).args([host, "12345", "300000"]);
+            ns.spawn(cmd)
+        })
+        .collect();
+    for mut h in handles {
+        let status = h.wait(T).expect("echo client still running");
+        assert!(status.success(), "{} {}", h.stdout(), h.stderr());
+        assert!(h.stdout().contains("echoed 300000 bytes intact"));
+    }
+}
+
+#[test]
+fn minnow_echo_client_against_notes_server_tcp() {
+    let ns = Netns::new();
+    let _peer = ns.spawn_peer("echo_server.py", &[Netns::HOST_V4, "12345"]);
+    let data: Vec<u8> = (0..300_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    let input = std::env::temp_dir().join(format!("minnow-echo-in-{}", std::process::id()));
+    std::fs::write(&input, &data).unwrap();
+    let mut cmd = ns.command("sh");
+    cmd.arg("-c").arg(format!(
+        "{} echo 192.0.2.1:12345 < {}",
+        minnow_bin().display(),
+        input.display()
+    ));
+    let out = ns.run(cmd, T);
+    let _ = std::fs::remove_file(&input);
+    out.assert_success("minnow echo");
+    assert_eq!(out.stdout_bytes.len(), data.len());
+    assert_eq!(sha256_hex(&out.stdout_bytes), sha256_hex(&data));
+}
+
+#[test]
+fn minnow_echo_client_udp_against_kernel_udp_echo() {
+    let ns = Netns::new();
+    let script = r#"
+import socket
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.bind(('2001:db8::1', 12345))
+while True:
+    d, a = s.recvfrom(65535); s.sendto(d, a)
+"#;
+    let mut srv = ns.command("python3");
+    srv.args(["-c", script]);
+    let _srv = ns.spawn(srv);
+    std::thread::sleep(Duration::from_millis(300));
+    let mut cmd = ns.command("sh");
+    cmd.arg("-c").arg(format!(
+        "printf 'one\\ntwo\\nthree\\n' | {} echo --udp '[2001:db8::1]:12345'",
+        minnow_bin().display()
+    ));
+    let out = ns.run(cmd, T);
+    out.assert_success("minnow echo --udp");
+    assert_eq!(out.stdout, "one\ntwo\nthree\n");
+}
+
+/// Runs a Python scenario against Minnow's echo server in the namespace.
+fn scenario(ns: &Netns, what: &str, script: &str) {
+    let mut cmd = ns.command("python3");
+    cmd.args(["-c", script]);
+    ns.run(cmd, T).assert_success(what);
+}
+
+#[test]
+fn silent_and_flooding_clients_do_not_stall_others() {
+    let ns = Netns::new();
+    let _server = ns.serve(&[]);
+    scenario(
+        &ns,
+        "silent + flood + normal",
+        r#"
+import os, socket, time
+silent = socket.create_connection(('192.0.2.2', 12345), timeout=10)
+flood = socket.create_connection(('192.0.2.2', 12345), timeout=10)
+flood.setblocking(False)
+sent = bytearray()
+block = os.urandom(65536)
+deadline = time.time() + 10
+# Send without reading until both directions are full (back-pressure).
+stalled = 0
+while time.time() < deadline and stalled < 20:
+    try:
+        n = flood.send(block)
+        sent += block[:n]; stalled = 0
+    except BlockingIOError:
+        stalled += 1; time.sleep(0.05)
+assert len(sent) > 100000, len(sent)
+# Meanwhile a normal client is served at once.
+other = socket.create_connection(('192.0.2.2', 12345), timeout=10)
+other.sendall(b'still here'); assert other.recv(100) == b'still here'
+other.close()
+# Now the flooder reads: every byte it sent comes back, in order.
+flood.setblocking(True); flood.settimeout(20)
+flood.shutdown(socket.SHUT_WR)
+got = bytearray()
+while True:
+    c = flood.recv(1 << 20)
+    if not c: break
+    got += c
+assert got == sent, (len(got), len(sent))
+silent.close()
+print('ok', len(sent))
+"#,
+    );
+}
+
+#[test]
+fn clients_beyond_the_pool_are_refused_and_the_others_keep_working() {
+    let ns = Netns::new();
+    let _server = ns.serve(&["--echo-sockets", "2"]);
+    scenario(
+        &ns,
+        "pool of 2",
+        r#"
+import socket, time
+a = socket.create_connection(('192.0.2.2', 12345), timeout=10)
+b = socket.create_connection(('192.0.2.2', 12345), timeout=10)
+a.sendall(b'a'); assert a.recv(10) == b'a'
+b.sendall(b'b'); assert b.recv(10) == b'b'
+try:
+    c = socket.create_connection(('192.0.2.2', 12345), timeout=5)
+    c.sendall(b'c')
+    r = c.recv(10)
+    raise SystemExit('third client was served: %r' % r)
+except (ConnectionRefusedError, ConnectionResetError):
+    pass
+a.sendall(b'still'); assert a.recv(10) == b'still'
+a.close()
+time.sleep(0.5)
+c = socket.create_connection(('192.0.2.2', 12345), timeout=10)
+c.sendall(b'now'); assert c.recv(10) == b'now'
+print('ok')
+"#,
+    );
+}
+
+#[test]
+fn oversized_udp_datagram_is_dropped_and_service_continues() {
+    let ns = Netns::new();
+    let server = ns.serve(&["--udp-buffer", "1024"]);
+    scenario(
+        &ns,
+        "oversized datagram",
+        r#"
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(2)
+s.sendto(b'x' * 1400, ('192.0.2.2', 12345))
+try:
+    d, _ = s.recvfrom(2000)
+    raise SystemExit('oversized datagram echoed: %d' % len(d))
+except socket.timeout:
+    pass
+s.sendto(b'small', ('192.0.2.2', 12345))
+d, _ = s.recvfrom(2000)
+assert d == b'small', d
+print('ok')
+"#,
+    );
+    assert!(!server.stderr().contains("panicked"));
+}
+
+#[test]
+fn idle_client_is_aborted_after_the_idle_timeout() {
+    let ns = Netns::new();
+    let server = ns.serve(&["--idle-timeout", "1"]);
+    scenario(
+        &ns,
+        "idle timeout",
+        r#"
+import socket, time
+s = socket.create_connection(('192.0.2.2', 12345), timeout=10)
+time.sleep(2.5)
+try:
+    s.sendall(b'late')
+    r = s.recv(10)
+    assert r == b'', r
+except (ConnectionResetError, BrokenPipeError):
+    pass
+print('ok')
+"#,
+    );
+    assert!(server.wait_for_stderr("idle timeout", T), "{}", server.stderr());
+}
