@@ -1,10 +1,12 @@
 //! Whole services on smoltcp's loopback device, on a virtual clock: the
 //! server and the client of each service in one interface, byte for byte.
 
+use minnow::WallClock;
+use minnow::echo::EchoEvent;
 use minnow::echo::client::{DatagramClient, StreamClient};
 use minnow::echo::tcp_server::TcpEchoServer;
 use minnow::echo::udp_server::UdpEchoServer;
-use minnow::echo::EchoEvent;
+use minnow::net::NetConfig;
 use minnow::net::poll_once;
 use minnow::net::tcp_client::{ClientError, ClientState, EphemeralPorts};
 use minnow::service::{Net, Service};
@@ -13,8 +15,6 @@ use minnow::time::server::TcpTimeServer;
 use minnow::time::sntp_client::{Rejected, SntpClient, SntpEvent, SntpTimers};
 use minnow::time::udp_server::UdpTimeServer;
 use minnow::time::{TimeEvent, TimeFormat};
-use minnow::net::NetConfig;
-use minnow::WallClock;
 use smoltcp::iface::{Interface, SocketSet};
 use smoltcp::phy::{Loopback, Medium};
 use smoltcp::socket::{tcp, udp};
@@ -70,7 +70,13 @@ impl Bench {
 
     /// One step; the virtual clock jumps to the next deadline (at most 10 ms).
     fn step(&mut self, services: &mut [&mut dyn Service]) {
-        let next = poll_once(&mut self.iface, &mut self.dev, &mut self.sockets, services, self.now);
+        let next = poll_once(
+            &mut self.iface,
+            &mut self.dev,
+            &mut self.sockets,
+            services,
+            self.now,
+        );
         let cap = self.now + Duration::from_millis(10);
         self.now = match next {
             Some(t) if t > self.now && t < cap => t,
@@ -87,7 +93,14 @@ fn tcp_echo_returns_every_byte_in_order() {
     server.add_socket(&mut b.sockets, tcp_socket(4096)).unwrap();
     let h = b.sockets.add(tcp_socket(4096));
     let now = b.now;
-    let mut client = StreamClient::connect(&mut b.net(), h, IpEndpoint::new(LOCAL, 7), 50000, now, Duration::from_secs(5));
+    let mut client = StreamClient::connect(
+        &mut b.net(),
+        h,
+        IpEndpoint::new(LOCAL, 7),
+        50000,
+        now,
+        Duration::from_secs(5),
+    );
     let data: Vec<u8> = (0..200_000u32).map(|i| (i * 31 % 256) as u8).collect();
     let (mut sent, mut got) = (0, Vec::new());
     let mut buf = [0u8; 1500];
@@ -116,11 +129,17 @@ fn tcp_echo_returns_every_byte_in_order() {
         b.step(&mut [&mut server, &mut client]);
     }
     let events: Vec<_> = core::iter::from_fn(|| server.events.pop()).collect();
-    assert!(matches!(events[0], EchoEvent::Connected { .. }), "{events:?}");
-    assert!(events.contains(&EchoEvent::Closed {
-        peer: IpEndpoint::new(LOCAL, 50000),
-        bytes: 200_000
-    }), "{events:?}");
+    assert!(
+        matches!(events[0], EchoEvent::Connected { .. }),
+        "{events:?}"
+    );
+    assert!(
+        events.contains(&EchoEvent::Closed {
+            peer: IpEndpoint::new(LOCAL, 50000),
+            bytes: 200_000
+        }),
+        "{events:?}"
+    );
 }
 
 #[test]
@@ -128,17 +147,25 @@ fn a_full_pool_refuses_and_keeps_serving() {
     let mut b = Bench::new();
     let mut server = TcpEchoServer::<1>::new(7, None);
     server.add_socket(&mut b.sockets, tcp_socket(1024)).unwrap();
-    assert!(server.add_socket(&mut b.sockets, tcp_socket(1024)).is_err(), "N=1 holds one socket");
-    let (h1, h2) = (b.sockets.add(tcp_socket(1024)), b.sockets.add(tcp_socket(1024)));
+    assert!(
+        server.add_socket(&mut b.sockets, tcp_socket(1024)).is_err(),
+        "N=1 holds one socket"
+    );
+    let (h1, h2) = (
+        b.sockets.add(tcp_socket(1024)),
+        b.sockets.add(tcp_socket(1024)),
+    );
     let now = b.now;
     let remote = IpEndpoint::new(LOCAL, 7);
-    let mut c1 = StreamClient::connect(&mut b.net(), h1, remote, 50001, now, Duration::from_secs(5));
+    let mut c1 =
+        StreamClient::connect(&mut b.net(), h1, remote, 50001, now, Duration::from_secs(5));
     for _ in 0..50 {
         b.step(&mut [&mut server, &mut c1]);
     }
     assert_eq!(c1.state(), ClientState::Connected);
     let now = b.now;
-    let mut c2 = StreamClient::connect(&mut b.net(), h2, remote, 50002, now, Duration::from_secs(5));
+    let mut c2 =
+        StreamClient::connect(&mut b.net(), h2, remote, 50002, now, Duration::from_secs(5));
     for _ in 0..50 {
         b.step(&mut [&mut server, &mut c1, &mut c2]);
     }
@@ -158,7 +185,8 @@ fn udp_echo_returns_each_datagram() {
     let mut b = Bench::new();
     let mut server = UdpEchoServer::<2048>::new(&mut b.sockets, udp_socket(), 7).unwrap();
     let mut net = b.net();
-    let mut client = DatagramClient::new(&mut net, udp_socket(), IpEndpoint::new(LOCAL, 7), 40000).unwrap();
+    let mut client =
+        DatagramClient::new(&mut net, udp_socket(), IpEndpoint::new(LOCAL, 7), 40000).unwrap();
     let msgs: Vec<Vec<u8>> = (1..20).map(|i| vec![i as u8; i * 70]).collect();
     let mut got = Vec::new();
     let mut buf = [0u8; 4096];
@@ -174,11 +202,24 @@ fn udp_echo_returns_each_datagram() {
     assert_eq!(got, msgs);
 }
 
-fn ask_time(b: &mut Bench, server: &mut dyn Service, port: u16, format: TimeFormat) -> Result<u64, TimeClientError> {
+fn ask_time(
+    b: &mut Bench,
+    server: &mut dyn Service,
+    port: u16,
+    format: TimeFormat,
+) -> Result<u64, TimeClientError> {
     let h = b.sockets.add(tcp_socket(256));
     let now = b.now;
     let local_port = b.ports.next_port();
-    let mut client = TimeClient::connect(&mut b.net(), h, IpEndpoint::new(LOCAL, port), local_port, format, now, Duration::from_secs(5));
+    let mut client = TimeClient::connect(
+        &mut b.net(),
+        h,
+        IpEndpoint::new(LOCAL, port),
+        local_port,
+        format,
+        now,
+        Duration::from_secs(5),
+    );
     for _ in 0..1000 {
         b.step(&mut [server, &mut client]);
         if let Some(outcome) = client.outcome() {
@@ -197,13 +238,20 @@ fn ask_time(b: &mut Bench, server: &mut dyn Service, port: u16, format: TimeForm
 fn time_servers_send_the_clock_or_nothing() {
     let mut b = Bench::new();
     let clock = WallClock::new();
-    let mut ctime = TcpTimeServer::<2>::new(9999, TimeFormat::Ctime, &clock, Duration::from_secs(10));
+    let mut ctime =
+        TcpTimeServer::<2>::new(9999, TimeFormat::Ctime, &clock, Duration::from_secs(10));
     ctime.add_socket(&mut b.sockets, tcp_socket(64)).unwrap();
     let mut bin = TcpTimeServer::<2>::new(37, TimeFormat::Rfc868, &clock, Duration::from_secs(10));
     bin.add_socket(&mut b.sockets, tcp_socket(64)).unwrap();
 
-    assert_eq!(ask_time(&mut b, &mut ctime, 9999, TimeFormat::Ctime), Err(TimeClientError::Empty));
-    assert!(matches!(ctime.events.pop(), Some(TimeEvent::ClockNotSet { .. })));
+    assert_eq!(
+        ask_time(&mut b, &mut ctime, 9999, TimeFormat::Ctime),
+        Err(TimeClientError::Empty)
+    );
+    assert!(matches!(
+        ctime.events.pop(),
+        Some(TimeEvent::ClockNotSet { .. })
+    ));
 
     clock.set_unix_micros(1_491_314_851_000_000, b.now);
     let t = ask_time(&mut b, &mut ctime, 9999, TimeFormat::Ctime).unwrap();
@@ -211,8 +259,14 @@ fn time_servers_send_the_clock_or_nothing() {
     let t = ask_time(&mut b, &mut bin, 37, TimeFormat::Rfc868).unwrap();
     assert!((1_491_314_851..1_491_314_853).contains(&t), "{t}");
     // The wrong format is an error, not a time.
-    assert_eq!(ask_time(&mut b, &mut bin, 37, TimeFormat::Ctime), Err(TimeClientError::NotCtime));
-    assert_eq!(ask_time(&mut b, &mut ctime, 9999, TimeFormat::Rfc868), Err(TimeClientError::NotRfc868));
+    assert_eq!(
+        ask_time(&mut b, &mut bin, 37, TimeFormat::Ctime),
+        Err(TimeClientError::NotCtime)
+    );
+    assert_eq!(
+        ask_time(&mut b, &mut ctime, 9999, TimeFormat::Rfc868),
+        Err(TimeClientError::NotRfc868)
+    );
 }
 
 #[test]
@@ -220,20 +274,33 @@ fn rfc868_over_udp() {
     let mut b = Bench::new();
     let clock = WallClock::new();
     let mut server = UdpTimeServer::new(&mut b.sockets, udp_socket(), 37, &clock).unwrap();
-    let mut client = DatagramClient::new(&mut b.net(), udp_socket(), IpEndpoint::new(LOCAL, 37), 40001).unwrap();
+    let mut client = DatagramClient::new(
+        &mut b.net(),
+        udp_socket(),
+        IpEndpoint::new(LOCAL, 37),
+        40001,
+    )
+    .unwrap();
     let mut buf = [0u8; 16];
     assert!(client.send(&mut b.net(), b""));
     for _ in 0..20 {
         b.step(&mut [&mut server]);
     }
-    assert_eq!(client.recv(&mut b.net(), &mut buf), None, "no reply while the clock is unset");
+    assert_eq!(
+        client.recv(&mut b.net(), &mut buf),
+        None,
+        "no reply while the clock is unset"
+    );
     clock.set_unix_micros(0, b.now);
     assert!(client.send(&mut b.net(), b"x"));
     for _ in 0..20 {
         b.step(&mut [&mut server]);
     }
     assert_eq!(client.recv(&mut b.net(), &mut buf), Some(4));
-    assert_eq!(u32::from_be_bytes(buf[..4].try_into().unwrap()), 2_208_988_800);
+    assert_eq!(
+        u32::from_be_bytes(buf[..4].try_into().unwrap()),
+        2_208_988_800
+    );
 }
 
 /// A test SNTP server on the loopback interface: answers each request with
@@ -287,7 +354,16 @@ fn run_sntp(reply: impl FnMut(&[u8]) -> Option<[u8; 48]>) -> (WallClock, Vec<Snt
         max_retry: Duration::from_secs(4),
         resync: Duration::from_secs(60),
     };
-    let mut client = SntpClient::new(&mut b.sockets, udp_socket(), 40123, IpEndpoint::new(LOCAL, 123), &clock, timers, 99).unwrap();
+    let mut client = SntpClient::new(
+        &mut b.sockets,
+        udp_socket(),
+        40123,
+        IpEndpoint::new(LOCAL, 123),
+        &clock,
+        timers,
+        99,
+    )
+    .unwrap();
     for _ in 0..1000 {
         b.step(&mut [&mut ntp, &mut client]);
     }
@@ -301,16 +377,43 @@ const T2017: u32 = 3_700_303_651; // 1491314851 + 2208988800
 fn sntp_sets_the_clock_from_a_good_reply() {
     let (clock, events) = run_sntp(|req| Some(ntp_reply(req, 4, T2017, true)));
     assert!(clock.is_set(), "{events:?}");
-    assert!(matches!(events[0], SntpEvent::Synced { unix_secs: 1_491_314_851, .. }), "{events:?}");
+    assert!(
+        matches!(
+            events[0],
+            SntpEvent::Synced {
+                unix_secs: 1_491_314_851,
+                ..
+            }
+        ),
+        "{events:?}"
+    );
 }
 
 #[test]
 fn sntp_ignores_wrong_mode_wrong_origin_and_zero_transmit() {
-    for (name, mode, secs, origin) in [("mode 3", 3, T2017, true), ("origin", 4, T2017, false), ("zero", 4, 0, true)] {
+    for (name, mode, secs, origin) in [
+        ("mode 3", 3, T2017, true),
+        ("origin", 4, T2017, false),
+        ("zero", 4, 0, true),
+    ] {
         let (clock, events) = run_sntp(|req| Some(ntp_reply(req, mode, secs, origin)));
         assert!(!clock.is_set(), "{name}: {events:?}");
-        assert!(events.iter().any(|e| matches!(e, SntpEvent::Ignored { reason: Rejected::Invalid(_), .. })), "{name}: {events:?}");
-        assert!(events.iter().any(|e| matches!(e, SntpEvent::Timeout { .. })), "{name}: retries: {events:?}");
+        assert!(
+            events.iter().any(|e| matches!(
+                e,
+                SntpEvent::Ignored {
+                    reason: Rejected::Invalid(_),
+                    ..
+                }
+            )),
+            "{name}: {events:?}"
+        );
+        assert!(
+            events
+                .iter()
+                .any(|e| matches!(e, SntpEvent::Timeout { .. })),
+            "{name}: retries: {events:?}"
+        );
     }
 }
 
@@ -318,6 +421,9 @@ fn sntp_ignores_wrong_mode_wrong_origin_and_zero_transmit() {
 fn sntp_retries_when_the_server_is_silent() {
     let (clock, events) = run_sntp(|_| None);
     assert!(!clock.is_set());
-    let timeouts = events.iter().filter(|e| matches!(e, SntpEvent::Timeout { .. })).count();
+    let timeouts = events
+        .iter()
+        .filter(|e| matches!(e, SntpEvent::Timeout { .. }))
+        .count();
     assert!(timeouts >= 2, "{events:?}");
 }

@@ -6,21 +6,21 @@ use std::io::{Read, Write};
 use std::os::fd::AsFd;
 
 use clap::Args;
+use minnow::echo;
 use minnow::echo::client::{DatagramClient, StreamClient};
 use minnow::net::dhcp::DhcpClient;
 use minnow::net::dns::Resolver;
-use minnow::net::endpoint::{parse_host_port, Host};
+use minnow::net::endpoint::{Host, parse_host_port};
 use minnow::net::tcp_client::ClientState;
 use minnow::service::Service;
 use minnow::time::client::TimeClient;
-use minnow::time::{self, ctime, TimeFormat};
-use minnow::echo;
+use minnow::time::{self, TimeFormat, ctime};
 use smoltcp::socket::dns::DnsQuery;
 use smoltcp::time::{Duration, Instant};
 use smoltcp::wire::{IpAddress, IpEndpoint};
 
 use crate::netargs::NetArgs;
-use crate::runtime::{tcp_socket, udp_socket, Runtime};
+use crate::runtime::{Runtime, tcp_socket, udp_socket};
 
 #[derive(Args, Debug)]
 pub struct TimeArgs {
@@ -55,7 +55,12 @@ pub struct EchoArgs {
 
 /// Brings the stack up and turns `text` into an endpoint: waits for a DHCP
 /// lease when asked, and resolves a host name by DNS.
-fn resolve(rt: &mut Runtime, net: &NetArgs, text: &str, default_port: u16) -> Result<(IpEndpoint, Option<DhcpClient>), String> {
+fn resolve(
+    rt: &mut Runtime,
+    net: &NetArgs,
+    text: &str,
+    default_port: u16,
+) -> Result<(IpEndpoint, Option<DhcpClient>), String> {
     let (host, port) = parse_host_port(text, default_port).map_err(|e| format!("{text}: {e}"))?;
     let mut dhcp = net.dhcp.then(|| DhcpClient::new(&mut rt.sockets));
     let limit = rt.now() + Duration::from_secs(20);
@@ -77,7 +82,10 @@ fn resolve(rt: &mut Runtime, net: &NetArgs, text: &str, default_port: u16) -> Re
                     std::net::IpAddr::V4(v) => IpAddress::Ipv4(v),
                     std::net::IpAddr::V6(v) => IpAddress::Ipv6(v),
                 })
-                .or_else(|| dhcp.as_ref().and_then(|d| d.lease()?.dns_server.map(IpAddress::Ipv4)));
+                .or_else(|| {
+                    dhcp.as_ref()
+                        .and_then(|d| d.lease()?.dns_server.map(IpAddress::Ipv4))
+                });
             let slots: &'static mut [Option<DnsQuery>; 1] = Box::leak(Box::new([None]));
             let mut resolver = Resolver::new(&mut rt.sockets, slots, server);
             let now = rt.now();
@@ -103,8 +111,16 @@ fn resolve(rt: &mut Runtime, net: &NetArgs, text: &str, default_port: u16) -> Re
 }
 
 pub fn time(args: TimeArgs) -> Result<(), String> {
-    let format = if args.rfc868 { TimeFormat::Rfc868 } else { TimeFormat::Ctime };
-    let default_port = if args.rfc868 { time::RFC868_PORT } else { time::DEFAULT_PORT };
+    let format = if args.rfc868 {
+        TimeFormat::Rfc868
+    } else {
+        TimeFormat::Ctime
+    };
+    let default_port = if args.rfc868 {
+        time::RFC868_PORT
+    } else {
+        time::DEFAULT_PORT
+    };
     let mut rt = args.net.runtime(4)?;
     let (remote, mut dhcp) = resolve(&mut rt, &args.net, &args.server, default_port)?;
     let handle = rt.sockets.add(tcp_socket(1024, 1024));
@@ -175,13 +191,25 @@ pub fn echo(args: EchoArgs) -> Result<(), String> {
     let mut rt = args.net.runtime(4)?;
     let (remote, mut dhcp) = resolve(&mut rt, &args.net, &args.server, echo::DEFAULT_PORT)?;
     if args.udp {
-        return echo_udp(&mut rt, remote, dhcp.as_mut(), Duration::from_secs(args.timeout));
+        return echo_udp(
+            &mut rt,
+            remote,
+            dhcp.as_mut(),
+            Duration::from_secs(args.timeout),
+        );
     }
     let buf = args.tcp_buffer as usize;
     let handle = rt.sockets.add(tcp_socket(buf, buf));
     let now = rt.now();
     let port = rt.ports.next_port();
-    let mut client = StreamClient::connect(&mut rt.net(), handle, remote, port, now, Duration::from_secs(args.timeout));
+    let mut client = StreamClient::connect(
+        &mut rt.net(),
+        handle,
+        remote,
+        port,
+        now,
+        Duration::from_secs(args.timeout),
+    );
     let stdin = std::io::stdin();
     let mut stdin_open = true;
     let mut pending: Vec<u8> = Vec::with_capacity(65536);
@@ -201,7 +229,8 @@ pub fn echo(args: EchoArgs) -> Result<(), String> {
             if n == 0 {
                 break;
             }
-            out.write_all(&inbuf[..n]).map_err(|e| format!("stdout: {e}"))?;
+            out.write_all(&inbuf[..n])
+                .map_err(|e| format!("stdout: {e}"))?;
         }
         out.flush().map_err(|e| format!("stdout: {e}"))?;
         match client.state() {
@@ -239,13 +268,21 @@ pub fn echo(args: EchoArgs) -> Result<(), String> {
         }
         let watch = stdin_open && sent == pending.len() && client.state() == ClientState::Connected;
         let fd = stdin.as_fd();
-        stdin_ready = rt.wait(deadline, watch.then_some(fd)).map_err(|e| e.to_string())?;
+        stdin_ready = rt
+            .wait(deadline, watch.then_some(fd))
+            .map_err(|e| e.to_string())?;
     }
 }
 
-fn echo_udp(rt: &mut Runtime, remote: IpEndpoint, mut dhcp: Option<&mut DhcpClient>, wait_last: Duration) -> Result<(), String> {
+fn echo_udp(
+    rt: &mut Runtime,
+    remote: IpEndpoint,
+    mut dhcp: Option<&mut DhcpClient>,
+    wait_last: Duration,
+) -> Result<(), String> {
     let port = rt.ports.next_port();
-    let mut client = DatagramClient::new(&mut rt.net(), udp_socket(64, 65536), remote, port).map_err(|e| format!("udp: {e}"))?;
+    let mut client = DatagramClient::new(&mut rt.net(), udp_socket(64, 65536), remote, port)
+        .map_err(|e| format!("udp: {e}"))?;
     let stdin = std::io::stdin();
     let mut out = std::io::stdout().lock();
     let mut datagram = vec![0u8; 1472];
@@ -264,7 +301,8 @@ fn echo_udp(rt: &mut Runtime, remote: IpEndpoint, mut dhcp: Option<&mut DhcpClie
         let deadline = rt.step(&mut services);
         while let Some(n) = client.recv(&mut rt.net(), &mut inbuf) {
             got += 1;
-            out.write_all(&inbuf[..n]).map_err(|e| format!("stdout: {e}"))?;
+            out.write_all(&inbuf[..n])
+                .map_err(|e| format!("stdout: {e}"))?;
         }
         out.flush().map_err(|e| format!("stdout: {e}"))?;
         if waiting && client.send(&mut rt.net(), &datagram[..len]) {
@@ -273,7 +311,10 @@ fn echo_udp(rt: &mut Runtime, remote: IpEndpoint, mut dhcp: Option<&mut DhcpClie
             continue;
         }
         if !waiting && stdin_open && stdin_ready {
-            len = stdin.lock().read(&mut datagram).map_err(|e| format!("stdin: {e}"))?;
+            len = stdin
+                .lock()
+                .read(&mut datagram)
+                .map_err(|e| format!("stdin: {e}"))?;
             stdin_ready = false;
             if len == 0 {
                 stdin_open = false;
@@ -288,12 +329,16 @@ fn echo_udp(rt: &mut Runtime, remote: IpEndpoint, mut dhcp: Option<&mut DhcpClie
                 return Ok(());
             }
             if give_up.is_some_and(|t| rt.now() >= t) {
-                return Err(format!("{remote}: only {got} of {sent} datagrams came back"));
+                return Err(format!(
+                    "{remote}: only {got} of {sent} datagrams came back"
+                ));
             }
         }
         let deadline = minnow::net::runner::earliest(deadline, give_up);
         let watch = stdin_open && !waiting;
         let fd = stdin.as_fd();
-        stdin_ready = rt.wait(deadline, watch.then_some(fd)).map_err(|e| e.to_string())?;
+        stdin_ready = rt
+            .wait(deadline, watch.then_some(fd))
+            .map_err(|e| e.to_string())?;
     }
 }

@@ -11,7 +11,11 @@ mod tap;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser, Debug)]
-#[command(name = "minnow", version, about = "Minnow: the course notes' network services on a smoltcp stack over a TAP device")]
+#[command(
+    name = "minnow",
+    version,
+    about = "Minnow: the course notes' network services on a smoltcp stack over a TAP device"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -53,25 +53,35 @@ fn to_ip(addr: IpAddr) -> IpAddress {
 impl NetArgs {
     /// The stack configuration these options describe.
     pub fn config(&self) -> Result<NetConfig, String> {
-        let mac: EthernetAddress = self
-            .mac
-            .parse()
-            .map_err(|_| format!("--mac {}: not an Ethernet address like 02:00:00:00:00:02", self.mac))?;
+        let mac: EthernetAddress = self.mac.parse().map_err(|_| {
+            format!(
+                "--mac {}: not an Ethernet address like 02:00:00:00:00:02",
+                self.mac
+            )
+        })?;
         let mut cfg = NetConfig::new(mac);
         cfg.dhcp = self.dhcp;
         let given: Vec<&str> = if self.ips.is_empty() {
-            if self.dhcp { vec![DEFAULT_IPS[1]] } else { DEFAULT_IPS.to_vec() }
+            if self.dhcp {
+                vec![DEFAULT_IPS[1]]
+            } else {
+                DEFAULT_IPS.to_vec()
+            }
         } else {
             self.ips.iter().map(String::as_str).collect()
         };
         for text in given {
-            let cidr: IpCidr = text
-                .parse()
-                .map_err(|_| format!("--ip {text}: not an address with prefix like 192.0.2.2/24"))?;
+            let cidr: IpCidr = text.parse().map_err(|_| {
+                format!("--ip {text}: not an address with prefix like 192.0.2.2/24")
+            })?;
             match cidr {
                 IpCidr::Ipv4(c) if cfg.ipv4.is_none() => cfg.ipv4 = Some(c),
                 IpCidr::Ipv6(c) if cfg.ipv6.is_none() => cfg.ipv6 = Some(c),
-                _ => return Err(format!("--ip {text}: at most one IPv4 and one IPv6 address")),
+                _ => {
+                    return Err(format!(
+                        "--ip {text}: at most one IPv4 and one IPv6 address"
+                    ));
+                }
             }
         }
         for gw in &self.gateways {
@@ -88,7 +98,8 @@ impl NetArgs {
     /// Opens the TAP device (and the pcap file) and builds the stack.
     pub fn runtime(&self, max_sockets: usize) -> Result<Runtime, String> {
         let cfg = self.config()?;
-        let mut device = TapDevice::open(&self.tap, usize::from(self.mtu)).map_err(|e| e.to_string())?;
+        let mut device =
+            TapDevice::open(&self.tap, usize::from(self.mtu)).map_err(|e| e.to_string())?;
         if let Some(path) = &self.pcap {
             let file = File::create(path).map_err(|e| format!("--pcap {path}: {e}"))?;
             let writer = PcapWriter::new(file).map_err(|e| format!("--pcap {path}: {e}"))?;

@@ -70,7 +70,12 @@ impl Runtime {
 
     /// The interface's addresses, for log lines.
     pub fn describe(&self) -> String {
-        let addrs: Vec<String> = self.iface.ip_addrs().iter().map(|a| a.to_string()).collect();
+        let addrs: Vec<String> = self
+            .iface
+            .ip_addrs()
+            .iter()
+            .map(|a| a.to_string())
+            .collect();
         if addrs.is_empty() {
             "no address yet".into()
         } else {
@@ -94,12 +99,22 @@ impl Runtime {
     /// One loop step; returns the next deadline.
     pub fn step(&mut self, services: &mut [&mut dyn Service]) -> Option<Instant> {
         let now = self.now();
-        poll_once(&mut self.iface, &mut self.device, &mut self.sockets, services, now)
+        poll_once(
+            &mut self.iface,
+            &mut self.device,
+            &mut self.sockets,
+            services,
+            now,
+        )
     }
 
     /// Sleeps until a frame arrives, `extra` is readable, or `deadline`.
     /// Returns whether `extra` is readable (or hung up).
-    pub fn wait(&mut self, deadline: Option<Instant>, extra: Option<BorrowedFd<'_>>) -> std::io::Result<bool> {
+    pub fn wait(
+        &mut self,
+        deadline: Option<Instant>,
+        extra: Option<BorrowedFd<'_>>,
+    ) -> std::io::Result<bool> {
         let wait = wait_duration(self.now(), deadline, MAX_SLEEP);
         if wait == Duration::ZERO && extra.is_none() {
             return Ok(false);

@@ -1,20 +1,24 @@
 //! `minnow serve`: every service built so far on one TAP device.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use signal_hook::consts::{SIGINT, SIGTERM};
+
 use clap::Args;
+use minnow::WallClock;
 use minnow::echo::tcp_server::TcpEchoServer;
 use minnow::echo::udp_server::UdpEchoServer;
 use minnow::echo::{self, EchoEvent};
 use minnow::net::dhcp::{DhcpClient, DhcpEvent};
-use minnow::net::endpoint::{parse_host_port, Host};
+use minnow::net::endpoint::{Host, parse_host_port};
 use minnow::service::Service;
 use minnow::time::server::TcpTimeServer;
 use minnow::time::sntp::NTP_PORT;
 use minnow::time::sntp_client::{SntpClient, SntpEvent, SntpTimers};
 use minnow::time::udp_server::UdpTimeServer;
 use minnow::time::{self, TimeEvent, TimeFormat};
-use minnow::WallClock;
 use smoltcp::time::Duration;
 use smoltcp::wire::IpEndpoint;
 
@@ -90,7 +94,9 @@ fn log_echo(proto: &str, port: u16, e: EchoEvent) {
         EchoEvent::Connected { peer } => format!("connected {peer}"),
         EchoEvent::Closed { peer, bytes } => format!("closed {peer} after {bytes} bytes"),
         EchoEvent::Reset { peer, bytes } => format!("reset by {peer} after {bytes} bytes"),
-        EchoEvent::IdleTimeout { peer, bytes } => format!("idle timeout {peer} after {bytes} bytes, aborted"),
+        EchoEvent::IdleTimeout { peer, bytes } => {
+            format!("idle timeout {peer} after {bytes} bytes, aborted")
+        }
         EchoEvent::DatagramDropped { peer } => format!("datagram from {peer} too long, dropped"),
     };
     report::log(&format!("echo {proto}/{port}: {what}"));
@@ -98,7 +104,9 @@ fn log_echo(proto: &str, port: u16, e: EchoEvent) {
 
 fn log_time(proto: &str, port: u16, e: TimeEvent) {
     let what = match e {
-        TimeEvent::Served { peer, unix_secs, .. } => format!("sent time {unix_secs} to {peer}"),
+        TimeEvent::Served {
+            peer, unix_secs, ..
+        } => format!("sent time {unix_secs} to {peer}"),
         TimeEvent::ClockNotSet { peer } => format!("clock not set: closed {peer} without a time"),
         TimeEvent::CannotEncode { peer } => format!("time not representable: closed {peer}"),
         TimeEvent::Aborted { peer } => format!("{peer} went away before the reply"),
@@ -122,7 +130,9 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
     let mut udp_echo = None;
     if !args.no_echo {
         for _ in 0..args.echo_sockets {
-            tcp_echo.add_socket(&mut rt.sockets, tcp_socket(tcp_buf, tcp_buf)).map_err(full)?;
+            tcp_echo
+                .add_socket(&mut rt.sockets, tcp_socket(tcp_buf, tcp_buf))
+                .map_err(full)?;
         }
         let socket = udp_socket(udp_packets, udp_buf);
         let server = UdpEchoServer::<MAX_DATAGRAM>::new(&mut rt.sockets, socket, args.echo_port)
@@ -147,7 +157,9 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
         for (port, format) in ports {
             let mut server = TcpTimeServer::<MAX_POOL>::new(port, format, &clock, linger);
             for _ in 0..args.time_sockets {
-                server.add_socket(&mut rt.sockets, tcp_socket(256, 256)).map_err(full)?;
+                server
+                    .add_socket(&mut rt.sockets, tcp_socket(256, 256))
+                    .map_err(full)?;
             }
             time_servers.push((port, server));
         }
@@ -179,13 +191,24 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
     if udp_time.is_some() {
         listening.push("time udp/37".into());
     }
-    report::log(&format!("{} on {}: {}", rt.describe(), args.net.tap, listening.join(", ")));
+    report::log(&format!(
+        "{} on {} (mtu {}): {}",
+        rt.describe(),
+        rt.device.name(),
+        rt.device.mtu(),
+        listening.join(", ")
+    ));
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [SIGINT, SIGTERM] {
+        signal_hook::flag::register(signal, Arc::clone(&stop))
+            .map_err(|e| format!("signal handler: {e}"))?;
+    }
     let mut ready = dhcp.is_none();
     if ready {
         report::log("ready");
     }
 
-    loop {
+    while !stop.load(Ordering::Relaxed) {
         if sntp_client.is_none() {
             clock.set_unix_micros(unix_micros_now(), rt.now());
         }
@@ -233,9 +256,14 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
             while let Some(e) = s.events.pop() {
                 report::log(&match e {
                     SntpEvent::Synced { unix_secs, rtt } => {
-                        format!("sntp: clock set to {unix_secs} (round trip {} ms)", rtt.total_millis())
+                        format!(
+                            "sntp: clock set to {unix_secs} (round trip {} ms)",
+                            rtt.total_millis()
+                        )
                     }
-                    SntpEvent::Ignored { from, reason } => format!("sntp: ignored a datagram from {from}: {reason:?}"),
+                    SntpEvent::Ignored { from, reason } => {
+                        format!("sntp: ignored a datagram from {from}: {reason:?}")
+                    }
                     SntpEvent::Timeout { retry_in } => {
                         format!("sntp: no valid reply, retrying in {} s", retry_in.secs())
                     }
@@ -263,4 +291,10 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
         }
         rt.wait(deadline, None).map_err(|e| format!("poll: {e}"))?;
     }
+    report::log(&format!(
+        "stopped; {}: {}",
+        rt.device.name(),
+        rt.device.stats()
+    ));
+    Ok(())
 }

@@ -2,12 +2,16 @@
 
 use std::time::Duration;
 
-use minnow_tests::{minnow_bin, peer, Netns, Proc};
+use minnow_tests::{Netns, Proc, minnow_bin, peer};
 
 const T: Duration = Duration::from_secs(60);
 
 fn dnsmasq(ns: &Netns) -> Proc {
-    let lease_file = std::env::temp_dir().join(format!("minnow-leases-{}-{}", std::process::id(), ns.name()));
+    let lease_file = std::env::temp_dir().join(format!(
+        "minnow-leases-{}-{}",
+        std::process::id(),
+        ns.name()
+    ));
     let mut cmd = ns.command("dnsmasq");
     cmd.args([
         "--no-daemon",
@@ -26,13 +30,26 @@ fn dnsmasq(ns: &Netns) -> Proc {
     ]);
     cmd.arg(format!("--dhcp-leasefile={}", lease_file.display()));
     let p = ns.spawn(cmd);
-    assert!(p.wait_for_stderr("started", Duration::from_secs(10)), "dnsmasq: {}", p.stderr());
+    assert!(
+        p.wait_for_stderr("started", Duration::from_secs(10)),
+        "dnsmasq: {}",
+        p.stderr()
+    );
     p
 }
 
 fn leased_address(stderr: &str) -> String {
-    let line = stderr.lines().find(|l| l.contains("dhcp address")).expect("no dhcp line");
-    let cidr = line.split("dhcp address ").nth(1).unwrap().split_whitespace().next().unwrap();
+    let line = stderr
+        .lines()
+        .find(|l| l.contains("dhcp address"))
+        .expect("no dhcp line");
+    let cidr = line
+        .split("dhcp address ")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap();
     cidr.split('/').next().unwrap().to_string()
 }
 
@@ -43,13 +60,21 @@ fn serve_with_dhcp_gets_an_address_and_serves_on_it() {
     let server = ns.serve(&["--dhcp"]);
     let addr = leased_address(&server.stderr());
     assert!(addr.starts_with("192.0.2.1"), "{addr}");
-    assert!(server.stderr().contains("router 192.0.2.1 dns 192.0.2.1"), "{}", server.stderr());
+    assert!(
+        server.stderr().contains("router 192.0.2.1 dns 192.0.2.1"),
+        "{}",
+        server.stderr()
+    );
     let mut cmd = ns.command("python3");
-    cmd.arg(peer("time_client.py")).args([addr.as_str(), "9999"]);
-    ns.run(cmd, T).assert_success("time_client.py against the DHCP address");
+    cmd.arg(peer("time_client.py"))
+        .args([addr.as_str(), "9999"]);
+    ns.run(cmd, T)
+        .assert_success("time_client.py against the DHCP address");
     let mut cmd = ns.command("python3");
-    cmd.arg(peer("echo_client.py")).args([addr.as_str(), "12345", "50000"]);
-    ns.run(cmd, T).assert_success("echo_client.py against the DHCP address");
+    cmd.arg(peer("echo_client.py"))
+        .args([addr.as_str(), "12345", "50000"]);
+    ns.run(cmd, T)
+        .assert_success("echo_client.py against the DHCP address");
 }
 
 #[test]

@@ -3,13 +3,14 @@
 
 use std::time::Duration;
 
-use minnow_tests::{minnow_bin, peer, sha256_hex, Netns};
+use minnow_tests::{Netns, minnow_bin, peer, sha256_hex};
 
 const T: Duration = Duration::from_secs(60);
 
 fn echo_client(ns: &Netns, host: &str, bytes: usize) -> minnow_tests::RunOutput {
     let mut cmd = ns.command("python3");
-    cmd.arg(peer("echo_client.py")).args([host, "12345", &bytes.to_string()]);
+    cmd.arg(peer("echo_client.py"))
+        .args([host, "12345", &bytes.to_string()]);
     ns.run(cmd, T)
 }
 
@@ -20,9 +21,17 @@ fn notes_echo_client_one_megabyte_over_ipv4_and_ipv6() {
     for host in [Netns::MINNOW_V4, Netns::MINNOW_V6] {
         let out = echo_client(&ns, host, 1_000_000);
         out.assert_success("echo_client.py 1 MB");
-        assert!(out.stdout.contains("echoed 1000000 bytes intact"), "{}", out.stdout);
+        assert!(
+            out.stdout.contains("echoed 1000000 bytes intact"),
+            "{}",
+            out.stdout
+        );
     }
-    assert!(server.wait_for_stderr("after 1000000 bytes", T), "{}", server.stderr());
+    assert!(
+        server.wait_for_stderr("after 1000000 bytes", T),
+        "{}",
+        server.stderr()
+    );
 }
 
 #[test]
@@ -31,10 +40,15 @@ fn notes_udp_echo_client_over_ipv4_and_ipv6() {
     let _server = ns.serve(&[]);
     for host in [Netns::MINNOW_V4, Netns::MINNOW_V6] {
         let mut cmd = ns.command("python3");
-        cmd.arg(peer("udp_echo_client.py")).args([host, "12345", "50"]);
+        cmd.arg(peer("udp_echo_client.py"))
+            .args([host, "12345", "50"]);
         let out = ns.run(cmd, T);
         out.assert_success("udp_echo_client.py");
-        assert!(out.stdout.contains("50/50 datagrams echoed"), "{}", out.stdout);
+        assert!(
+            out.stdout.contains("50/50 datagrams echoed"),
+            "{}",
+            out.stdout
+        );
     }
 }
 
@@ -45,8 +59,13 @@ fn eight_echo_clients_at_once() {
     let handles: Vec<_> = (0..8)
         .map(|i| {
             let mut cmd = ns.command("python3");
-            let host = if i % 2 == 0 { Netns::MINNOW_V4 } else { Netns::MINNOW_V6 };
-            cmd.arg(peer("echo_client.py")).args([host, "12345", "300000"]);
+            let host = if i % 2 == 0 {
+                Netns::MINNOW_V4
+            } else {
+                Netns::MINNOW_V6
+            };
+            cmd.arg(peer("echo_client.py"))
+                .args([host, "12345", "300000"]);
             ns.spawn(cmd)
         })
         .collect();
@@ -226,5 +245,9 @@ except (ConnectionResetError, BrokenPipeError):
 print('ok')
 "#,
     );
-    assert!(server.wait_for_stderr("idle timeout", T), "{}", server.stderr());
+    assert!(
+        server.wait_for_stderr("idle timeout", T),
+        "{}",
+        server.stderr()
+    );
 }

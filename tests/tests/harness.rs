@@ -250,3 +250,23 @@ fn second_tap_device() {
     assert!(text.contains("inet 192.0.2.129/25"), "{text}");
     assert!(text.contains("inet6 2001:db8:1::1/64"), "{text}");
 }
+
+#[test]
+fn serve_starts_minnow_inside_the_namespace() {
+    let ns = Netns::new();
+    let mut minnow = ns.serve(&[]);
+    assert!(
+        minnow.stderr().contains("minnow: ready"),
+        "{}",
+        minnow.dump()
+    );
+    let cmdline = std::fs::read(format!("/proc/{}/cmdline", minnow.pid())).unwrap();
+    let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+    assert!(
+        cmdline.contains("minnow serve --tap tap0 --ip 192.0.2.2/24 --ip 2001:db8::2/64"),
+        "{cmdline}"
+    );
+    let pid = minnow.pid();
+    minnow.kill();
+    assert!(!pid_alive(pid));
+}

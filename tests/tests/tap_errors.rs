@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use minnow_tests::{minnow_bin, Netns};
+use minnow_tests::{Netns, minnow_bin};
 
 const T: Duration = Duration::from_secs(30);
 
@@ -36,11 +36,19 @@ fn overlong_interface_name_is_refused() {
 #[test]
 fn bad_addresses_are_refused_before_anything_is_opened() {
     let ns = Netns::new();
-    for args in [&["serve", "--ip", "192.0.2.300/24"][..], &["time", "192.0.2.1:70000"][..]] {
+    for args in [
+        &["serve", "--ip", "192.0.2.300/24"][..],
+        &["time", "192.0.2.1:70000"][..],
+    ] {
         let mut cmd = ns.command(minnow_bin());
         cmd.args(args);
         let out = ns.run(cmd, T);
-        assert_ne!(out.status.and_then(|s| s.code()), Some(0), "{args:?}: {}", out.stderr);
+        assert_ne!(
+            out.status.and_then(|s| s.code()),
+            Some(0),
+            "{args:?}: {}",
+            out.stderr
+        );
         assert!(!out.stderr.is_empty(), "{args:?}");
     }
 }

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use minnow_tests::{minnow_bin, peer, Netns};
+use minnow_tests::{Netns, minnow_bin, peer};
 
 const T: Duration = Duration::from_secs(30);
 
@@ -23,12 +23,18 @@ fn notes_time_client_gets_ctime_over_ipv4_and_ipv6() {
         let out = ctime_client(&ns, host, "9999");
         assert!(out.starts_with("The time got from the server is "), "{out}");
         // Python's ctime of the same moment, give or take a second or two.
-        let got = out.trim_start_matches("The time got from the server is ").trim_end();
+        let got = out
+            .trim_start_matches("The time got from the server is ")
+            .trim_end();
         assert_eq!(got.len(), 24, "{got:?}");
     }
     let out = ctime_client(&ns, Netns::MINNOW_V4, "13");
     assert!(out.contains(":"), "{out}");
-    assert!(server.wait_for_stderr("sent time", T), "{}", server.stderr());
+    assert!(
+        server.wait_for_stderr("sent time", T),
+        "{}",
+        server.stderr()
+    );
 }
 
 #[test]
@@ -55,7 +61,8 @@ sys.exit('no match: %r vs %r' % (data, cands))
 "#;
     let mut cmd = ns.command("python3");
     cmd.args(["-c", script]);
-    ns.run(cmd, T).assert_success("ctime byte-for-byte against Python");
+    ns.run(cmd, T)
+        .assert_success("ctime byte-for-byte against Python");
 }
 
 #[test]
@@ -69,8 +76,13 @@ fn minnow_time_client_against_notes_server() {
     let line = out.stdout.trim_end();
     assert_eq!(line.len(), 24, "{line:?}");
     let mut check = ns.command("python3");
-    check.args(["-c", "import sys,time; time.strptime(sys.argv[1], '%a %b %d %H:%M:%S %Y')", line]);
-    ns.run(check, T).assert_success("python parses minnow's output as ctime");
+    check.args([
+        "-c",
+        "import sys,time; time.strptime(sys.argv[1], '%a %b %d %H:%M:%S %Y')",
+        line,
+    ]);
+    ns.run(check, T)
+        .assert_success("python parses minnow's output as ctime");
 }
 
 #[test]
@@ -174,7 +186,11 @@ fn sntp_sets_the_clock_and_time_server_serves_it() {
     let _sntp = ns.spawn(srv);
     std::thread::sleep(Duration::from_millis(300));
     let server = ns.serve(&["--sntp", "192.0.2.1"]);
-    assert!(server.wait_for_stderr("sntp: clock set to 1491314851", T), "{}", server.stderr());
+    assert!(
+        server.wait_for_stderr("sntp: clock set to 1491314851", T),
+        "{}",
+        server.stderr()
+    );
     let out = ctime_client(&ns, Netns::MINNOW_V4, "9999");
     assert!(out.contains("Tue Apr  4 14:07:3"), "{out}");
 }
@@ -188,13 +204,26 @@ fn spoofed_or_malformed_sntp_replies_never_set_the_clock() {
         let _sntp = ns.spawn(srv);
         std::thread::sleep(Duration::from_millis(300));
         let server = ns.serve(&["--sntp", "192.0.2.1"]);
-        assert!(server.wait_for_stderr("sntp: ignored", T), "{mode}: {}", server.stderr());
+        assert!(
+            server.wait_for_stderr("sntp: ignored", T),
+            "{mode}: {}",
+            server.stderr()
+        );
         // The time server closes without a time: the notes' client gets nothing and fails.
         let mut cmd = ns.command("python3");
-        cmd.arg(peer("time_client.py")).args([Netns::MINNOW_V4, "9999"]);
+        cmd.arg(peer("time_client.py"))
+            .args([Netns::MINNOW_V4, "9999"]);
         let out = ns.run(cmd, T);
         assert!(!out.success(), "{mode}: {}", out.stdout);
-        assert!(server.wait_for_stderr("clock not set", T), "{mode}: {}", server.stderr());
-        assert!(!server.stderr().contains("clock set to"), "{mode}: {}", server.stderr());
+        assert!(
+            server.wait_for_stderr("clock not set", T),
+            "{mode}: {}",
+            server.stderr()
+        );
+        assert!(
+            !server.stderr().contains("clock set to"),
+            "{mode}: {}",
+            server.stderr()
+        );
     }
 }

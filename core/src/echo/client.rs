@@ -57,7 +57,11 @@ impl StreamClient {
 
     /// Whether the socket has room for more bytes now.
     pub fn can_write(&self, net: &mut Net<'_, '_>) -> bool {
-        !self.finish_requested && net.sockets.get::<tcp::Socket>(self.conn.handle()).can_send()
+        !self.finish_requested
+            && net
+                .sockets
+                .get::<tcp::Socket>(self.conn.handle())
+                .can_send()
     }
 
     /// Takes received bytes into `out`; returns how many.

@@ -10,7 +10,7 @@ use smoltcp::socket::tcp;
 use smoltcp::time::{Duration, Instant};
 
 use super::{EchoEvent, EchoEvents};
-use crate::net::tcp_pool::{Conn, ConnHandler, PoolEvent, TcpPool};
+use crate::net::tcp_pool::{Conn, ConnHandler, PoolEvent, PoolFull, TcpPool};
 use crate::service::{Net, Service};
 
 /// Bytes copied per step from receive to transmit buffer (a stack-free
@@ -44,7 +44,7 @@ impl<const N: usize> TcpEchoServer<N> {
         &mut self,
         sockets: &mut SocketSet<'b>,
         mut socket: tcp::Socket<'b>,
-    ) -> Result<(), tcp::Socket<'b>> {
+    ) -> Result<(), PoolFull> {
         socket.set_nagle_enabled(false);
         self.pool.add(sockets, socket).map(|_| ())
     }

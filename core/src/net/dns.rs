@@ -33,7 +33,10 @@ impl core::fmt::Display for LookupError {
 #[derive(Clone, Copy)]
 enum Lookup {
     Idle,
-    Pending { query: QueryHandle, kind: DnsQueryType },
+    Pending {
+        query: QueryHandle,
+        kind: DnsQueryType,
+    },
     Done(Result<IpAddress, LookupError>),
 }
 

@@ -32,7 +32,9 @@ impl fmt::Display for EndpointError {
         f.write_str(match self {
             EndpointError::EmptyHost => "no host given",
             EndpointError::BadPort => "the port must be a number from 1 to 65535",
-            EndpointError::BadBrackets => "an IPv6 address in brackets must look like [2001:db8::1]:PORT",
+            EndpointError::BadBrackets => {
+                "an IPv6 address in brackets must look like [2001:db8::1]:PORT"
+            }
             EndpointError::BadName => "not an IP address or a valid host name",
         })
     }
@@ -94,12 +96,24 @@ mod tests {
     fn parses_every_form() {
         let v4 = IpAddress::Ipv4(Ipv4Address::new(192, 0, 2, 1));
         let v6 = IpAddress::Ipv6(Ipv6Address::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1));
-        assert_eq!(parse_host_port("192.0.2.1", 9999), Ok((Host::Addr(v4), 9999)));
-        assert_eq!(parse_host_port("192.0.2.1:13", 9999), Ok((Host::Addr(v4), 13)));
+        assert_eq!(
+            parse_host_port("192.0.2.1", 9999),
+            Ok((Host::Addr(v4), 9999))
+        );
+        assert_eq!(
+            parse_host_port("192.0.2.1:13", 9999),
+            Ok((Host::Addr(v4), 13))
+        );
         assert_eq!(parse_host_port("2001:db8::1", 7), Ok((Host::Addr(v6), 7)));
-        assert_eq!(parse_host_port("[2001:db8::1]:37", 7), Ok((Host::Addr(v6), 37)));
+        assert_eq!(
+            parse_host_port("[2001:db8::1]:37", 7),
+            Ok((Host::Addr(v6), 37))
+        );
         assert_eq!(parse_host_port("[2001:db8::1]", 7), Ok((Host::Addr(v6), 7)));
-        assert_eq!(parse_host_port("time.test:13", 7), Ok((Host::Name("time.test"), 13)));
+        assert_eq!(
+            parse_host_port("time.test:13", 7),
+            Ok((Host::Name("time.test"), 13))
+        );
     }
 
     #[test]
@@ -109,9 +123,18 @@ mod tests {
         assert_eq!(parse_host_port("h:0", 7), Err(EndpointError::BadPort));
         assert_eq!(parse_host_port("h:65536", 7), Err(EndpointError::BadPort));
         assert_eq!(parse_host_port("h:x", 7), Err(EndpointError::BadPort));
-        assert_eq!(parse_host_port("[2001:db8::1", 7), Err(EndpointError::BadBrackets));
-        assert_eq!(parse_host_port("[nope]:1", 7), Err(EndpointError::BadBrackets));
-        assert_eq!(parse_host_port("[2001:db8::1]x", 7), Err(EndpointError::BadBrackets));
+        assert_eq!(
+            parse_host_port("[2001:db8::1", 7),
+            Err(EndpointError::BadBrackets)
+        );
+        assert_eq!(
+            parse_host_port("[nope]:1", 7),
+            Err(EndpointError::BadBrackets)
+        );
+        assert_eq!(
+            parse_host_port("[2001:db8::1]x", 7),
+            Err(EndpointError::BadBrackets)
+        );
         assert_eq!(parse_host_port("a b", 7), Err(EndpointError::BadName));
         assert_eq!(parse_host_port("1:2:zz", 7), Err(EndpointError::BadName));
     }

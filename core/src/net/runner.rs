@@ -72,7 +72,10 @@ mod tests {
     fn wait_is_zero_when_due_and_capped_otherwise() {
         let now = Instant::from_millis(100);
         let max = Duration::from_millis(1000);
-        assert_eq!(wait_duration(now, Some(Instant::from_millis(90)), max), Duration::ZERO);
+        assert_eq!(
+            wait_duration(now, Some(Instant::from_millis(90)), max),
+            Duration::ZERO
+        );
         assert_eq!(
             wait_duration(now, Some(Instant::from_millis(150)), max),
             Duration::from_millis(50)

@@ -26,7 +26,9 @@ pub enum ClientError {
 impl core::fmt::Display for ClientError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str(match self {
-            ClientError::Unaddressable => "no route to the server (check the address and --gateway)",
+            ClientError::Unaddressable => {
+                "no route to the server (check the address and --gateway)"
+            }
             ClientError::Refused => "connection refused",
             ClientError::ConnectTimeout => "connection timed out",
             ClientError::Reset => "connection reset",
@@ -116,7 +118,9 @@ impl TcpClient {
                     ClientState::Failed(ClientError::ConnectTimeout)
                 }
                 tcp::State::SynSent | tcp::State::SynReceived => ClientState::Connecting,
-                tcp::State::Closed | tcp::State::Listen => ClientState::Failed(ClientError::Refused),
+                tcp::State::Closed | tcp::State::Listen => {
+                    ClientState::Failed(ClientError::Refused)
+                }
                 _ => {
                     self.last_active = now;
                     ClientState::Connected
@@ -180,7 +184,11 @@ impl EphemeralPorts {
     /// The next port, wrapping within the range.
     pub fn next_port(&mut self) -> u16 {
         let port = self.next;
-        self.next = if port == u16::MAX { Self::FIRST } else { port + 1 };
+        self.next = if port == u16::MAX {
+            Self::FIRST
+        } else {
+            port + 1
+        };
         port
     }
 }

@@ -47,6 +47,16 @@ impl Conn {
     }
 }
 
+/// The pool already holds its `N` sockets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolFull;
+
+impl core::fmt::Display for PoolFull {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("the socket pool is full")
+    }
+}
+
 /// What a service does with its pool's connections.
 pub trait ConnHandler {
     /// Moves bytes on one live connection.
@@ -101,14 +111,14 @@ impl<const N: usize> TcpPool<N> {
     }
 
     /// Adds a socket to the set and the pool and starts listening. When the
-    /// pool already holds `N` sockets the socket is handed back.
+    /// pool already holds `N` sockets the socket is dropped and nothing changes.
     pub fn add<'b>(
         &mut self,
         sockets: &mut SocketSet<'b>,
         socket: tcp::Socket<'b>,
-    ) -> Result<SocketHandle, tcp::Socket<'b>> {
+    ) -> Result<SocketHandle, PoolFull> {
         if self.slots.is_full() {
-            return Err(socket);
+            return Err(PoolFull);
         }
         let handle = sockets.add(socket);
         // Cannot fail: checked for room above.
@@ -136,12 +146,21 @@ impl<const N: usize> TcpPool<N> {
     /// Steps every socket: reports connections that began or ended to
     /// `handler`, lets it serve each live connection, aborts idle ones, and
     /// makes every free socket listen again.
-    pub fn poll(&mut self, sockets: &mut SocketSet<'_>, now: Instant, handler: &mut impl ConnHandler) {
+    pub fn poll(
+        &mut self,
+        sockets: &mut SocketSet<'_>,
+        now: Instant,
+        handler: &mut impl ConnHandler,
+    ) {
         for slot in self.slots.iter_mut() {
             let socket = sockets.get_mut::<tcp::Socket>(slot.handle);
             let state = socket.state();
-            if slot.conn.is_none() && socket.is_active() && state != tcp::State::SynReceived {
-                if let Some(peer) = socket.remote_endpoint() {
+            if slot.conn.is_none()
+                && socket.is_active()
+                && state != tcp::State::SynReceived
+                && let Some(peer) = socket.remote_endpoint()
+            {
+                {
                     let conn = Conn {
                         peer,
                         opened: now,

@@ -50,9 +50,14 @@ impl core::fmt::Display for TimeClientError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
             TimeClientError::Connection(e) => write!(f, "{e}"),
-            TimeClientError::TooLong => write!(f, "the reply is longer than {MAX_REPLY} bytes: not a time server"),
+            TimeClientError::TooLong => write!(
+                f,
+                "the reply is longer than {MAX_REPLY} bytes: not a time server"
+            ),
             TimeClientError::Empty => f.write_str("the server closed without sending a time"),
-            TimeClientError::NotCtime => f.write_str("the reply is not a ctime line like 'Tue Apr  4 14:07:31 2017'"),
+            TimeClientError::NotCtime => {
+                f.write_str("the reply is not a ctime line like 'Tue Apr  4 14:07:31 2017'")
+            }
             TimeClientError::NotRfc868 => f.write_str("the reply is not 4 bytes of RFC 868 time"),
         }
     }

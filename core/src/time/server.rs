@@ -13,7 +13,7 @@ use smoltcp::time::{Duration, Instant};
 
 use super::{TimeEvent, TimeEvents, TimeFormat, ctime, rfc868};
 use crate::clock::WallClock;
-use crate::net::tcp_pool::{Conn, ConnHandler, PoolEvent, TcpPool};
+use crate::net::tcp_pool::{Conn, ConnHandler, PoolEvent, PoolFull, TcpPool};
 use crate::service::{Net, Service};
 
 /// A connection's time reply was queued.
@@ -50,14 +50,18 @@ impl<'c, const N: usize> TcpTimeServer<'c, N> {
         &mut self,
         sockets: &mut SocketSet<'b>,
         socket: tcp::Socket<'b>,
-    ) -> Result<(), tcp::Socket<'b>> {
+    ) -> Result<(), PoolFull> {
         self.pool.add(sockets, socket).map(|_| ())
     }
 }
 
 /// Encodes the reply for `unix_secs` into `out`; `None` if the time cannot
 /// be written in that format (a ctime year past 9999).
-pub fn encode_reply(format: TimeFormat, unix_secs: u64, out: &mut [u8; MAX_REPLY]) -> Option<&[u8]> {
+pub fn encode_reply(
+    format: TimeFormat,
+    unix_secs: u64,
+    out: &mut [u8; MAX_REPLY],
+) -> Option<&[u8]> {
     match format {
         TimeFormat::Ctime => {
             let mut line = [0u8; MAX_REPLY];
@@ -103,16 +107,18 @@ impl ConnHandler for Reply<'_, '_> {
                     format: self.format,
                 });
             }
-            _ => self.events.push(TimeEvent::CannotEncode { peer: conn.peer }),
+            _ => self
+                .events
+                .push(TimeEvent::CannotEncode { peer: conn.peer }),
         }
         conn.close(socket);
     }
 
     fn event(&mut self, event: PoolEvent) {
-        if let PoolEvent::Reset(c) | PoolEvent::IdleTimeout(c) = event {
-            if c.stage != SENT || c.bytes_out == 0 {
-                self.events.push(TimeEvent::Aborted { peer: c.peer });
-            }
+        if let PoolEvent::Reset(c) | PoolEvent::IdleTimeout(c) = event
+            && (c.stage != SENT || c.bytes_out == 0)
+        {
+            self.events.push(TimeEvent::Aborted { peer: c.peer });
         }
     }
 }
