@@ -19,6 +19,7 @@
 
 pub mod clock;
 pub mod echo;
+pub mod file;
 pub mod net;
 pub mod service;
 pub mod time;

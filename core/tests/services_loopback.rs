@@ -157,15 +157,29 @@ fn a_full_pool_refuses_and_keeps_serving() {
     );
     let now = b.now;
     let remote = IpEndpoint::new(LOCAL, 7);
-    let mut c1 =
-        StreamClient::connect(&mut b.net(), h1, remote, 50001, now, Duration::from_secs(5));
+    let mut c1 = StreamClient::connect(
+        &mut b.net(),
+        h1,
+        remote,
+        50001,
+        now,
+        Duration::from_secs(5),
+        None,
+    );
     for _ in 0..50 {
         b.step(&mut [&mut server, &mut c1]);
     }
     assert_eq!(c1.state(), ClientState::Connected);
     let now = b.now;
-    let mut c2 =
-        StreamClient::connect(&mut b.net(), h2, remote, 50002, now, Duration::from_secs(5));
+    let mut c2 = StreamClient::connect(
+        &mut b.net(),
+        h2,
+        remote,
+        50002,
+        now,
+        Duration::from_secs(5),
+        None,
+    );
     for _ in 0..50 {
         b.step(&mut [&mut server, &mut c1, &mut c2]);
     }
@@ -426,4 +440,120 @@ fn sntp_retries_when_the_server_is_silent() {
         .filter(|e| matches!(e, SntpEvent::Timeout { .. }))
         .count();
     assert!(timeouts >= 2, "{events:?}");
+}
+
+fn download(b: &mut Bench, server: &mut dyn Service, request: &[u8]) -> (Vec<u8>, ClientState) {
+    let h = b.sockets.add(tcp_socket(2048));
+    let now = b.now;
+    let port = b.ports.next_port();
+    let mut client = StreamClient::connect(
+        &mut b.net(),
+        h,
+        IpEndpoint::new(LOCAL, 60000),
+        port,
+        now,
+        Duration::from_secs(5),
+        None,
+    );
+    let mut got = Vec::new();
+    let mut buf = [0u8; 700];
+    let mut asked = false;
+    for _ in 0..100_000 {
+        b.step(&mut [server, &mut client]);
+        if !asked && client.state() == ClientState::Connected {
+            assert_eq!(client.write(&mut b.net(), request), request.len());
+            asked = true;
+        }
+        loop {
+            let n = client.read(&mut b.net(), &mut buf);
+            if n == 0 {
+                break;
+            }
+            got.extend_from_slice(&buf[..n]);
+        }
+        if matches!(
+            client.state(),
+            ClientState::PeerClosed | ClientState::Failed(_)
+        ) {
+            break;
+        }
+    }
+    client.finish();
+    for _ in 0..20 {
+        b.step(&mut [server, &mut client]);
+    }
+    b.sockets.remove(h);
+    (got, client.state())
+}
+
+#[test]
+fn file_server_streams_named_and_default_files_and_refuses_bad_names() {
+    use minnow::file::FileEvent;
+    use minnow::file::server::{FileServer, FileTimers};
+    use minnow::file::store::StaticFiles;
+    let big: Vec<u8> = (0..100_000u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 24) as u8)
+        .collect();
+    let table: Vec<(&str, &[u8])> =
+        vec![("hello.txt", b"hello\n"), ("big.bin", &big), ("empty", b"")];
+    let mut b = Bench::new();
+    let mut server = FileServer::<_, 2>::new(
+        60000,
+        StaticFiles::new(&table, Some("hello.txt")),
+        FileTimers::default(),
+    );
+    server.add_socket(&mut b.sockets, tcp_socket(1024)).unwrap();
+    server.add_socket(&mut b.sockets, tcp_socket(1024)).unwrap();
+
+    assert_eq!(
+        download(&mut b, &mut server, b"Hello server!"),
+        (b"hello\n".to_vec(), ClientState::PeerClosed)
+    );
+    assert_eq!(download(&mut b, &mut server, b"GET big.bin\n").0, big);
+    assert_eq!(download(&mut b, &mut server, b"GET empty").0, b"");
+    for bad in [
+        &b"GET ../x\n"[..],
+        b"GET /etc/passwd",
+        b"GET nope",
+        b"GET a\0b\n",
+    ] {
+        assert_eq!(
+            download(&mut b, &mut server, bad).0,
+            b"ERR not found\n",
+            "{bad:?}"
+        );
+    }
+    assert_eq!(
+        download(&mut b, &mut server, &[b'x'; 300]).0,
+        b"ERR request too long\n"
+    );
+    let events: Vec<_> = core::iter::from_fn(|| server.events.pop()).collect();
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, FileEvent::Sent { bytes: 100_000, .. })),
+        "{events:?}"
+    );
+}
+
+#[test]
+fn file_server_times_out_a_silent_client() {
+    use minnow::file::server::{FileServer, FileTimers};
+    use minnow::file::store::StaticFiles;
+    let table: [(&str, &[u8]); 1] = [("a", b"x")];
+    let mut b = Bench::new();
+    let timers = FileTimers {
+        request: Duration::from_secs(2),
+        stall: Duration::from_secs(60),
+    };
+    let mut server = FileServer::<_, 1>::new(60000, StaticFiles::new(&table, None), timers);
+    server.add_socket(&mut b.sockets, tcp_socket(1024)).unwrap();
+    let (got, state) = download(&mut b, &mut server, b"");
+    assert_eq!(got, b"ERR timeout\n");
+    assert_eq!(state, ClientState::PeerClosed);
+    // No default file: the greeting is refused with its own ERR line.
+    assert_eq!(
+        download(&mut b, &mut server, b"Hello").0,
+        b"ERR no default file\n"
+    );
 }

@@ -55,7 +55,7 @@ pub struct EchoArgs {
 
 /// Brings the stack up and turns `text` into an endpoint: waits for a DHCP
 /// lease when asked, and resolves a host name by DNS.
-fn resolve(
+pub(crate) fn resolve(
     rt: &mut Runtime,
     net: &NetArgs,
     text: &str,
@@ -176,7 +176,7 @@ fn last_bytes(client: &TimeClient) -> &[u8] {
 }
 
 /// Gives the stack a few more steps so that final segments leave.
-fn flush(rt: &mut Runtime) {
+pub(crate) fn flush(rt: &mut Runtime) {
     let until = rt.now() + Duration::from_millis(50);
     while rt.now() < until {
         let deadline = rt.step(&mut []);
@@ -209,6 +209,7 @@ pub fn echo(args: EchoArgs) -> Result<(), String> {
         port,
         now,
         Duration::from_secs(args.timeout),
+        None,
     );
     let stdin = std::io::stdin();
     let mut stdin_open = true;

@@ -1,6 +1,8 @@
 //! `minnow`: Minnow's services and clients on a Linux TAP interface.
 
 mod clients;
+mod dir_store;
+mod get;
 mod netargs;
 mod pcap;
 mod report;
@@ -23,12 +25,14 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Run the servers: echo (TCP+UDP 12345), time (9999), optionally daytime (13), RFC 868 (37).
+    /// Run the servers: echo (TCP+UDP 12345), time (9999), files with --files (60000), optionally daytime (13), RFC 868 (37).
     Serve(serve::ServeArgs),
     /// Ask a time server for the time and print it.
     Time(clients::TimeArgs),
     /// Connect stdin and stdout to an echo server (like nc); --udp for datagrams.
     Echo(clients::EchoArgs),
+    /// Download a file from a file server (port 60000).
+    Get(get::GetArgs),
 }
 
 fn main() {
@@ -37,6 +41,7 @@ fn main() {
         Command::Serve(a) => ("serve", serve::run(a)),
         Command::Time(a) => ("time", clients::time(a)),
         Command::Echo(a) => ("echo", clients::echo(a)),
+        Command::Get(a) => ("get", get::run(a)),
     };
     if let Err(message) = result {
         eprintln!("minnow {name}: {message}");

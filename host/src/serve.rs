@@ -11,6 +11,8 @@ use minnow::WallClock;
 use minnow::echo::tcp_server::TcpEchoServer;
 use minnow::echo::udp_server::UdpEchoServer;
 use minnow::echo::{self, EchoEvent};
+use minnow::file::FileEvent;
+use minnow::file::server::{FileServer, FileTimers};
 use minnow::net::dhcp::{DhcpClient, DhcpEvent};
 use minnow::net::endpoint::{Host, parse_host_port};
 use minnow::service::Service;
@@ -22,6 +24,7 @@ use minnow::time::{self, TimeEvent, TimeFormat};
 use smoltcp::time::Duration;
 use smoltcp::wire::IpEndpoint;
 
+use crate::dir_store::DirStore;
 use crate::netargs::NetArgs;
 use crate::report;
 use crate::runtime::{tcp_socket, udp_socket};
@@ -68,6 +71,24 @@ pub struct ServeArgs {
     /// Abort a TCP echo client that moves nothing for this long, seconds (0: never).
     #[arg(long, default_value_t = 300)]
     pub idle_timeout: u64,
+    /// Serve the files of this folder (file transfer, the notes' port 60000).
+    #[arg(long, value_name = "DIR")]
+    pub files: Option<std::path::PathBuf>,
+    /// The file sent for any request that is not `GET NAME` (a name inside --files).
+    #[arg(long = "default", value_name = "NAME", requires = "files")]
+    pub default_file: Option<String>,
+    /// File transfer port.
+    #[arg(long, default_value_t = minnow::file::DEFAULT_PORT)]
+    pub file_port: u16,
+    /// Simultaneous downloads (one socket each).
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=MAX_POOL as i64))]
+    pub file_sockets: u16,
+    /// Transmit buffer of each file socket, bytes (the most a download has in flight).
+    #[arg(long, default_value_t = 65536, value_parser = clap::value_parser!(u32).range(1024..=16 << 20))]
+    pub file_buffer: u32,
+    /// How long a file client may take to send its request, seconds.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    pub file_request_timeout: u64,
     /// Set the clock by SNTP from this server (IP[:PORT]) instead of the OS clock;
     /// until it answers, the time servers close without sending a time.
     #[arg(long, value_name = "IP[:PORT]")]
@@ -102,6 +123,29 @@ fn log_echo(proto: &str, port: u16, e: EchoEvent) {
     report::log(&format!("echo {proto}/{port}: {what}"));
 }
 
+fn log_file(port: u16, e: FileEvent) {
+    let what = match e {
+        FileEvent::Sending { peer, default } => {
+            format!(
+                "sending {} file to {peer}",
+                if default { "the default" } else { "a named" }
+            )
+        }
+        FileEvent::Sent { peer, bytes } => format!("sent {bytes} bytes to {peer}"),
+        FileEvent::Refused { peer, reason } => {
+            format!(
+                "refused {peer}: {}",
+                String::from_utf8_lossy(reason.line()).trim_end()
+            )
+        }
+        FileEvent::Aborted { peer, bytes } => format!("{peer} went away after {bytes} bytes"),
+        FileEvent::ReadFailed { peer, bytes } => {
+            format!("read error after {bytes} bytes to {peer}: reset")
+        }
+    };
+    report::log(&format!("file tcp/{port}: {what}"));
+}
+
 fn log_time(proto: &str, port: u16, e: TimeEvent) {
     let what = match e {
         TimeEvent::Served {
@@ -116,7 +160,13 @@ fn log_time(proto: &str, port: u16, e: TimeEvent) {
 
 pub fn run(args: ServeArgs) -> Result<(), String> {
     let sntp = args.sntp.as_deref().map(sntp_server).transpose()?;
-    let pools = usize::from(args.echo_sockets) + 3 * usize::from(args.time_sockets);
+    let store = match &args.files {
+        Some(dir) => Some(DirStore::new(dir, args.default_file.clone())?),
+        None => None,
+    };
+    let pools = usize::from(args.echo_sockets)
+        + 3 * usize::from(args.time_sockets)
+        + usize::from(args.file_sockets);
     let mut rt = args.net.runtime(pools + 8)?;
     let clock = WallClock::new();
     let idle = (args.idle_timeout > 0).then(|| Duration::from_secs(args.idle_timeout));
@@ -164,6 +214,25 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
             time_servers.push((port, server));
         }
     }
+    let mut file_server = match store {
+        Some(store) => {
+            let mut server = Box::new(FileServer::<DirStore, MAX_POOL>::new(
+                args.file_port,
+                store,
+                FileTimers {
+                    request: Duration::from_secs(args.file_request_timeout),
+                    ..FileTimers::default()
+                },
+            ));
+            for _ in 0..args.file_sockets {
+                server
+                    .add_socket(&mut rt.sockets, tcp_socket(1024, args.file_buffer as usize))
+                    .map_err(full)?;
+            }
+            Some(server)
+        }
+        None => None,
+    };
     let mut sntp_client = match sntp {
         Some(server) => Some(
             SntpClient::new(
@@ -190,6 +259,13 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
     }
     if udp_time.is_some() {
         listening.push("time udp/37".into());
+    }
+    if let Some(dir) = &args.files {
+        listening.push(format!(
+            "file tcp/{} from {}",
+            args.file_port,
+            dir.display()
+        ));
     }
     report::log(&format!(
         "{} on {} (mtu {}): {}",
@@ -231,6 +307,9 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
         if let Some(u) = udp_time.as_mut() {
             services.push(u);
         }
+        if let Some(f) = file_server.as_mut() {
+            services.push(f.as_mut());
+        }
         let deadline = rt.step(&mut services);
         drop(services);
 
@@ -250,6 +329,11 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
         if let Some(u) = udp_time.as_mut() {
             while let Some(e) = u.events.pop() {
                 log_time("udp", time::RFC868_PORT, e);
+            }
+        }
+        if let Some(f) = file_server.as_mut() {
+            while let Some(e) = f.events.pop() {
+                log_file(args.file_port, e);
             }
         }
         if let Some(s) = sntp_client.as_mut() {

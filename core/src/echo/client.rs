@@ -18,10 +18,14 @@ pub struct StreamClient {
     conn: TcpClient,
     finish_requested: bool,
     finished: bool,
+    /// Bytes were read since the last poll (for the receive timeout).
+    moved: bool,
 }
 
 impl StreamClient {
-    /// Connects socket `handle` (already in the set) to `remote`.
+    /// Connects socket `handle` (already in the set) to `remote`. With a
+    /// `recv_timeout`, the connection fails when nothing arrives for that
+    /// long while the caller keeps up with reading.
     pub fn connect(
         net: &mut Net<'_, '_>,
         handle: SocketHandle,
@@ -29,11 +33,21 @@ impl StreamClient {
         local_port: u16,
         now: Instant,
         connect_timeout: Duration,
+        recv_timeout: Option<Duration>,
     ) -> Self {
         Self {
-            conn: TcpClient::connect(net, handle, remote, local_port, now, connect_timeout, None),
+            conn: TcpClient::connect(
+                net,
+                handle,
+                remote,
+                local_port,
+                now,
+                connect_timeout,
+                recv_timeout,
+            ),
             finish_requested: false,
             finished: false,
+            moved: false,
         }
     }
 
@@ -67,7 +81,9 @@ impl StreamClient {
     /// Takes received bytes into `out`; returns how many.
     pub fn read(&mut self, net: &mut Net<'_, '_>, out: &mut [u8]) -> usize {
         let socket = net.sockets.get_mut::<tcp::Socket>(self.conn.handle());
-        socket.recv_slice(out).unwrap_or(0)
+        let n = socket.recv_slice(out).unwrap_or(0);
+        self.moved |= n > 0;
+        n
     }
 
     /// Sends FIN once everything queued so far has gone.
@@ -86,6 +102,10 @@ impl Service for StreamClient {
         if self.finish_requested && !self.finished && open {
             socket.close();
             self.finished = true;
+        }
+        // Unread bytes mean the caller is slow, not the network.
+        if core::mem::take(&mut self.moved) || socket.recv_queue() > 0 {
+            self.conn.touch(now);
         }
         self.conn.update(socket, now);
     }

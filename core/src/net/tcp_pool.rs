@@ -30,6 +30,9 @@ pub struct Conn {
     pub closing: bool,
     /// A small per-connection state for the service's own use.
     pub stage: u8,
+    /// Which pool socket carries it (0..N): an index for per-connection
+    /// state the service keeps beside the pool.
+    pub slot: usize,
 }
 
 impl Conn {
@@ -152,7 +155,7 @@ impl<const N: usize> TcpPool<N> {
         now: Instant,
         handler: &mut impl ConnHandler,
     ) {
-        for slot in self.slots.iter_mut() {
+        for (index, slot) in self.slots.iter_mut().enumerate() {
             let socket = sockets.get_mut::<tcp::Socket>(slot.handle);
             let state = socket.state();
             if slot.conn.is_none()
@@ -169,6 +172,7 @@ impl<const N: usize> TcpPool<N> {
                         bytes_out: 0,
                         closing: false,
                         stage: 0,
+                        slot: index,
                     };
                     slot.conn = Some(conn);
                     handler.event(PoolEvent::Opened(conn));
@@ -203,6 +207,11 @@ impl<const N: usize> TcpPool<N> {
                 let _ = socket.listen(self.port);
             }
         }
+    }
+
+    /// The live connections.
+    pub fn conns(&self) -> impl Iterator<Item = &Conn> {
+        self.slots.iter().filter_map(|s| s.conn.as_ref())
     }
 
     /// The earliest idle-timeout deadline of the live connections.

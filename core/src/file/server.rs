@@ -1,0 +1,259 @@
+//! The file server: one request, then the file streams through the socket
+//! as its transmit buffer frees up, then a close.
+//!
+//! Memory per download is the socket's two buffers and one open-file
+//! handle: the file is read straight into the socket's transmit buffer, so
+//! a 1 GiB file costs what a 1 KiB one does.
+
+use embedded_io::Read;
+use smoltcp::iface::SocketSet;
+use smoltcp::socket::tcp;
+use smoltcp::time::{Duration, Instant};
+
+use super::reply::ErrReply;
+use super::request::{self, Request};
+use super::store::{FileStore, OpenError};
+use super::{FileEvent, FileEvents};
+use crate::net::tcp_pool::{Conn, ConnHandler, PoolEvent, PoolFull, TcpPool};
+use crate::service::{Net, Service};
+
+/// Waiting for the request.
+const AWAIT: u8 = 0;
+/// Streaming the file.
+const SENDING: u8 = 1;
+/// Every byte queued; closing.
+const SENT: u8 = 2;
+/// An ERR line queued; closing.
+const REFUSED: u8 = 3;
+
+/// Timers of the file server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileTimers {
+    /// How long a client may take to send its request.
+    pub request: Duration,
+    /// Abort a download on which nothing moved for this long (a client that
+    /// stopped reading).
+    pub stall: Duration,
+}
+
+impl Default for FileTimers {
+    /// 10 s for the request, 60 s of stall.
+    fn default() -> Self {
+        Self {
+            request: Duration::from_secs(10),
+            stall: Duration::from_secs(60),
+        }
+    }
+}
+
+/// A file server for up to `N` simultaneous downloads from store `S`.
+///
+/// RAM: the [`TcpPool`], `N` × `size_of::<Option<S::File>>()` and 16 × 48
+/// bytes of events, plus the sockets' buffers (each transmit buffer must
+/// hold at least 32 bytes for an ERR line; the receive buffer at least
+/// [`request::MAX_REQUEST`] + 1 bytes to tell an overlong request).
+pub struct FileServer<S: FileStore, const N: usize> {
+    pool: TcpPool<N>,
+    store: S,
+    files: [Option<S::File>; N],
+    timers: FileTimers,
+    /// Events for the caller to drain.
+    pub events: FileEvents,
+}
+
+impl<S: FileStore, const N: usize> FileServer<S, N> {
+    /// A server on `port` serving `store`.
+    pub fn new(port: u16, store: S, timers: FileTimers) -> Self {
+        Self {
+            pool: TcpPool::new(port, Some(timers.stall)),
+            store,
+            files: core::array::from_fn(|_| None),
+            timers,
+            events: FileEvents::new(),
+        }
+    }
+
+    /// Adds one socket (one more simultaneous download).
+    pub fn add_socket<'b>(
+        &mut self,
+        sockets: &mut SocketSet<'b>,
+        socket: tcp::Socket<'b>,
+    ) -> Result<(), PoolFull> {
+        self.pool.add(sockets, socket).map(|_| ())
+    }
+
+    /// Number of downloads in progress.
+    pub fn active(&self) -> usize {
+        self.pool.active()
+    }
+}
+
+/// What a request leads to.
+enum Answer<F> {
+    Send(F, bool),
+    Refuse(ErrReply),
+}
+
+fn answer<S: FileStore>(store: &mut S, bytes: &[u8]) -> Answer<S::File> {
+    let (name, default) = match request::parse(bytes) {
+        Err(request::BadRequest::TooLong) => return Answer::Refuse(ErrReply::TooLong),
+        // A refused name is reported like a missing one: nothing to probe.
+        Err(request::BadRequest::Name(_)) => return Answer::Refuse(ErrReply::NotFound),
+        Ok((Request::Named(name), _)) => (name, false),
+        Ok((Request::Default, _)) => match store.default_name() {
+            Some(name) => (name, true),
+            None => return Answer::Refuse(ErrReply::NoDefault),
+        },
+    };
+    // Copy the name out of the socket buffer's borrow before opening.
+    let mut owned = heapless::String::<{ super::name::MAX_NAME }>::new();
+    if owned.push_str(name).is_err() {
+        return Answer::Refuse(ErrReply::NotFound);
+    }
+    match store.open(&owned) {
+        Ok(file) => Answer::Send(file, default),
+        Err(OpenError::NotFound | OpenError::Io) => Answer::Refuse(ErrReply::NotFound),
+    }
+}
+
+struct Handler<'a, S: FileStore, const N: usize> {
+    store: &'a mut S,
+    files: &'a mut [Option<S::File>; N],
+    events: &'a mut FileEvents,
+    timers: FileTimers,
+    now: Instant,
+}
+
+impl<S: FileStore, const N: usize> Handler<'_, S, N> {
+    fn take_request(&mut self, socket: &mut tcp::Socket<'_>, conn: &mut Conn) {
+        let answer = if socket.can_recv() {
+            let store = &mut *self.store;
+            match socket.recv(|bytes| (bytes.len(), answer(store, bytes))) {
+                Ok(a) => a,
+                Err(_) => return,
+            }
+        } else if !socket.may_recv() {
+            // FIN before any byte: an empty request, like the notes' server
+            // that sends the file whatever its one recv() returned.
+            answer(self.store, b"")
+        } else if self.now >= conn.opened + self.timers.request {
+            Answer::Refuse(ErrReply::Timeout)
+        } else {
+            return;
+        };
+        conn.touch(self.now);
+        match answer {
+            Answer::Send(file, default) => {
+                self.files[conn.slot] = Some(file);
+                conn.stage = SENDING;
+                self.events.push(FileEvent::Sending {
+                    peer: conn.peer,
+                    default,
+                });
+                self.stream(socket, conn);
+            }
+            Answer::Refuse(reason) => {
+                let _ = socket.send_slice(reason.line());
+                conn.stage = REFUSED;
+                conn.close(socket);
+                self.events.push(FileEvent::Refused {
+                    peer: conn.peer,
+                    reason,
+                });
+            }
+        }
+    }
+
+    fn stream(&mut self, socket: &mut tcp::Socket<'_>, conn: &mut Conn) {
+        let Some(file) = self.files[conn.slot].as_mut() else {
+            return;
+        };
+        while socket.can_send() {
+            let read = socket.send(|buf| match file.read(buf) {
+                Ok(n) => (n, Ok(n)),
+                Err(_) => (0, Err(())),
+            });
+            match read {
+                Ok(Ok(0)) => {
+                    self.files[conn.slot] = None;
+                    conn.stage = SENT;
+                    conn.close(socket);
+                    return;
+                }
+                Ok(Ok(n)) => {
+                    conn.bytes_out += n as u64;
+                    conn.touch(self.now);
+                }
+                Ok(Err(())) | Err(_) => {
+                    self.files[conn.slot] = None;
+                    socket.abort();
+                    self.events.push(FileEvent::ReadFailed {
+                        peer: conn.peer,
+                        bytes: conn.bytes_out,
+                    });
+                    conn.stage = REFUSED;
+                    return;
+                }
+            }
+        }
+    }
+}
+
+impl<S: FileStore, const N: usize> ConnHandler for Handler<'_, S, N> {
+    fn serve(&mut self, socket: &mut tcp::Socket<'_>, conn: &mut Conn) {
+        match conn.stage {
+            AWAIT => self.take_request(socket, conn),
+            SENDING => {
+                // What the client sends after its request is read and dropped.
+                let _ = socket.recv(|b| (b.len(), ()));
+                self.stream(socket, conn);
+            }
+            _ => {
+                let _ = socket.recv(|b| (b.len(), ()));
+            }
+        }
+    }
+
+    fn event(&mut self, event: PoolEvent) {
+        match event {
+            PoolEvent::Opened(_) => {}
+            PoolEvent::Closed(c) if c.stage == SENT => {
+                self.events.push(FileEvent::Sent {
+                    peer: c.peer,
+                    bytes: c.bytes_out,
+                });
+            }
+            PoolEvent::Closed(c) | PoolEvent::Reset(c) | PoolEvent::IdleTimeout(c) => {
+                if self.files[c.slot].take().is_some() || c.stage == SENT {
+                    self.events.push(FileEvent::Aborted {
+                        peer: c.peer,
+                        bytes: c.bytes_out,
+                    });
+                }
+            }
+        }
+    }
+}
+
+impl<S: FileStore, const N: usize> Service for FileServer<S, N> {
+    fn poll(&mut self, net: &mut Net<'_, '_>, now: Instant) {
+        let mut handler = Handler {
+            store: &mut self.store,
+            files: &mut self.files,
+            events: &mut self.events,
+            timers: self.timers,
+            now,
+        };
+        self.pool.poll(net.sockets, now, &mut handler);
+    }
+
+    fn poll_at(&self, _now: Instant) -> Option<Instant> {
+        let request = self
+            .pool
+            .conns()
+            .filter(|c| c.stage == AWAIT)
+            .map(|c| c.opened + self.timers.request)
+            .min();
+        crate::net::runner::earliest(self.pool.poll_at(), request)
+    }
+}

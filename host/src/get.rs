@@ -1,0 +1,161 @@
+//! `minnow get`: download a file from a file server over the smoltcp stack.
+//!
+//! Bytes go to `FILE.part` as they arrive; only a clean end (the server's
+//! FIN) renames it to `FILE`. A reset or a timeout leaves `FILE.part`, exits
+//! non-zero and says what happened: a truncated transfer is never success.
+
+use std::fs::File;
+use std::io::{BufWriter, IsTerminal, Write};
+use std::path::PathBuf;
+use std::time::Instant as StdInstant;
+
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use minnow::echo::client::StreamClient;
+use minnow::file::{self, reply};
+use minnow::net::tcp_client::ClientState;
+use minnow::service::Service;
+use smoltcp::time::Duration;
+
+use crate::clients::{flush, resolve};
+use crate::netargs::NetArgs;
+use crate::runtime::tcp_socket;
+
+#[derive(Args, Debug)]
+pub struct GetArgs {
+    /// File server, HOST[:PORT] (default port 60000).
+    pub server: String,
+    /// File to ask for (`GET NAME`); without it, the server's default file.
+    pub name: Option<String>,
+    /// Where to write the file (FILE.part until the transfer ends cleanly).
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: PathBuf,
+    /// Send this request instead (the notes' client sends "Hello server!").
+    #[arg(long, conflicts_with = "name")]
+    pub request: Option<String>,
+    /// Fail when no byte arrives for this many seconds (and the connect timeout).
+    #[arg(long, default_value_t = 30)]
+    pub timeout: u64,
+    /// Receive buffer of the TCP socket, bytes (the TCP window).
+    #[arg(long, default_value_t = 262144, value_parser = clap::value_parser!(u32).range(1024..=16 << 20))]
+    pub tcp_buffer: u32,
+    #[command(flatten)]
+    pub net: NetArgs,
+}
+
+fn part_path(output: &std::path::Path) -> PathBuf {
+    let mut name = output.as_os_str().to_owned();
+    name.push(".part");
+    PathBuf::from(name)
+}
+
+fn progress(enabled: bool) -> ProgressBar {
+    if !enabled {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new_spinner();
+    if let Ok(style) =
+        ProgressStyle::with_template("{spinner} {bytes} received, {bytes_per_sec} ({elapsed})")
+    {
+        bar.set_style(style);
+    }
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    bar
+}
+
+pub fn run(args: GetArgs) -> Result<(), String> {
+    let request = match (&args.name, &args.request) {
+        (Some(name), _) => {
+            file::name::validate(name.as_bytes()).map_err(|e| format!("{name}: {e}"))?;
+            format!("GET {name}\n")
+        }
+        (None, Some(text)) => text.clone(),
+        (None, None) => "Hello server!".to_string(),
+    };
+    let part = part_path(&args.output);
+    let mut rt = args.net.runtime(4)?;
+    let (remote, mut dhcp) = resolve(&mut rt, &args.net, &args.server, file::DEFAULT_PORT)?;
+    let handle = rt.sockets.add(tcp_socket(args.tcp_buffer as usize, 4096));
+    let now = rt.now();
+    let port = rt.ports.next_port();
+    let timeout = Duration::from_secs(args.timeout);
+    let mut client = StreamClient::connect(
+        &mut rt.net(),
+        handle,
+        remote,
+        port,
+        now,
+        timeout,
+        Some(timeout),
+    );
+    let mut out = BufWriter::with_capacity(
+        1 << 20,
+        File::create(&part).map_err(|e| format!("{}: {e}", part.display()))?,
+    );
+    let bar = progress(std::io::stdout().is_terminal());
+    let started = StdInstant::now();
+    let mut buf = vec![0u8; 1 << 16];
+    let mut sent = 0usize;
+    let mut total: u64 = 0;
+    // The first bytes, to recognise an ERR line.
+    let mut head: Vec<u8> = Vec::new();
+    let outcome = loop {
+        let mut services: Vec<&mut dyn Service> = vec![&mut client];
+        if let Some(d) = dhcp.as_mut() {
+            services.push(d);
+        }
+        let deadline = rt.step(&mut services);
+        if client.state() == ClientState::Connected && sent < request.len() {
+            sent += client.write(&mut rt.net(), &request.as_bytes()[sent..]);
+        }
+        loop {
+            let n = client.read(&mut rt.net(), &mut buf);
+            if n == 0 {
+                break;
+            }
+            if head.len() <= reply::MAX_ERR_LINE {
+                head.extend_from_slice(&buf[..n.min(reply::MAX_ERR_LINE + 1 - head.len())]);
+            }
+            out.write_all(&buf[..n])
+                .map_err(|e| format!("{}: {e}", part.display()))?;
+            total += n as u64;
+            bar.set_position(total);
+        }
+        match client.state() {
+            ClientState::PeerClosed => break Ok(()),
+            ClientState::Failed(e) => break Err(e),
+            _ => {}
+        }
+        rt.wait(deadline, None).map_err(|e| e.to_string())?;
+    };
+    client.finish();
+    let _ = client.poll_at(rt.now());
+    flush(&mut rt);
+    out.flush()
+        .map_err(|e| format!("{}: {e}", part.display()))?;
+    drop(out);
+    bar.finish_and_clear();
+    let secs = started.elapsed().as_secs_f64();
+    match outcome {
+        Ok(()) => {
+            if args.name.is_some() && total == head.len() as u64 {
+                if let Some(reason) = reply::as_error(&head) {
+                    let _ = std::fs::remove_file(&part);
+                    return Err(format!("{remote}: the server refused: {reason}"));
+                }
+            }
+            std::fs::rename(&part, &args.output)
+                .map_err(|e| format!("{}: {e}", args.output.display()))?;
+            println!(
+                "received {total} bytes into {} ({:.1} MB/s)",
+                args.output.display(),
+                total as f64 / secs.max(1e-6) / 1e6
+            );
+            Ok(())
+        }
+        Err(e) => Err(format!(
+            "{remote}: {e} after {total} bytes: the transfer is incomplete, partial data kept in {}",
+            part.display()
+        )),
+    }
+}
