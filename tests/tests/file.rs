@@ -1,0 +1,400 @@
+//! File transfer: the notes' client against Minnow's server, Minnow's client
+//! against the notes' server, every size boundary, hostile requests and
+//! clients, each checked by SHA-256.
+
+use std::path::Path;
+use std::time::Duration;
+
+use minnow_tests::{Netns, Proc, TempDir, minnow_bin, peer, random_bytes, sha256_file, sha256_hex};
+
+const T: Duration = Duration::from_secs(120);
+const SIZES: [usize; 6] = [0, 1, 1023, 1024, 1025, 10 << 20];
+
+/// A folder with one file per size (`f<size>.bin`) and `hello.txt`.
+fn files() -> TempDir {
+    let dir = TempDir::new("minnow-files");
+    for (i, size) in SIZES.iter().enumerate() {
+        std::fs::write(
+            dir.join(&format!("f{size}.bin")),
+            random_bytes(*size, i as u64 + 1),
+        )
+        .unwrap();
+    }
+    std::fs::write(dir.join("hello.txt"), b"Hello from Minnow's file server\n").unwrap();
+    dir
+}
+
+fn serve_files(ns: &Netns, dir: &Path, extra: &[&str]) -> Proc {
+    let d = dir.to_str().unwrap();
+    let mut args = vec!["--files", d, "--default", "hello.txt"];
+    args.extend_from_slice(extra);
+    ns.serve(&args)
+}
+
+fn notes_client(
+    ns: &Netns,
+    host: &str,
+    out: &Path,
+    request: Option<&str>,
+) -> minnow_tests::RunOutput {
+    let mut cmd = ns.command("python3");
+    cmd.arg(peer("file_client.py"))
+        .args([host, "60000", out.to_str().unwrap()]);
+    if let Some(r) = request {
+        cmd.arg(r);
+    }
+    ns.run(cmd, T)
+}
+
+#[test]
+fn notes_file_client_gets_default_and_named_files_of_every_size() {
+    let ns = Netns::new();
+    let dir = files();
+    let out = TempDir::new("minnow-out");
+    let _server = serve_files(&ns, dir.path(), &[]);
+    let got = out.join("default");
+    notes_client(&ns, Netns::MINNOW_V4, &got, None).assert_success("default file");
+    assert_eq!(
+        std::fs::read(&got).unwrap(),
+        b"Hello from Minnow's file server\n"
+    );
+    for size in SIZES {
+        let name = format!("f{size}.bin");
+        let got = out.join(&name);
+        let host = if size % 2 == 0 {
+            Netns::MINNOW_V4
+        } else {
+            Netns::MINNOW_V6
+        };
+        let run = notes_client(&ns, host, &got, Some(&format!("GET {name}")));
+        run.assert_success(&name);
+        assert!(
+            run.stdout.contains(&format!("({size} bytes)")),
+            "{}",
+            run.stdout
+        );
+        assert_eq!(sha256_file(&got), sha256_file(&dir.join(&name)), "{name}");
+    }
+}
+
+#[test]
+fn minnow_get_against_notes_file_server_every_size() {
+    let ns = Netns::new();
+    let dir = files();
+    let out = TempDir::new("minnow-out");
+    for (i, size) in SIZES.iter().enumerate() {
+        let name = format!("f{size}.bin");
+        let port = (60000 + i).to_string();
+        let src = dir.join(&name);
+        let _server = ns.spawn_peer(
+            "file_server.py",
+            &[Netns::HOST_V4, &port, src.to_str().unwrap()],
+        );
+        let got = out.join(&name);
+        let mut cmd = ns.command(minnow_bin());
+        cmd.args([
+            "get",
+            &format!("192.0.2.1:{port}"),
+            "-o",
+            got.to_str().unwrap(),
+        ]);
+        let run = ns.run(cmd, T);
+        run.assert_success(&name);
+        assert!(
+            run.stdout.contains(&format!("received {size} bytes")),
+            "{}",
+            run.stdout
+        );
+        assert_eq!(sha256_file(&got), sha256_file(&src), "{name}");
+        assert!(!Path::new(&format!("{}.part", got.display())).exists());
+    }
+}
+
+#[test]
+fn one_gibibyte_generated_on_the_fly() {
+    let ns = Netns::new();
+    let dir = TempDir::new("minnow-big");
+    let big = dir.join("big.bin");
+    // Generated here, never committed: 1 GiB of a cheap pseudo-random stream.
+    {
+        use std::io::Write;
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&big).unwrap());
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut block = vec![0u8; 1 << 20];
+        for _ in 0..1024 {
+            for chunk in block.chunks_mut(8) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                chunk.copy_from_slice(&x.to_le_bytes());
+            }
+            f.write_all(&block).unwrap();
+        }
+    }
+    std::fs::write(dir.join("hello.txt"), b"hi\n").unwrap();
+    let _server = serve_files(&ns, dir.path(), &["--file-buffer", "262144"]);
+    let got = dir.join("got.bin");
+    let run = notes_client(&ns, Netns::MINNOW_V4, &got, Some("GET big.bin"));
+    run.assert_success("1 GiB download");
+    assert!(run.stdout.contains("(1073741824 bytes)"), "{}", run.stdout);
+    assert_eq!(sha256_file(&got), sha256_file(&big));
+}
+
+#[test]
+fn eight_downloads_at_once() {
+    let ns = Netns::new();
+    let dir = files();
+    let out = TempDir::new("minnow-out");
+    let _server = serve_files(&ns, dir.path(), &[]);
+    let procs: Vec<(Proc, std::path::PathBuf)> = (0..8)
+        .map(|i| {
+            let got = out.join(&format!("dl{i}"));
+            let mut cmd = ns.command("python3");
+            cmd.arg(peer("file_client.py")).args([
+                Netns::MINNOW_V4,
+                "60000",
+                got.to_str().unwrap(),
+                "GET f10485760.bin",
+            ]);
+            (ns.spawn(cmd), got)
+        })
+        .collect();
+    let want = sha256_file(&dir.join("f10485760.bin"));
+    for (mut p, got) in procs {
+        let status = p.wait(T).expect("download still running");
+        assert!(status.success(), "{}", p.dump());
+        assert_eq!(sha256_file(&got), want);
+    }
+}
+
+/// Sends raw request bytes from Python and returns what the server sent back.
+fn raw_request(ns: &Netns, request_hex: &str, shutdown: bool) -> Vec<u8> {
+    let script = r#"
+import socket, sys
+s = socket.create_connection(('192.0.2.2', 60000), timeout=30)
+s.sendall(bytes.fromhex(sys.argv[1]))
+if sys.argv[2] == '1':
+    s.shutdown(socket.SHUT_WR)
+data = b''
+while True:
+    c = s.recv(65536)
+    if not c: break
+    data += c
+sys.stdout.buffer.write(data)
+"#;
+    let mut cmd = ns.command("python3");
+    cmd.args(["-c", script, request_hex, if shutdown { "1" } else { "0" }]);
+    let run = ns.run(cmd, T);
+    run.assert_success("raw request");
+    run.stdout_bytes
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[test]
+fn traversal_and_bad_names_are_refused() {
+    let ns = Netns::new();
+    let dir = files();
+    let outside = TempDir::new("minnow-secret");
+    std::fs::write(outside.join("secret"), b"top secret").unwrap();
+    std::os::unix::fs::symlink(outside.join("secret"), dir.join("link")).unwrap();
+    std::os::unix::fs::symlink(outside.path(), dir.join("linkdir")).unwrap();
+    let _server = serve_files(&ns, dir.path(), &[]);
+    let long = format!("GET {}\n", "a".repeat(250));
+    let requests: Vec<Vec<u8>> = vec![
+        b"GET ../etc/passwd\n".to_vec(),
+        b"GET /etc/passwd\n".to_vec(),
+        b"GET %2e%2e/%2e%2e/etc/passwd\n".to_vec(),
+        b"GET f1.bin\0.txt\n".to_vec(),
+        b"GET a/../../x\n".to_vec(),
+        b"GET link\n".to_vec(),
+        b"GET linkdir/secret\n".to_vec(),
+        b"GET \xff\xfe\n".to_vec(),
+        long.into_bytes(),
+        b"GET nope.bin\n".to_vec(),
+    ];
+    for req in &requests {
+        assert_eq!(
+            raw_request(&ns, &hex(req), false),
+            b"ERR not found\n",
+            "{:?}",
+            String::from_utf8_lossy(req)
+        );
+    }
+}
+
+#[test]
+fn empty_overlong_binary_and_silent_requests() {
+    let ns = Netns::new();
+    let dir = files();
+    let _server = serve_files(&ns, dir.path(), &["--file-request-timeout", "2"]);
+    let hello = b"Hello from Minnow's file server\n".to_vec();
+    // Empty: FIN with no byte gets the default file, as the notes' server does.
+    assert_eq!(raw_request(&ns, "", true), hello);
+    // Binary garbage is "anything else": the default file.
+    assert_eq!(raw_request(&ns, "00ff10fe", false), hello);
+    // Overlong without a line end.
+    assert_eq!(
+        raw_request(&ns, &hex(&[b'x'; 400]), false),
+        b"ERR request too long\n"
+    );
+    // Silent: nothing within the request timeout.
+    assert_eq!(raw_request(&ns, "", false), b"ERR timeout\n");
+}
+
+#[test]
+fn vanishing_and_non_reading_clients_do_not_stall_others() {
+    let ns = Netns::new();
+    let dir = files();
+    let out = TempDir::new("minnow-out");
+    let server = serve_files(&ns, dir.path(), &[]);
+    let script = r#"
+import socket, struct, time
+# A client that never reads, and one that resets mid-transfer.
+stuck = socket.create_connection(('192.0.2.2', 60000), timeout=10)
+stuck.sendall(b'GET f10485760.bin\n')
+gone = socket.create_connection(('192.0.2.2', 60000), timeout=10)
+gone.sendall(b'GET f10485760.bin\n')
+gone.recv(1000)
+gone.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
+gone.close()
+time.sleep(60)
+"#;
+    let mut cmd = ns.command("python3");
+    cmd.args(["-c", script]);
+    let _bad = ns.spawn(cmd);
+    assert!(
+        server.wait_for_stderr("went away", T),
+        "{}",
+        server.stderr()
+    );
+    let got = out.join("ok.bin");
+    notes_client(&ns, Netns::MINNOW_V4, &got, Some("GET f10485760.bin"))
+        .assert_success("download beside bad clients");
+    assert_eq!(sha256_file(&got), sha256_file(&dir.join("f10485760.bin")));
+}
+
+#[test]
+fn minnow_get_keeps_partial_data_on_reset_and_timeout() {
+    let ns = Netns::new();
+    let out = TempDir::new("minnow-out");
+    // A server that sends 100000 bytes then resets, or then stalls.
+    let script = r#"
+import socket, struct, sys, time
+mode, port = sys.argv[1], int(sys.argv[2])
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('192.0.2.1', port)); s.listen(5)
+while True:
+    c, _ = s.accept()
+    if not c.recv(1024):
+        continue  # the harness's readiness probe
+    c.sendall(b'z' * 100000)
+    time.sleep(0.5)
+    if mode == 'reset':
+        c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
+        c.close()
+    else:
+        time.sleep(30)
+"#;
+    for (mode, port, extra) in [
+        ("reset", "60001", vec![]),
+        ("stall", "60002", vec!["--timeout", "2"]),
+    ] {
+        let mut cmd = ns.command("python3");
+        cmd.args(["-c", script, mode, port]);
+        let _srv = ns.spawn(cmd);
+        assert!(ns.wait_tcp(
+            Netns::HOST_V4,
+            port.parse().unwrap(),
+            Duration::from_secs(10)
+        ));
+        let got = out.join(mode);
+        let mut cmd = ns.command(minnow_bin());
+        cmd.args([
+            "get",
+            &format!("192.0.2.1:{port}"),
+            "x",
+            "-o",
+            got.to_str().unwrap(),
+        ])
+        .args(&extra);
+        let run = ns.run(cmd, T);
+        assert_eq!(
+            run.status.and_then(|s| s.code()),
+            Some(1),
+            "{mode}: {}",
+            run.stderr
+        );
+        assert!(run.stderr.contains("incomplete"), "{mode}: {}", run.stderr);
+        assert!(
+            !got.exists(),
+            "{mode}: a truncated file must not look complete"
+        );
+        let part = std::fs::read(format!("{}.part", got.display())).unwrap();
+        assert_eq!(sha256_hex(&part), sha256_hex(&[b'z'; 100000]), "{mode}");
+    }
+}
+
+#[test]
+fn minnow_get_reports_a_missing_file() {
+    let ns = Netns::new();
+    let dir = files();
+    let out = TempDir::new("minnow-out");
+    // Minnow to Minnow: the server on tap0 in 192.0.2.0/26, the client on a
+    // second TAP in 192.0.2.64/26, Linux routing between them.
+    let d = dir.path().to_str().unwrap();
+    let _server = ns.minnow(&[
+        "serve",
+        "--tap",
+        "tap0",
+        "--ip",
+        "192.0.2.2/26",
+        "--gateway",
+        "192.0.2.1",
+        "--files",
+        d,
+        "--default",
+        "hello.txt",
+    ]);
+    ns.add_tap("tap1", &["192.0.2.65/26"]);
+    ns.command("sysctl")
+        .args(["-qw", "net.ipv4.ip_forward=1"])
+        .status()
+        .unwrap();
+    let client = [
+        "--tap",
+        "tap1",
+        "--ip",
+        "192.0.2.66/26",
+        "--gateway",
+        "192.0.2.65",
+        "--mac",
+        "02:00:00:00:00:03",
+    ];
+    let got = out.join("hello");
+    let mut cmd = ns.command(minnow_bin());
+    cmd.args(["get", "192.0.2.2", "-o", got.to_str().unwrap()])
+        .args(client);
+    ns.run(cmd, T)
+        .assert_success("minnow get from minnow serve");
+    assert_eq!(
+        std::fs::read(&got).unwrap(),
+        b"Hello from Minnow's file server\n"
+    );
+    let got = out.join("x");
+    let mut cmd = ns.command(minnow_bin());
+    cmd.args([
+        "get",
+        "192.0.2.2",
+        "missing.bin",
+        "-o",
+        got.to_str().unwrap(),
+    ])
+    .args(client);
+    let run = ns.run(cmd, T);
+    assert_eq!(run.status.and_then(|s| s.code()), Some(1), "{}", run.stderr);
+    assert!(run.stderr.contains("not found"), "{}", run.stderr);
+    assert!(!got.exists());
+}
