@@ -100,6 +100,7 @@ fn tcp_echo_returns_every_byte_in_order() {
         50000,
         now,
         Duration::from_secs(5),
+        None,
     );
     let data: Vec<u8> = (0..200_000u32).map(|i| (i * 31 % 256) as u8).collect();
     let (mut sent, mut got) = (0, Vec::new());
