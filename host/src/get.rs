@@ -138,11 +138,12 @@ pub fn run(args: GetArgs) -> Result<(), String> {
     let secs = started.elapsed().as_secs_f64();
     match outcome {
         Ok(()) => {
-            if args.name.is_some() && total == head.len() as u64 {
-                if let Some(reason) = reply::as_error(&head) {
-                    let _ = std::fs::remove_file(&part);
-                    return Err(format!("{remote}: the server refused: {reason}"));
-                }
+            if args.name.is_some()
+                && total == head.len() as u64
+                && let Some(reason) = reply::as_error(&head)
+            {
+                let _ = std::fs::remove_file(&part);
+                return Err(format!("{remote}: the server refused: {reason}"));
             }
             std::fs::rename(&part, &args.output)
                 .map_err(|e| format!("{}: {e}", args.output.display()))?;
