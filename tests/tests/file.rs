@@ -15,7 +15,7 @@ fn files() -> TempDir {
     let dir = TempDir::new("minnow-files");
     for (i, size) in SIZES.iter().enumerate() {
         std::fs::write(
-            dir.join(&format!("f{size}.bin")),
+            dir.join(format!("f{size}.bin")),
             random_bytes(*size, i as u64 + 1),
         )
         .unwrap();
@@ -148,7 +148,7 @@ fn eight_downloads_at_once() {
     let _server = serve_files(&ns, dir.path(), &[]);
     let procs: Vec<(Proc, std::path::PathBuf)> = (0..8)
         .map(|i| {
-            let got = out.join(&format!("dl{i}"));
+            let got = out.join(format!("dl{i}"));
             let mut cmd = ns.command("python3");
             cmd.arg(peer("file_client.py")).args([
                 Netns::MINNOW_V4,
