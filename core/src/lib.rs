@@ -17,6 +17,7 @@
 #![no_std]
 #![forbid(unsafe_code)]
 
+pub mod chat;
 pub mod clock;
 pub mod echo;
 pub mod file;

@@ -11,7 +11,6 @@ use minnow::echo::client::{DatagramClient, StreamClient};
 use minnow::net::dhcp::DhcpClient;
 use minnow::net::dns::Resolver;
 use minnow::net::endpoint::{Host, parse_host_port};
-use minnow::net::tcp_client::ClientState;
 use minnow::service::Service;
 use minnow::time::client::TimeClient;
 use minnow::time::{self, TimeFormat, ctime};
@@ -19,6 +18,7 @@ use smoltcp::socket::dns::DnsQuery;
 use smoltcp::time::{Duration, Instant};
 use smoltcp::wire::{IpAddress, IpEndpoint};
 
+use crate::bridge::{self, BridgeOptions, OnStdinEnd};
 use crate::netargs::NetArgs;
 use crate::runtime::{Runtime, tcp_socket, udp_socket};
 
@@ -211,68 +211,13 @@ pub fn echo(args: EchoArgs) -> Result<(), String> {
         Duration::from_secs(args.timeout),
         None,
     );
-    let stdin = std::io::stdin();
-    let mut stdin_open = true;
-    let mut pending: Vec<u8> = Vec::with_capacity(65536);
-    let mut sent = 0usize;
-    let mut inbuf = vec![0u8; 65536];
-    let mut out = std::io::stdout().lock();
-    let mut stdin_ready = false;
-    loop {
-        let mut services: Vec<&mut dyn Service> = vec![&mut client];
-        if let Some(d) = dhcp.as_mut() {
-            services.push(d);
-        }
-        let deadline = rt.step(&mut services);
-        // Socket to stdout.
-        loop {
-            let n = client.read(&mut rt.net(), &mut inbuf);
-            if n == 0 {
-                break;
-            }
-            out.write_all(&inbuf[..n])
-                .map_err(|e| format!("stdout: {e}"))?;
-        }
-        out.flush().map_err(|e| format!("stdout: {e}"))?;
-        match client.state() {
-            ClientState::Failed(e) => return Err(format!("{remote}: {e}")),
-            ClientState::PeerClosed => {
-                flush(&mut rt);
-                return Ok(());
-            }
-            ClientState::Connecting => {}
-            ClientState::Connected => {
-                // Stdin to socket, keeping what does not fit.
-                if sent < pending.len() {
-                    sent += client.write(&mut rt.net(), &pending[sent..]);
-                }
-                if sent == pending.len() && stdin_open && stdin_ready {
-                    pending.resize(65536, 0);
-                    let n = loop {
-                        match stdin.lock().read(&mut pending) {
-                            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                            other => break other.map_err(|e| format!("stdin: {e}"))?,
-                        }
-                    };
-                    pending.truncate(n);
-                    sent = 0;
-                    if n == 0 {
-                        stdin_open = false;
-                        client.finish();
-                    } else {
-                        sent += client.write(&mut rt.net(), &pending);
-                    }
-                    stdin_ready = false;
-                    continue;
-                }
-            }
-        }
-        let watch = stdin_open && sent == pending.len() && client.state() == ClientState::Connected;
-        let fd = stdin.as_fd();
-        stdin_ready = rt
-            .wait(deadline, watch.then_some(fd))
-            .map_err(|e| e.to_string())?;
-    }
+    let opts = BridgeOptions {
+        on_stdin_end: OnStdinEnd::Finish,
+        prompt: None,
+        closed_line: None,
+        connected_line: None,
+    };
+    bridge::run(&mut rt, dhcp.as_mut(), &mut client, &opts).map_err(|e| format!("{remote}: {e}"))
 }
 
 fn echo_udp(

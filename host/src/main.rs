@@ -1,5 +1,7 @@
 //! `minnow`: Minnow's services and clients on a Linux TAP interface.
 
+mod bridge;
+mod chat;
 mod clients;
 mod dir_store;
 mod get;
@@ -31,6 +33,8 @@ enum Command {
     Time(clients::TimeArgs),
     /// Connect stdin and stdout to an echo server (like nc); --udp for datagrams.
     Echo(clients::EchoArgs),
+    /// Join a chat room (port 9009): stdin lines out, the room's lines in.
+    Chat(chat::ChatArgs),
     /// Download a file from a file server (port 60000).
     Get(get::GetArgs),
 }
@@ -42,6 +46,7 @@ fn main() {
         Command::Time(a) => ("time", clients::time(a)),
         Command::Echo(a) => ("echo", clients::echo(a)),
         Command::Get(a) => ("get", get::run(a)),
+        Command::Chat(a) => ("chat", chat::run(a)),
     };
     if let Err(message) = result {
         eprintln!("minnow {name}: {message}");

@@ -8,6 +8,8 @@ use signal_hook::consts::{SIGINT, SIGTERM};
 
 use clap::Args;
 use minnow::WallClock;
+use minnow::chat::ChatEvent;
+use minnow::chat::server::ChatServer;
 use minnow::echo::tcp_server::TcpEchoServer;
 use minnow::echo::udp_server::UdpEchoServer;
 use minnow::echo::{self, EchoEvent};
@@ -71,6 +73,21 @@ pub struct ServeArgs {
     /// Abort a TCP echo client that moves nothing for this long, seconds (0: never).
     #[arg(long, default_value_t = 300)]
     pub idle_timeout: u64,
+    /// Do not run the chat room.
+    #[arg(long)]
+    pub no_chat: bool,
+    /// Chat room port.
+    #[arg(long, default_value_t = minnow::chat::DEFAULT_PORT)]
+    pub chat_port: u16,
+    /// Places in the chat room; one more client is told `room full`.
+    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u16).range(1..=MAX_POOL as i64))]
+    pub chat_members: u16,
+    /// Each chat member's outgoing queue (its socket's transmit buffer), bytes.
+    #[arg(long, default_value_t = 32768, value_parser = clap::value_parser!(u32).range(2048..=16 << 20))]
+    pub chat_queue: u32,
+    /// Disconnect a chat member whose queue stays full this long, milliseconds.
+    #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub chat_stall_ms: u64,
     /// Serve the files of this folder (file transfer, the notes' port 60000).
     #[arg(long, value_name = "DIR")]
     pub files: Option<std::path::PathBuf>,
@@ -123,6 +140,16 @@ fn log_echo(proto: &str, port: u16, e: EchoEvent) {
     report::log(&format!("echo {proto}/{port}: {what}"));
 }
 
+fn log_chat(port: u16, e: ChatEvent) {
+    let what = match e {
+        ChatEvent::Joined { peer } => format!("{peer} joined"),
+        ChatEvent::Left { peer } => format!("{peer} left"),
+        ChatEvent::DroppedSlowReader { peer } => format!("{peer} stopped reading: disconnected"),
+        ChatEvent::RoomFull { peer } => format!("room full: refused {peer}"),
+    };
+    report::log(&format!("chat tcp/{port}: {what}"));
+}
+
 fn log_file(port: u16, e: FileEvent) {
     let what = match e {
         FileEvent::Sending { peer, default } => {
@@ -164,7 +191,13 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
         Some(dir) => Some(DirStore::new(dir, args.default_file.clone())?),
         None => None,
     };
-    let pools = usize::from(args.echo_sockets)
+    let chat_members = if args.no_chat {
+        0
+    } else {
+        usize::from(args.chat_members) + 2
+    };
+    let pools = chat_members
+        + usize::from(args.echo_sockets)
         + 3 * usize::from(args.time_sockets)
         + usize::from(args.file_sockets);
     let mut rt = args.net.runtime(pools + 8)?;
@@ -233,6 +266,22 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
         }
         None => None,
     };
+    let mut chat = None;
+    if !args.no_chat {
+        let mut room = Box::new(ChatServer::<MAX_POOL>::new(
+            args.chat_port,
+            Duration::from_millis(args.chat_stall_ms),
+        ));
+        for _ in 0..args.chat_members {
+            room.add_socket(&mut rt.sockets, tcp_socket(4096, args.chat_queue as usize))
+                .map_err(full)?;
+        }
+        for _ in 0..2 {
+            room.add_overflow_socket(&mut rt.sockets, tcp_socket(64, 64))
+                .map_err(full)?;
+        }
+        chat = Some(room);
+    }
     let mut sntp_client = match sntp {
         Some(server) => Some(
             SntpClient::new(
@@ -259,6 +308,9 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
     }
     if udp_time.is_some() {
         listening.push("time udp/37".into());
+    }
+    if !args.no_chat {
+        listening.push(format!("chat tcp/{}", args.chat_port));
     }
     if let Some(dir) = &args.files {
         listening.push(format!(
@@ -310,6 +362,9 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
         if let Some(f) = file_server.as_mut() {
             services.push(f.as_mut());
         }
+        if let Some(c) = chat.as_mut() {
+            services.push(c.as_mut());
+        }
         let deadline = rt.step(&mut services);
         drop(services);
 
@@ -329,6 +384,11 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
         if let Some(u) = udp_time.as_mut() {
             while let Some(e) = u.events.pop() {
                 log_time("udp", time::RFC868_PORT, e);
+            }
+        }
+        if let Some(c) = chat.as_mut() {
+            while let Some(e) = c.events.pop() {
+                log_chat(args.chat_port, e);
             }
         }
         if let Some(f) = file_server.as_mut() {

@@ -209,6 +209,17 @@ impl<const N: usize> TcpPool<N> {
         }
     }
 
+    /// The socket of pool slot `slot`.
+    pub fn handle(&self, slot: usize) -> Option<SocketHandle> {
+        self.slots.get(slot).map(|s| s.handle)
+    }
+
+    /// The connection on pool slot `slot`, for a service that drives the
+    /// sockets itself (e.g. to broadcast across them).
+    pub fn conn_mut(&mut self, slot: usize) -> Option<&mut Conn> {
+        self.slots.get_mut(slot).and_then(|s| s.conn.as_mut())
+    }
+
     /// The live connections.
     pub fn conns(&self) -> impl Iterator<Item = &Conn> {
         self.slots.iter().filter_map(|s| s.conn.as_ref())

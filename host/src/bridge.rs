@@ -1,0 +1,149 @@
+//! Standard input and output joined to one TCP connection on the smoltcp
+//! stack: what `minnow echo` (like nc) and `minnow chat` both do.
+//!
+//! Stdin is read only when poll(2) says it is readable and only when the
+//! previous chunk is all in the socket, so nothing read is ever dropped and
+//! a slow server slows the reader down instead of filling memory.
+
+use std::io::{Read, Write};
+use std::os::fd::AsFd;
+
+use minnow::echo::client::StreamClient;
+use minnow::net::dhcp::DhcpClient;
+use minnow::net::tcp_client::ClientState;
+use minnow::service::Service;
+use smoltcp::time::{Duration, Instant};
+
+use crate::clients::flush;
+use crate::runtime::Runtime;
+
+/// What to do when stdin ends.
+#[derive(Debug, Clone, Copy)]
+pub enum OnStdinEnd {
+    /// Send FIN and keep printing until the server closes (nc, echo).
+    Finish,
+    /// Keep printing for this long, then close (the notes' chat client).
+    Linger(Duration),
+}
+
+/// How the bridge talks to a person.
+pub struct BridgeOptions {
+    pub on_stdin_end: OnStdinEnd,
+    /// Printed after each thing received or sent (the notes' `[Me] `).
+    pub prompt: Option<&'static str>,
+    /// Printed when the server closes the connection.
+    pub closed_line: Option<&'static str>,
+    /// Printed once connected.
+    pub connected_line: Option<&'static str>,
+}
+
+/// Runs the bridge until the server closes (Ok), stdin ends and the linger
+/// passes (Ok), or the connection fails (Err).
+pub fn run(
+    rt: &mut Runtime,
+    mut dhcp: Option<&mut DhcpClient>,
+    client: &mut StreamClient,
+    opts: &BridgeOptions,
+) -> Result<(), String> {
+    let stdin = std::io::stdin();
+    let mut out = std::io::stdout().lock();
+    let mut stdin_open = true;
+    let mut stdin_ready = false;
+    let mut pending: Vec<u8> = Vec::with_capacity(65536);
+    let mut sent = 0usize;
+    let mut inbuf = vec![0u8; 65536];
+    let mut greeted = false;
+    let mut linger_until: Option<Instant> = None;
+    let say = |out: &mut std::io::StdoutLock<'_>, text: &str| -> Result<(), String> {
+        out.write_all(text.as_bytes())
+            .and_then(|()| out.flush())
+            .map_err(|e| format!("stdout: {e}"))
+    };
+    loop {
+        let mut services: Vec<&mut dyn Service> = vec![&mut *client];
+        if let Some(d) = dhcp.as_deref_mut() {
+            services.push(d);
+        }
+        let deadline = rt.step(&mut services);
+        let mut received = false;
+        loop {
+            let n = client.read(&mut rt.net(), &mut inbuf);
+            if n == 0 {
+                break;
+            }
+            received = true;
+            out.write_all(&inbuf[..n])
+                .map_err(|e| format!("stdout: {e}"))?;
+        }
+        if received {
+            if let Some(p) = opts.prompt {
+                out.write_all(p.as_bytes())
+                    .map_err(|e| format!("stdout: {e}"))?;
+            }
+        }
+        out.flush().map_err(|e| format!("stdout: {e}"))?;
+        match client.state() {
+            ClientState::Failed(e) => return Err(e.to_string()),
+            ClientState::PeerClosed => {
+                if let Some(line) = opts.closed_line {
+                    say(&mut out, line)?;
+                }
+                flush(rt);
+                return Ok(());
+            }
+            ClientState::Connecting => {}
+            ClientState::Connected => {
+                if !greeted {
+                    greeted = true;
+                    if let Some(line) = opts.connected_line {
+                        say(&mut out, line)?;
+                    }
+                    if let Some(p) = opts.prompt {
+                        say(&mut out, p)?;
+                    }
+                }
+                if sent < pending.len() {
+                    sent += client.write(&mut rt.net(), &pending[sent..]);
+                }
+                if sent == pending.len() && stdin_open && stdin_ready {
+                    pending.resize(65536, 0);
+                    let n = loop {
+                        match stdin.lock().read(&mut pending) {
+                            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                            other => break other.map_err(|e| format!("stdin: {e}"))?,
+                        }
+                    };
+                    pending.truncate(n);
+                    sent = 0;
+                    stdin_ready = false;
+                    if n == 0 {
+                        stdin_open = false;
+                        match opts.on_stdin_end {
+                            OnStdinEnd::Finish => client.finish(),
+                            OnStdinEnd::Linger(d) => linger_until = Some(rt.now() + d),
+                        }
+                    } else {
+                        sent += client.write(&mut rt.net(), &pending);
+                        if let Some(p) = opts.prompt {
+                            say(&mut out, p)?;
+                        }
+                    }
+                    continue;
+                }
+            }
+        }
+        if let Some(until) = linger_until {
+            if rt.now() >= until && sent == pending.len() {
+                client.finish();
+                flush(rt);
+                return Ok(());
+            }
+        }
+        let watch = stdin_open && sent == pending.len() && client.state() == ClientState::Connected;
+        let fd = stdin.as_fd();
+        let deadline = minnow::net::runner::earliest(deadline, linger_until);
+        stdin_ready = rt
+            .wait(deadline, watch.then_some(fd))
+            .map_err(|e| e.to_string())?;
+    }
+}

@@ -1,0 +1,60 @@
+//! `minnow chat`: the notes' chat client on the smoltcp stack.
+//!
+//! On a terminal it shows the notes' `[Me] ` prompt; with pipes it is plain:
+//! every stdin line is sent, everything received is printed. When the server
+//! goes away it prints the notes' `Disconnected from chat server` and exits
+//! 0; when stdin ends it keeps printing for `--linger` seconds, then leaves.
+
+use std::io::IsTerminal;
+
+use clap::Args;
+use minnow::chat;
+use minnow::echo::client::StreamClient;
+use smoltcp::time::Duration;
+
+use crate::bridge::{self, BridgeOptions, OnStdinEnd};
+use crate::clients::resolve;
+use crate::netargs::NetArgs;
+use crate::runtime::tcp_socket;
+
+#[derive(Args, Debug)]
+pub struct ChatArgs {
+    /// Chat server, HOST[:PORT] (default port 9009).
+    pub server: String,
+    /// After stdin ends, keep printing what arrives for this many seconds.
+    #[arg(long, default_value_t = 1.0)]
+    pub linger: f64,
+    /// Connect timeout, seconds.
+    #[arg(long, default_value_t = 10)]
+    pub timeout: u64,
+    #[command(flatten)]
+    pub net: NetArgs,
+}
+
+pub fn run(args: ChatArgs) -> Result<(), String> {
+    if !(0.0..=3600.0).contains(&args.linger) {
+        return Err("--linger must be between 0 and 3600 seconds".into());
+    }
+    let mut rt = args.net.runtime(4)?;
+    let (remote, mut dhcp) = resolve(&mut rt, &args.net, &args.server, chat::DEFAULT_PORT)?;
+    let handle = rt.sockets.add(tcp_socket(65536, 65536));
+    let now = rt.now();
+    let port = rt.ports.next_port();
+    let mut client = StreamClient::connect(
+        &mut rt.net(),
+        handle,
+        remote,
+        port,
+        now,
+        Duration::from_secs(args.timeout),
+        None,
+    );
+    let interactive = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
+    let opts = BridgeOptions {
+        on_stdin_end: OnStdinEnd::Linger(Duration::from_millis((args.linger * 1000.0) as u64)),
+        prompt: interactive.then_some("[Me] "),
+        closed_line: Some("\nDisconnected from chat server\n"),
+        connected_line: Some("Connected to remote host. You can start sending messages\n"),
+    };
+    bridge::run(&mut rt, dhcp.as_mut(), &mut client, &opts).map_err(|e| format!("{remote}: {e}"))
+}
