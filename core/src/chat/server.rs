@@ -44,8 +44,8 @@ struct Member {
 
 /// The room: up to `N` members, lines cut at `L` bytes.
 ///
-/// RAM: `L` bytes of scratch + `N` × about 80 bytes of members + the pools
-/// + 32 × 48 bytes of events, plus each socket's buffers: the transmit
+/// RAM: `L` bytes of scratch, `N` × about 80 bytes of members, the pools
+/// and 32 × 48 bytes of events, plus each socket's buffers: the transmit
 /// buffer is the member's outgoing queue (e.g. 4 KiB on a board), and the
 /// receive buffer must hold at least `L` bytes.
 pub struct ChatServer<const N: usize, const L: usize = 1024> {
