@@ -75,11 +75,9 @@ pub fn run(
             out.write_all(&inbuf[..n])
                 .map_err(|e| format!("stdout: {e}"))?;
         }
-        if received {
-            if let Some(p) = opts.prompt {
-                out.write_all(p.as_bytes())
-                    .map_err(|e| format!("stdout: {e}"))?;
-            }
+        if received && let Some(p) = opts.prompt {
+            out.write_all(p.as_bytes())
+                .map_err(|e| format!("stdout: {e}"))?;
         }
         out.flush().map_err(|e| format!("stdout: {e}"))?;
         match client.state() {
@@ -132,12 +130,10 @@ pub fn run(
                 }
             }
         }
-        if let Some(until) = linger_until {
-            if rt.now() >= until && sent == pending.len() {
-                client.finish();
-                flush(rt);
-                return Ok(());
-            }
+        if linger_until.is_some_and(|until| rt.now() >= until) && sent == pending.len() {
+            client.finish();
+            flush(rt);
+            return Ok(());
         }
         let watch = stdin_open && sent == pending.len() && client.state() == ClientState::Connected;
         let fd = stdin.as_fd();
