@@ -136,4 +136,31 @@ fn main() {
     let _ = writeln!(code, "/// The settings as given, for the boot log.");
     let _ = writeln!(code, "pub const SUMMARY: &str = {summary:?};");
     fs::write(out.join("netconfig.rs"), code).expect("write netconfig.rs");
+    fs::write(
+        out.join("random-1m.bin"),
+        random_bytes(RANDOM_FILE_LEN, RANDOM_FILE_SEED),
+    )
+    .expect("write random-1m.bin");
+}
+
+/// `random-1m.bin` in the image's file table: 1 MiB that a test can rebuild
+/// with `minnow_tests::random_bytes(1 << 20, 0x6d6e77)` to check a download.
+const RANDOM_FILE_LEN: usize = 1 << 20;
+const RANDOM_FILE_SEED: u64 = 0x6d6e77;
+
+/// The test harness's generator (xorshift64*), byte for byte.
+fn random_bytes(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed ^ 0x9E37_79B9_7F4A_7C15;
+    if x == 0 {
+        x = 1;
+    }
+    let mut out = Vec::with_capacity(len + 8);
+    while out.len() < len {
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        out.extend_from_slice(&x.wrapping_mul(0x2545_F491_4F6C_DD1D).to_le_bytes());
+    }
+    out.truncate(len);
+    out
 }
