@@ -21,6 +21,7 @@ pub mod chat;
 pub mod clock;
 pub mod echo;
 pub mod file;
+pub mod mail;
 pub mod net;
 pub mod service;
 pub mod time;

@@ -1,0 +1,237 @@
+//! The smoltcp glue of the SMTP client: one TCP connection, the SMTP
+//! session, an optional TLS session between them, and the message source.
+
+use embedded_io::Read;
+use smoltcp::iface::SocketHandle;
+use smoltcp::socket::tcp;
+use smoltcp::time::{Duration, Instant};
+use smoltcp::wire::IpEndpoint;
+
+use super::smtp::session::{BadArgument, Failure, Security, SmtpConfig, SmtpSession, Stage};
+use super::tls::{TlsError, TlsSession};
+use crate::net::runner::earliest;
+use crate::net::tcp_client::{ClientState, TcpClient};
+use crate::service::{Net, Service};
+
+/// Sends one message. RAM: the [`SmtpSession`] (about 2.2 KiB) + 512 bytes
+/// of TLS staging + the TLS session and the source, plus the socket's
+/// buffers.
+pub struct MailSender<'a, T: TlsSession, R: Read> {
+    conn: TcpClient,
+    smtp: SmtpSession<'a>,
+    tls: T,
+    tls_on: bool,
+    security: Security,
+    source: R,
+    staging: [u8; 512],
+    closed: bool,
+    tls_error: Option<TlsError>,
+}
+
+impl<'a, T: TlsSession, R: Read> MailSender<'a, T, R> {
+    /// Connects socket `handle` to the server and prepares the session.
+    #[allow(clippy::too_many_arguments)]
+    pub fn connect(
+        net: &mut Net<'_, '_>,
+        handle: SocketHandle,
+        server: IpEndpoint,
+        local_port: u16,
+        cfg: SmtpConfig<'a>,
+        tls: T,
+        source: R,
+        now: Instant,
+        connect_timeout: Duration,
+    ) -> Result<Self, BadArgument> {
+        let smtp = SmtpSession::new(cfg, now)?;
+        Ok(Self {
+            conn: TcpClient::connect(net, handle, server, local_port, now, connect_timeout, None),
+            smtp,
+            tls,
+            tls_on: false,
+            security: cfg.security,
+            source,
+            staging: [0; 512],
+            closed: false,
+            tls_error: None,
+        })
+    }
+
+    /// The SMTP session (outcome, events, capabilities).
+    pub fn session(&mut self) -> &mut SmtpSession<'a> {
+        &mut self.smtp
+    }
+
+    /// The TLS error behind a [`Failure::TlsFailed`], if any.
+    pub fn tls_error(&self) -> Option<TlsError> {
+        self.tls_error
+    }
+
+    /// The TLS session (e.g. for its detailed error on the host).
+    pub fn tls(&self) -> &T {
+        &self.tls
+    }
+
+    /// Whether the message went out or failed and the connection is closed.
+    pub fn is_done(&self) -> bool {
+        self.closed
+    }
+
+    fn tls_failed(&mut self, e: TlsError) {
+        self.tls_error = Some(e);
+        self.smtp.connection_failed(true);
+    }
+
+    fn start_tls(&mut self) {
+        self.tls_on = true;
+        if let Err(e) = self.tls.start() {
+            self.tls_failed(e);
+        }
+    }
+
+    fn input(&mut self, socket: &mut tcp::Socket<'_>, now: Instant) {
+        if !self.tls_on {
+            let smtp = &mut self.smtp;
+            while socket.can_recv() {
+                let used = socket.recv(|b| {
+                    let n = smtp.handle_input(b, now);
+                    (n, n)
+                });
+                if !matches!(used, Ok(n) if n > 0) {
+                    break;
+                }
+            }
+            if self.smtp.wants_tls() {
+                if socket.recv_queue() > 0 {
+                    self.smtp
+                        .abort(now, Stage::StartTls, Failure::DataAfterStartTls);
+                } else {
+                    self.start_tls();
+                }
+            }
+            return;
+        }
+        let was_handshaking = self.tls.is_handshaking();
+        while socket.can_recv() {
+            let tls = &mut self.tls;
+            match socket.recv(|b| match tls.read_tls(b) {
+                Ok(n) => (n, Ok(n)),
+                Err(e) => (0, Err(e)),
+            }) {
+                Ok(Ok(0)) | Err(_) => break,
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => {
+                    self.tls_failed(e);
+                    return;
+                }
+            }
+        }
+        if was_handshaking && !self.tls.is_handshaking() && self.security == Security::StartTls {
+            self.smtp.tls_established(now);
+        }
+        loop {
+            match self.tls.read_plain(&mut self.staging) {
+                Ok(0) => break,
+                Ok(n) => {
+                    self.smtp.handle_input(&self.staging[..n], now);
+                }
+                Err(e) => {
+                    self.tls_failed(e);
+                    return;
+                }
+            }
+        }
+    }
+
+    fn output(&mut self, socket: &mut tcp::Socket<'_>, now: Instant) {
+        if !self.tls_on {
+            let (smtp, source) = (&mut self.smtp, &mut self.source);
+            while socket.can_send() {
+                match socket.send(|b| {
+                    let n = smtp.poll_transmit(b, source, now);
+                    (n, n)
+                }) {
+                    Ok(n) if n > 0 => {}
+                    _ => break,
+                }
+            }
+            return;
+        }
+        // Plaintext only while no ciphertext waits: the socket's buffer is
+        // the only queue, nothing piles up inside the TLS session.
+        while !self.tls.is_handshaking() && !self.tls.wants_write() {
+            let n = self
+                .smtp
+                .poll_transmit(&mut self.staging, &mut self.source, now);
+            if n == 0 {
+                break;
+            }
+            let mut taken = 0;
+            while taken < n {
+                match self.tls.write_plain(&self.staging[taken..n]) {
+                    Ok(0) => break,
+                    Ok(k) => taken += k,
+                    Err(e) => {
+                        self.tls_failed(e);
+                        return;
+                    }
+                }
+            }
+        }
+        while self.tls.wants_write() && socket.can_send() {
+            let tls = &mut self.tls;
+            match socket.send(|b| match tls.write_tls(b) {
+                Ok(n) => (n, Ok(n)),
+                Err(e) => (0, Err(e)),
+            }) {
+                Ok(Ok(0)) | Err(_) => break,
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => {
+                    self.tls_failed(e);
+                    return;
+                }
+            }
+        }
+    }
+}
+
+impl<T: TlsSession, R: Read> Service for MailSender<'_, T, R> {
+    fn poll(&mut self, net: &mut Net<'_, '_>, now: Instant) {
+        if self.closed {
+            return;
+        }
+        let socket = net.sockets.get_mut::<tcp::Socket>(self.conn.handle());
+        match self.conn.update(socket, now) {
+            ClientState::Connecting => return,
+            ClientState::Failed(_) => {
+                self.smtp.connection_failed(false);
+                self.closed = true;
+                return;
+            }
+            ClientState::Connected | ClientState::PeerClosed => {}
+        }
+        if self.security == Security::Implicit && !self.tls_on {
+            self.start_tls();
+        }
+        self.input(socket, now);
+        self.smtp.handle_timeout(now);
+        self.output(socket, now);
+        let drained = !self.tls_on || !self.tls.wants_write();
+        if self.smtp.is_finished() && drained {
+            if self.tls_on {
+                self.tls.close();
+                self.output(socket, now);
+            }
+            socket.close();
+            self.closed = true;
+        } else if self.conn.state() == ClientState::PeerClosed && self.smtp.outcome().is_none() {
+            self.smtp.connection_failed(false);
+        }
+    }
+
+    fn poll_at(&self, _now: Instant) -> Option<Instant> {
+        if self.closed {
+            return None;
+        }
+        earliest(self.conn.poll_at(), self.smtp.poll_at())
+    }
+}
