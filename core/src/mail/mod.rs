@@ -3,6 +3,7 @@
 //! ([`tls`]), the smoltcp glue ([`sender`]) and the MIME composer ([`mime`]).
 
 pub mod dot;
+pub mod mime;
 pub mod sender;
 pub mod smtp;
 pub mod tls;

@@ -32,6 +32,8 @@ use smoltcp::phy::{Device, DeviceCapabilities, Medium};
 use smoltcp::time::Instant;
 use smoltcp::wire::EthernetAddress;
 
+use static_cell::ConstStaticCell;
+
 use crate::mmio::Regs;
 
 pub const RX_DATA: usize = 0x00;
@@ -136,12 +138,16 @@ pub struct Stats {
     pub tx_dropped: u32,
 }
 
-/// The driver. RAM: two frame buffers (2 × 1520 bytes) + a few words.
+/// One frame buffer each way, zeroed in .bss.
+static RX_BUF: ConstStaticCell<[u8; BUF]> = ConstStaticCell::new([0; BUF]);
+static TX_BUF: ConstStaticCell<[u8; BUF]> = ConstStaticCell::new([0; BUF]);
+
+/// The driver. RAM: two static frame buffers (2 × 1520 bytes) + a few words.
 pub struct Lan9118 {
     regs: Regs,
     mac: EthernetAddress,
-    rx_buf: [u8; BUF],
-    tx_buf: [u8; BUF],
+    rx_buf: &'static mut [u8; BUF],
+    tx_buf: &'static mut [u8; BUF],
     /// Frame counters.
     pub stats: Stats,
 }
@@ -179,8 +185,8 @@ impl Lan9118 {
         let mut dev = Self {
             regs,
             mac: fallback_mac,
-            rx_buf: [0; BUF],
-            tx_buf: [0; BUF],
+            rx_buf: RX_BUF.take(),
+            tx_buf: TX_BUF.take(),
             stats: Stats::default(),
         };
         // The MAC address: ADDRL holds bytes 0..4, ADDRH bytes 4..6, little end first.
@@ -357,7 +363,7 @@ impl Device for Lan9118 {
             },
             TxToken {
                 regs: &self.regs,
-                buf: &mut self.tx_buf,
+                buf: &mut *self.tx_buf,
                 stats: &mut self.stats,
             },
         ))
@@ -369,7 +375,7 @@ impl Device for Lan9118 {
         }
         Some(TxToken {
             regs: &self.regs,
-            buf: &mut self.tx_buf,
+            buf: &mut *self.tx_buf,
             stats: &mut self.stats,
         })
     }

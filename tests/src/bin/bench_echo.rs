@@ -3,7 +3,7 @@
 //! so the ratios matter more than the figures).
 //!
 //! ```sh
-//! sudo cargo run --release -p minnow-tests --bin bench-echo -- [--bytes N] [--seconds S]
+//! sudo cargo run --release -p minnow-tests --bin bench-echo -- [--bytes N] [--seconds S] [--repeat R]
 //! ```
 //!
 //! Every server runs in a network namespace this program creates; the client
@@ -16,11 +16,13 @@
 //! - round trips: write 1 byte, read it back, repeat for `--seconds` (default 3).
 //!
 //! Servers: `minnow serve` (release build, unless `MINNOW_TEST_RELEASE=0`) on
-//! the TAP device, with default and tuned buffers and MTU; a minimal raw
-//! smoltcp echo loop in the manner of smoltcp's `examples/benchmark.rs` on the
-//! same TAP device (this binary's `raw-server` mode); and, for the kernel, a
-//! second namespace joined by a veth pair running `socat ... PIPE` and the
-//! notes' `echo_server.py`.
+//! the TAP device, with default and tuned options; a minimal raw smoltcp echo
+//! loop in the manner of smoltcp's `examples/benchmark.rs` on the same TAP
+//! device (this binary's `raw-server` mode); and, for the kernel, a second
+//! namespace joined by a veth pair running `socat ... PIPE`, a Rust std echo
+//! and the notes' `echo_server.py`. With `--repeat R` the rows are measured
+//! in R interleaved rounds (so a burst of load elsewhere on the machine hits
+//! them alike), and the table shows the best and the median.
 //!
 //! Network safety: all traffic stays inside the namespaces created here,
 //! addresses come from 192.0.2.0/24 only, every run is bounded in time, and
@@ -28,7 +30,7 @@
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
-use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -58,14 +60,115 @@ const READ_BUF: usize = 256 * 1024;
 const PATTERN_PERIOD: usize = (1 << 20) + 4093;
 /// No progress for this long fails a measurement.
 const STALL: Duration = Duration::from_secs(10);
+/// The longest one stream measurement may take.
+const STREAM_LIMIT: Duration = Duration::from_secs(120);
+
+/// What serves the echo in one row.
+#[derive(Clone, Copy)]
+enum Server {
+    /// `minnow serve --mtu MTU EXTRA` on the TAP device (TAP MTU set to match).
+    Minnow { mtu: u32, extra: &'static [&'static str] },
+    /// This binary's `raw-server` on the TAP device.
+    Raw { mtu: u32 },
+    /// `socat TCP-LISTEN:PORT,fork PIPE` in the kernel namespace.
+    Socat,
+    /// Rust std echo threads in the kernel namespace.
+    RustStd,
+    /// The notes' `echo_server.py` in the kernel namespace.
+    Python,
+}
+
+struct Spec {
+    /// For `--only`.
+    key: &'static str,
+    name: &'static str,
+    server: Server,
+}
+
+/// The rows, in run order.
+const ROWS: &[Spec] = &[
+    Spec {
+        key: "minnow",
+        name: "Minnow serve (defaults, 64 KiB buffers)",
+        server: Server::Minnow { mtu: 1500, extra: &[] },
+    },
+    Spec {
+        key: "raw",
+        name: "raw smoltcp (64 KiB buffers)",
+        server: Server::Raw { mtu: 1500 },
+    },
+    Spec {
+        key: "socat",
+        name: "Linux kernel, socat PIPE",
+        server: Server::Socat,
+    },
+    Spec {
+        key: "rust",
+        name: "Linux kernel, Rust std echo threads",
+        server: Server::RustStd,
+    },
+    Spec {
+        key: "python",
+        name: "Linux kernel, echo_server.py",
+        server: Server::Python,
+    },
+    Spec {
+        key: "minnow-echo",
+        name: "Minnow serve --no-time --no-chat",
+        server: Server::Minnow { mtu: 1500, extra: &["--no-time", "--no-chat"] },
+    },
+    Spec {
+        key: "minnow-buf",
+        name: "Minnow serve --tcp-buffer 262144",
+        server: Server::Minnow { mtu: 1500, extra: &["--tcp-buffer", "262144"] },
+    },
+    Spec {
+        key: "minnow-jumbo",
+        name: "Minnow serve --mtu 9000",
+        server: Server::Minnow { mtu: 9000, extra: &[] },
+    },
+    Spec {
+        key: "minnow-jumbo-buf",
+        name: "Minnow serve --mtu 9000 --tcp-buffer 262144",
+        server: Server::Minnow { mtu: 9000, extra: &["--tcp-buffer", "262144"] },
+    },
+    Spec {
+        key: "raw-jumbo",
+        name: "raw smoltcp (64 KiB buffers)",
+        server: Server::Raw { mtu: 9000 },
+    },
+];
+
+impl Spec {
+    fn link(&self) -> String {
+        match self.server {
+            Server::Minnow { mtu, .. } | Server::Raw { mtu } => format!("TAP, MTU {mtu}"),
+            Server::Socat | Server::RustStd | Server::Python => "veth".into(),
+        }
+    }
+}
 
 fn usage() -> ! {
     eprintln!(
-        "usage: bench-echo [--bytes N] [--seconds S] [--python-bytes N]\n\
+        "usage: bench-echo [--bytes N[K|M|G]] [--seconds S] [--python-bytes N] [--repeat R] [--only ROW,...]\n\
          \x20      bench-echo raw-server [--tap NAME] [--buffer BYTES] [--port PORT]\n\
-         Run as root: it creates network namespaces and TAP devices."
+         Run as root: it creates network namespaces and TAP devices. Rows:"
     );
+    for s in ROWS {
+        eprintln!("  {:<17} {} [{}]", s.key, s.name, s.link());
+    }
     std::process::exit(2)
+}
+
+struct Opts {
+    bytes: u64,
+    seconds: f64,
+    /// Bytes streamed through `echo_server.py` (default: `bytes`).
+    python_bytes: Option<u64>,
+    /// Run only these rows (keys of [`ROWS`]).
+    only: Option<Vec<String>>,
+    /// Rounds: every row is measured this many times, interleaved.
+    repeat: u32,
 }
 
 fn main() {
@@ -78,6 +181,8 @@ fn main() {
         bytes: 256 << 20,
         seconds: 3.0,
         python_bytes: None,
+        only: None,
+        repeat: 1,
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -86,11 +191,24 @@ fn main() {
             "--bytes" => opts.bytes = parse_size(&val()),
             "--seconds" => opts.seconds = val().parse().unwrap_or_else(|_| usage()),
             "--python-bytes" => opts.python_bytes = Some(parse_size(&val())),
-            "-h" | "--help" => usage(),
+            "--repeat" => opts.repeat = val().parse().unwrap_or_else(|_| usage()),
+            "--only" => {
+                let keys: Vec<String> = val().split(',').map(str::to_string).collect();
+                if let Some(bad) = keys.iter().find(|k| !ROWS.iter().any(|s| s.key == *k)) {
+                    eprintln!("bench-echo: unknown row {bad:?}");
+                    usage();
+                }
+                opts.only = Some(keys);
+            }
             _ => usage(),
         }
     }
-    if opts.bytes == 0 || opts.seconds <= 0.0 || opts.seconds > 60.0 {
+    if opts.bytes == 0
+        || opts.python_bytes == Some(0)
+        || opts.seconds <= 0.0
+        || opts.seconds > 60.0
+        || !(1..=10).contains(&opts.repeat)
+    {
         usage();
     }
     if std::env::var_os("MINNOW_TEST_RELEASE").is_none() {
@@ -111,18 +229,44 @@ fn parse_size(text: &str) -> u64 {
     num.parse::<u64>().unwrap_or_else(|_| usage()) * mult
 }
 
-struct Opts {
-    bytes: u64,
-    seconds: f64,
-    python_bytes: Option<u64>,
-}
-
-/// One server's figures.
-struct Row {
-    name: String,
-    link: String,
+/// One measurement of one row.
+struct Sample {
     stream: Result<Stream, String>,
     rtt: Result<Rtt, String>,
+    /// Counters seen during the run (frames, drops).
+    notes: Vec<String>,
+}
+
+/// One row's samples, one per round.
+struct Row {
+    spec: &'static Spec,
+    name: String,
+    samples: Vec<Sample>,
+}
+
+impl Row {
+    /// The best and the median of the successful samples of `f`; `None` if any failed.
+    fn stats(&self, f: impl Fn(&Sample) -> Result<f64, String>) -> Option<(f64, f64)> {
+        let mut v = Vec::new();
+        for s in &self.samples {
+            v.push(f(s).ok()?);
+        }
+        v.sort_by(|a, b| a.total_cmp(b));
+        let median = if v.len() % 2 == 1 {
+            v[v.len() / 2]
+        } else {
+            (v[v.len() / 2 - 1] + v[v.len() / 2]) / 2.0
+        };
+        Some((*v.last()?, median))
+    }
+
+    fn mb_per_s(&self) -> Option<(f64, f64)> {
+        self.stats(|s| s.stream.as_ref().map(Stream::mb_per_s).map_err(Clone::clone))
+    }
+
+    fn rtt_per_s(&self) -> Option<(f64, f64)> {
+        self.stats(|s| s.rtt.as_ref().map(Rtt::per_s).map_err(Clone::clone))
+    }
 }
 
 struct Stream {
@@ -288,17 +432,8 @@ fn round_trips(addr: SocketAddr, seconds: f64) -> Result<Rtt, String> {
     result.map(|()| Rtt { count, secs })
 }
 
-/// Both measurements against `addr`, from inside `client_ns`, after a short warm-up.
-fn measure(
-    client_ns: &Netns,
-    name: &str,
-    link: &str,
-    addr: SocketAddr,
-    bytes: u64,
-    o: &Opts,
-) -> Row {
-    eprintln!("bench-echo: {name} ({link}) at {addr} ...");
-    let limit = Duration::from_secs(120);
+/// Both measurements against `addr` from inside `client_ns`, after a short warm-up.
+fn measure(client_ns: &Netns, addr: SocketAddr, bytes: u64, o: &Opts) -> Sample {
     let (stream, rtt) = client_ns.enter(|| {
         // Warm-up: neighbour discovery, first connection, the server's paths.
         if let Err(e) = stream(addr, 1 << 20, Duration::from_secs(20)) {
@@ -306,14 +441,21 @@ fn measure(
             return (Err(err.clone()), Err(err));
         }
         let rtt = round_trips(addr, o.seconds);
-        let st = stream(addr, bytes, limit);
+        match &rtt {
+            Ok(r) => eprintln!("bench-echo:   {:.0} round trips/s", r.per_s()),
+            Err(e) => eprintln!("bench-echo:   round trips: {e}"),
+        }
+        let st = stream(addr, bytes, STREAM_LIMIT);
+        match &st {
+            Ok(r) => eprintln!("bench-echo:   {:.1} MB/s", r.mb_per_s()),
+            Err(e) => eprintln!("bench-echo:   stream: {e}"),
+        }
         (st, rtt)
     });
-    Row {
-        name: name.into(),
-        link: link.into(),
+    Sample {
         stream,
         rtt,
+        notes: Vec::new(),
     }
 }
 
@@ -351,65 +493,178 @@ fn set_tap_mtu(ns: &Netns, mtu: u32) {
     ns.ip(&["link", "set", Netns::TAP, "mtu", &mtu.to_string()]);
 }
 
+/// The Linux side's counters of `tap0`: frames sent to the server, dropped
+/// on the way there (the TAP queue was full), frames received from the server,
+/// dropped on arrival.
+fn tap_counters(ns: &Netns) -> [u64; 4] {
+    let text =
+        ns.enter(|| std::fs::read_to_string("/proc/thread-self/net/dev").unwrap_or_default());
+    for line in text.lines() {
+        if let Some((name, rest)) = line.split_once(':')
+            && name.trim() == Netns::TAP
+        {
+            let v: Vec<u64> = rest
+                .split_whitespace()
+                .map(|x| x.parse().unwrap_or(0))
+                .collect();
+            if v.len() >= 12 {
+                // Receive: bytes packets errs drop fifo frame compressed multicast; then transmit.
+                return [v[9], v[11], v[1], v[3]];
+            }
+        }
+    }
+    [0; 4]
+}
+
+fn tap_note(before: [u64; 4], after: [u64; 4]) -> String {
+    let d: Vec<u64> = (0..4).map(|i| after[i].saturating_sub(before[i])).collect();
+    format!(
+        "Linux tap0: {} frames to the server ({} dropped: queue full), {} from it ({} dropped)",
+        d[0], d[1], d[2], d[3]
+    )
+}
+
 /// Stops a server by PID (SIGTERM, then SIGKILL) and waits for it.
-fn stop(mut p: Proc) {
+fn stop(mut p: Proc) -> Proc {
     p.signal(libc::SIGTERM);
     if p.wait(Duration::from_secs(3)).is_none() {
         p.kill();
     }
+    p
 }
 
-fn minnow_row(ns: &Netns, name: &str, mtu: u32, extra: &[&str], bytes: u64, o: &Opts) -> Row {
-    set_tap_mtu(ns, mtu);
-    let mtu_s = mtu.to_string();
-    let mut args = vec!["--mtu", mtu_s.as_str(), "--no-time", "--idle-timeout", "60"];
-    args.extend_from_slice(extra);
-    let server = ns.serve(&args);
-    let addr = SocketAddr::new(Netns::MINNOW_V4.parse().unwrap(), PORT);
-    let row = measure(ns, name, &format!("TAP, MTU {mtu}"), addr, bytes, o);
-    if !server.is_running() {
-        eprintln!(
-            "bench-echo: minnow exited during the run\n{}",
-            server.dump()
-        );
-    }
-    stop(server);
-    set_tap_mtu(ns, 1500);
-    row
+/// What Minnow's device counted (its `stopped; tap0: ...` line).
+fn minnow_note(p: &Proc) -> String {
+    p.stderr()
+        .lines()
+        .find_map(|l| l.split_once("stopped; ").map(|(_, s)| format!("Minnow {s}")))
+        .unwrap_or_default()
 }
 
-fn raw_row(ns: &Netns, mtu: u32, bytes: u64, o: &Opts) -> Row {
-    set_tap_mtu(ns, mtu);
-    let exe = std::env::current_exe().expect("bench-echo: current_exe");
-    let mut cmd = ns.command(exe);
-    cmd.args([
-        "raw-server",
-        "--tap",
-        Netns::TAP,
-        "--buffer",
-        &DEFAULT_BUFFER.to_string(),
-        "--port",
-        &PORT.to_string(),
-    ]);
-    let server = ns.spawn_ready(cmd, RAW_READY, Duration::from_secs(10));
+/// Measures one server on the TAP device: Minnow or the raw smoltcp loop.
+fn tap_sample(ns: &Netns, server: Server, bytes: u64, o: &Opts) -> Sample {
+    let (mtu, proc) = match server {
+        Server::Minnow { mtu, extra } => {
+            set_tap_mtu(ns, mtu);
+            let mtu_s = mtu.to_string();
+            let mut args = vec!["--mtu", mtu_s.as_str(), "--idle-timeout", "60"];
+            args.extend_from_slice(extra);
+            (mtu, ns.serve(&args))
+        }
+        Server::Raw { mtu } => {
+            set_tap_mtu(ns, mtu);
+            let exe = std::env::current_exe().expect("bench-echo: current_exe");
+            let mut cmd = ns.command(exe);
+            cmd.args(["raw-server", "--tap", Netns::TAP]);
+            cmd.args(["--buffer", &DEFAULT_BUFFER.to_string()]);
+            cmd.args(["--port", &PORT.to_string()]);
+            (mtu, ns.spawn_ready(cmd, RAW_READY, Duration::from_secs(10)))
+        }
+        _ => unreachable!("not a TAP server"),
+    };
+    let _ = mtu;
     let addr = SocketAddr::new(Netns::MINNOW_V4.parse().unwrap(), PORT);
-    let row = measure(
-        ns,
-        "raw smoltcp (64 KiB buffers)",
-        &format!("TAP, MTU {mtu}"),
-        addr,
-        bytes,
-        o,
-    );
-    if !server.is_running() {
-        eprintln!(
-            "bench-echo: raw-server exited during the run\n{}",
-            server.dump()
-        );
+    let before = tap_counters(ns);
+    let mut sample = measure(ns, addr, bytes, o);
+    let after = tap_counters(ns);
+    if !proc.is_running() {
+        eprintln!("bench-echo: the server exited during the run\n{}", proc.dump());
     }
-    stop(server);
+    let proc = stop(proc);
     set_tap_mtu(ns, 1500);
-    row
+    sample.notes.push(tap_note(before, after));
+    if matches!(server, Server::Minnow { .. }) {
+        sample.notes.push(minnow_note(&proc));
+    }
+    sample
+}
+
+/// Measures a kernel echo server already started as `proc` in the server namespace.
+fn kernel_sample(client: &Netns, proc: Proc, bytes: u64, o: &Opts) -> Sample {
+    wait_listening(&proc, PORT);
+    let addr = SocketAddr::new(VETH_SERVER_V4.parse().unwrap(), PORT);
+    let sample = measure(client, addr, bytes, o);
+    if !proc.is_running() {
+        eprintln!("bench-echo: the server exited during the run\n{}", proc.dump());
+    }
+    stop(proc);
+    sample
+}
+
+/// A C-speed kernel echo without socat's pipe: Rust std echo threads (one per
+/// connection, 64 KiB reads, `TCP_NODELAY`) listening inside `server`.
+fn rust_std_sample(client: &Netns, server: &Netns, bytes: u64, o: &Opts) -> Sample {
+    let listener = server
+        .listen_tcp((VETH_SERVER_V4, PORT))
+        .expect("bench-echo: binding the Rust echo server");
+    listener.set_nonblocking(true).unwrap();
+    let stop = AtomicBool::new(false);
+    let addr = SocketAddr::new(VETH_SERVER_V4.parse().unwrap(), PORT);
+    thread::scope(|s| {
+        s.spawn(|| {
+            thread::scope(|conns| {
+                while !stop.load(Ordering::Relaxed) {
+                    let Ok((c, _)) = listener.accept() else {
+                        thread::sleep(Duration::from_millis(1));
+                        continue;
+                    };
+                    let stop = &stop;
+                    conns.spawn(move || echo_conn(c, stop));
+                }
+            });
+        });
+        let sample = measure(client, addr, bytes, o);
+        stop.store(true, Ordering::Relaxed);
+        sample
+    })
+}
+
+fn echo_conn(mut c: TcpStream, stop: &AtomicBool) {
+    let _ = c.set_nonblocking(false);
+    let _ = c.set_nodelay(true);
+    let _ = c.set_read_timeout(Some(Duration::from_millis(200)));
+    let mut buf = vec![0u8; 64 * 1024];
+    while !stop.load(Ordering::Relaxed) {
+        match c.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                if c.write_all(&buf[..n]).is_err() {
+                    break;
+                }
+            }
+            Err(e) if is_timeout(&e) => {}
+            Err(_) => break,
+        }
+    }
+    let _ = c.shutdown(Shutdown::Both);
+}
+
+fn is_timeout(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
+    )
+}
+
+fn sample(client: &Netns, server: &Netns, spec: &Spec, o: &Opts) -> Sample {
+    let python_bytes = o.python_bytes.unwrap_or(o.bytes);
+    match spec.server {
+        s @ (Server::Minnow { .. } | Server::Raw { .. }) => tap_sample(client, s, o.bytes, o),
+        Server::Socat => {
+            let mut cmd = server.command("socat");
+            cmd.arg(format!(
+                "TCP-LISTEN:{PORT},bind={VETH_SERVER_V4},reuseaddr,fork"
+            ));
+            cmd.arg("PIPE");
+            kernel_sample(client, server.spawn(cmd), o.bytes, o)
+        }
+        Server::RustStd => rust_std_sample(client, server, o.bytes, o),
+        Server::Python => {
+            let port = PORT.to_string();
+            let py = server.spawn_peer("echo_server.py", &[VETH_SERVER_V4, &port]);
+            kernel_sample(client, py, python_bytes, o)
+        }
+    }
 }
 
 fn bench(o: &Opts) {
@@ -417,6 +672,7 @@ fn bench(o: &Opts) {
     let bin = minnow_bin();
     eprintln!("bench-echo: minnow binary {}", bin.display());
     let python_bytes = o.python_bytes.unwrap_or(o.bytes);
+    let want = |key: &str| o.only.as_ref().is_none_or(|only| only.iter().any(|k| k == key));
 
     let client = Netns::new();
     let server = Netns::new();
@@ -438,226 +694,167 @@ fn bench(o: &Opts) {
     server.ip(&["addr", "add", VETH_SERVER_CIDR, "dev", VETH_SERVER]);
     server.ip(&["link", "set", VETH_SERVER, "up"]);
 
-    let mut rows = Vec::new();
-    let b = o.bytes;
-    rows.push(minnow_row(
-        &client,
-        "Minnow serve (64 KiB buffers)",
-        1500,
-        &[],
-        b,
-        o,
-    ));
-    rows.push(raw_row(&client, 1500, b, o));
-    let kernel_addr = SocketAddr::new(VETH_SERVER_V4.parse().unwrap(), PORT);
-    {
-        let mut cmd = server.command("socat");
-        cmd.args([
-            &format!("TCP-LISTEN:{PORT},bind={VETH_SERVER_V4},reuseaddr,fork"),
-            "PIPE",
-        ]);
-        let socat = server.spawn(cmd);
-        wait_listening(&socat, PORT);
-        rows.push(measure(
-            &client,
-            "Linux kernel, socat PIPE",
-            "veth",
-            kernel_addr,
-            b,
-            o,
-        ));
-        stop(socat);
+    let mut rows: Vec<Row> = ROWS
+        .iter()
+        .filter(|s| want(s.key))
+        .map(|spec| Row {
+            spec,
+            name: match spec.server {
+                Server::Python if python_bytes != o.bytes => {
+                    format!("{} ({} MiB)", spec.name, python_bytes >> 20)
+                }
+                _ => spec.name.to_string(),
+            },
+            samples: Vec::new(),
+        })
+        .collect();
+    for round in 1..=o.repeat {
+        for row in rows.iter_mut() {
+            eprintln!(
+                "bench-echo: round {round}/{}: {} [{}]",
+                o.repeat,
+                row.name,
+                row.spec.link()
+            );
+            row.samples.push(sample(&client, &server, row.spec, o));
+        }
     }
-    {
-        let py = server.spawn_peer("echo_server.py", &[VETH_SERVER_V4, &PORT.to_string()]);
-        let name = if python_bytes == b {
-            "Linux kernel, echo_server.py".to_string()
-        } else {
-            format!("Linux kernel, echo_server.py ({} MiB)", python_bytes >> 20)
-        };
-        rows.push(measure(
-            &client,
-            &name,
-            "veth",
-            kernel_addr,
-            python_bytes,
-            o,
-        ));
-        stop(py);
-    }
-    rows.push(minnow_row(
-        &client,
-        "Minnow serve --tcp-buffer 262144",
-        1500,
-        &["--tcp-buffer", "262144"],
-        b,
-        o,
-    ));
-    rows.push(minnow_row(
-        &client,
-        "Minnow serve --mtu 9000",
-        9000,
-        &[],
-        b,
-        o,
-    ));
-    rows.push(minnow_row(
-        &client,
-        "Minnow serve --mtu 9000 --tcp-buffer 262144",
-        9000,
-        &["--tcp-buffer", "262144"],
-        b,
-        o,
-    ));
-    rows.push(raw_row(&client, 9000, b, o));
-
     print_table(&rows, o);
     print_ratios(&rows);
 }
 
 // ---------------------------------------------------------------- report
 
+fn fmt_pair(v: Option<(f64, f64)>, decimals: usize, repeat: u32) -> String {
+    match v {
+        None => "FAILED".into(),
+        Some((best, _)) if repeat == 1 => format!("{best:.decimals$}"),
+        Some((best, median)) => format!("{best:.decimals$} / {median:.decimals$}"),
+    }
+}
+
 fn print_table(rows: &[Row], o: &Opts) {
     println!();
     println!(
-        "Echo benchmark: stream {} MiB each way (checked byte for byte), 1-byte round trips for {} s; \
-         MB/s = 10^6 payload bytes/s each way. Client: Rust std TcpStream, TCP_NODELAY, writer + reader threads.",
+        "Echo benchmark: stream {} MiB each way (checked byte for byte), 1-byte round trips for {} s{}.",
         o.bytes >> 20,
-        o.seconds
+        o.seconds,
+        if o.repeat > 1 {
+            format!("; {} interleaved rounds, best / median", o.repeat)
+        } else {
+            String::new()
+        }
     );
     println!(
-        "{:<46} {:<14} {:>10} {:>9} {:>14} {:>8}",
-        "server", "link", "MB/s", "MiB", "round trips/s", "µs/rt"
+        "MB/s = 10^6 payload bytes/s each way. Client: Rust std TcpStream, TCP_NODELAY, writer + reader threads."
     );
-    println!("{}", "-".repeat(46 + 14 + 10 + 9 + 14 + 8 + 5));
+    let w = if o.repeat > 1 { 17 } else { 9 };
+    println!(
+        "{:<44} {:<14} {:>w$} {:>w$} {:>9}",
+        "server",
+        "link",
+        "MB/s",
+        "round trips/s",
+        "µs/rt"
+    );
+    println!("{}", "-".repeat(44 + 14 + 2 * w + 9 + 4));
     for r in rows {
-        let (mbs, mib) = match &r.stream {
-            Ok(s) => (format!("{:.1}", s.mb_per_s()), format!("{}", s.bytes >> 20)),
-            Err(_) => ("FAILED".into(), "-".into()),
-        };
-        let (rts, us) = match &r.rtt {
-            Ok(t) => (
-                format!("{:.0}", t.per_s()),
-                format!("{:.1}", 1e6 / t.per_s()),
-            ),
-            Err(_) => ("FAILED".into(), "-".into()),
-        };
+        let rt = r.rtt_per_s();
+        let us = rt.map_or("-".into(), |(best, _)| format!("{:.1}", 1e6 / best));
         println!(
-            "{:<46} {:<14} {:>10} {:>9} {:>14} {:>8}",
-            r.name, r.link, mbs, mib, rts, us
+            "{:<44} {:<14} {:>w$} {:>w$} {:>9}",
+            r.name,
+            r.spec.link(),
+            fmt_pair(r.mb_per_s(), 1, o.repeat),
+            fmt_pair(rt, 0, o.repeat),
+            us
         );
     }
+    println!();
     for r in rows {
-        if let Err(e) = &r.stream {
-            println!("  {}: stream: {e}", r.name);
+        let label = format!("{} [{}]", r.name, r.spec.link());
+        for (i, s) in r.samples.iter().enumerate() {
+            if let Err(e) = &s.stream {
+                println!("  {label} round {}: stream FAILED: {e}", i + 1);
+            }
+            if let Err(e) = &s.rtt {
+                println!("  {label} round {}: round trips FAILED: {e}", i + 1);
+            }
         }
-        if let Err(e) = &r.rtt {
-            println!("  {}: round trips: {e}", r.name);
+        // The last round's counters.
+        if let Some(s) = r.samples.last() {
+            for n in s.notes.iter().filter(|n| !n.is_empty()) {
+                println!("  {label}: {n}");
+            }
         }
     }
 }
 
-fn find<'a>(rows: &'a [Row], name: &str, link: &str) -> Option<&'a Row> {
-    rows.iter()
-        .find(|r| r.name.starts_with(name) && r.link == link)
+fn find<'a>(rows: &'a [Row], key: &str) -> Option<&'a Row> {
+    rows.iter().find(|r| r.spec.key == key)
 }
 
+/// Prints `a / b` of the best figures (and of the medians), against `target`.
 fn ratio(
     what: &str,
     a: Option<&Row>,
     b: Option<&Row>,
-    f: impl Fn(&Row) -> Option<f64>,
+    f: impl Fn(&Row) -> Option<(f64, f64)>,
     target: Option<f64>,
 ) {
-    let (Some(x), Some(y)) = (a.and_then(&f), b.and_then(&f)) else {
-        println!("{what:<58} n/a (a measurement failed)");
+    let (Some(a), Some(b)) = (a, b) else {
+        return; // A row left out with --only.
+    };
+    let (Some((ab, am)), Some((bb, bm))) = (f(a), f(b)) else {
+        println!("{what:<52} n/a (a measurement failed)");
         return;
     };
-    let r = x / y;
+    let r = ab / bb;
+    let medians = if a.samples.len() > 1 {
+        format!("  (medians: {:.2})", am / bm)
+    } else {
+        String::new()
+    };
     let verdict = match target {
-        Some(t) if r >= t => format!("  (target >= {t}: met)"),
-        Some(t) => format!("  (target >= {t}: MISSED)"),
+        Some(t) if r >= t => format!("  target >= {t}: met"),
+        Some(t) => format!("  target >= {t}: MISSED"),
         None => String::new(),
     };
-    println!("{what:<58} {r:>6.2}{verdict}");
+    println!("{what:<52} {r:>6.2}{medians}{verdict}");
 }
 
 fn print_ratios(rows: &[Row]) {
-    let tput = |r: &Row| r.stream.as_ref().ok().map(Stream::mb_per_s);
-    let rts = |r: &Row| r.rtt.as_ref().ok().map(Rtt::per_s);
-    let tap = "TAP, MTU 1500";
-    let jumbo = "TAP, MTU 9000";
-    let minnow = find(rows, "Minnow serve (64 KiB", tap);
-    let raw = find(rows, "raw smoltcp", tap);
-    let socat = find(rows, "Linux kernel, socat", "veth");
-    let py = find(rows, "Linux kernel, echo_server.py", "veth");
+    let tput = Row::mb_per_s;
+    let rts = Row::rtt_per_s;
+    let minnow = find(rows, "minnow");
     println!();
-    println!("Ratios (same run):");
-    ratio(
-        "Minnow / raw smoltcp, throughput",
-        minnow,
-        raw,
-        tput,
-        Some(0.9),
-    );
-    ratio("Minnow / raw smoltcp, round trips", minnow, raw, rts, None);
-    ratio(
-        "Minnow / kernel (socat), round trips",
-        minnow,
-        socat,
-        rts,
-        Some(0.8),
-    );
-    ratio(
-        "Minnow / kernel (socat), throughput",
-        minnow,
-        socat,
-        tput,
-        None,
-    );
-    ratio(
-        "Minnow / echo_server.py, throughput",
-        minnow,
-        py,
-        tput,
-        None,
-    );
-    ratio(
-        "Minnow / echo_server.py, round trips",
-        minnow,
-        py,
-        rts,
-        None,
-    );
-    let big = find(rows, "Minnow serve --tcp-buffer 262144", tap);
-    ratio(
-        "Minnow 256 KiB buffers / 64 KiB, throughput",
-        big,
-        minnow,
-        tput,
-        None,
-    );
-    let jumbo_minnow = find(rows, "Minnow serve --mtu 9000", jumbo);
-    ratio(
-        "Minnow MTU 9000 / MTU 1500, throughput",
-        jumbo_minnow,
-        minnow,
-        tput,
-        None,
-    );
-    let jumbo_big = find(rows, "Minnow serve --mtu 9000 --tcp-buffer", jumbo);
-    ratio(
-        "Minnow MTU 9000 + 256 KiB / default, throughput",
-        jumbo_big,
-        minnow,
-        tput,
-        None,
-    );
-    let jumbo_raw = find(rows, "raw smoltcp", jumbo);
+    println!("Ratios (same run, best figures):");
+    ratio("Minnow / raw smoltcp, throughput", minnow, find(rows, "raw"), tput, Some(0.9));
+    ratio("Minnow / raw smoltcp, round trips", minnow, find(rows, "raw"), rts, None);
+    let socat = find(rows, "socat");
+    ratio("Minnow / kernel (socat), round trips", minnow, socat, rts, Some(0.8));
+    ratio("Minnow / kernel (socat), throughput", minnow, socat, tput, None);
+    let rust = find(rows, "rust");
+    ratio("Minnow / kernel (Rust std echo), round trips", minnow, rust, rts, None);
+    ratio("Minnow / kernel (Rust std echo), throughput", minnow, rust, tput, None);
+    let py = find(rows, "python");
+    ratio("Minnow / echo_server.py, throughput", minnow, py, tput, None);
+    ratio("Minnow / echo_server.py, round trips", minnow, py, rts, None);
+    let echo_only = find(rows, "minnow-echo");
+    ratio("Minnow echo only / defaults, throughput", echo_only, minnow, tput, None);
+    ratio("Minnow echo only / raw smoltcp, throughput", echo_only, find(rows, "raw"), tput, None);
+    let tuning = [
+        ("minnow-buf", "Minnow 256 KiB buffers / defaults, throughput"),
+        ("minnow-jumbo", "Minnow MTU 9000 / defaults, throughput"),
+        ("minnow-jumbo-buf", "Minnow MTU 9000 + 256 KiB / defaults, throughput"),
+    ];
+    for (key, what) in tuning {
+        ratio(what, find(rows, key), minnow, tput, None);
+    }
     ratio(
         "Minnow / raw smoltcp at MTU 9000, throughput",
-        jumbo_minnow,
-        jumbo_raw,
+        find(rows, "minnow-jumbo"),
+        find(rows, "raw-jumbo"),
         tput,
         None,
     );

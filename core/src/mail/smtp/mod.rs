@@ -6,4 +6,6 @@ pub mod caps;
 pub mod reply;
 pub mod session;
 
-pub use session::{BadArgument, Credentials, Security, SmtpConfig, SmtpError, SmtpSession, Stage};
+pub use session::{
+    AuthMechanism, BadArgument, Credentials, Security, SmtpConfig, SmtpError, SmtpSession, Stage,
+};

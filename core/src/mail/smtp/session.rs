@@ -40,6 +40,15 @@ pub struct Credentials<'a> {
     pub password: &'a str,
 }
 
+/// An AUTH mechanism.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthMechanism {
+    /// RFC 4616: one command with `\0user\0password` in base64.
+    Plain,
+    /// The user name and the password in two base64 answers.
+    Login,
+}
+
 /// The RFC 5321 4.5.3.2 timeouts, each configurable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SmtpTimeouts {
@@ -78,6 +87,9 @@ pub struct SmtpConfig<'a> {
     pub recipients: &'a [&'a str],
     /// AUTH, if any.
     pub credentials: Option<Credentials<'a>>,
+    /// Use this mechanism (it must be offered); `None`: PLAIN if offered,
+    /// else LOGIN.
+    pub mechanism: Option<AuthMechanism>,
     /// Plain, STARTTLS or implicit TLS.
     pub security: Security,
     /// Send credentials over an unencrypted connection (off by default).
@@ -191,7 +203,7 @@ impl core::fmt::Display for SmtpError {
             Failure::PlaintextAuthRefused => {
                 f.write_str("refusing to send credentials without TLS (use STARTTLS or TLS, or allow plaintext auth)")
             }
-            Failure::NoAuthMechanism => f.write_str("the server offers neither AUTH PLAIN nor AUTH LOGIN"),
+            Failure::NoAuthMechanism => f.write_str("the server does not offer the AUTH mechanism (PLAIN or LOGIN)"),
             Failure::TooLarge { size, limit } => write!(f, "the message ({size} bytes) exceeds the server's limit ({limit})"),
             Failure::AllRecipientsRefused => f.write_str("every recipient was refused"),
             Failure::NeedsSmtpUtf8 => f.write_str("a non-ASCII address needs SMTPUTF8, which the server does not offer"),
@@ -539,9 +551,11 @@ impl<'a> SmtpSession<'a> {
             self.mail_from(now);
             return;
         };
+        let plain = self.caps.auth_plain && self.cfg.mechanism != Some(AuthMechanism::Login);
+        let login = self.caps.auth_login && self.cfg.mechanism != Some(AuthMechanism::Plain);
         if !self.secure && !self.cfg.allow_plaintext_auth {
             self.fail(now, Stage::Auth, Failure::PlaintextAuthRefused);
-        } else if self.caps.auth_plain {
+        } else if plain {
             // \0user\0password, base64 (RFC 4616).
             let mut raw = heapless::Vec::<u8, { 2 * MAX_CREDENTIAL + 2 }>::new();
             let _ = raw.push(0);
@@ -556,7 +570,7 @@ impl<'a> SmtpSession<'a> {
                 Stage::Auth,
                 &[b"AUTH PLAIN ", &b64[..n]],
             );
-        } else if self.caps.auth_login {
+        } else if login {
             self.command(now, State::AuthLoginUser, Stage::Auth, &[b"AUTH LOGIN"]);
         } else {
             self.fail(now, Stage::Auth, Failure::NoAuthMechanism);
@@ -762,6 +776,7 @@ mod tests {
             from: "me@test",
             recipients,
             credentials: None,
+            mechanism: None,
             security: Security::None,
             allow_plaintext_auth: false,
             size: Some(9),

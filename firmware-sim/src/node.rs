@@ -1,0 +1,210 @@
+//! A simulated node: a network card, a smoltcp interface with its sockets,
+//! and a [`Program`] (the services and clients it runs).
+
+use minnow::net::poll_once;
+use minnow::net::runner::earliest;
+use minnow::net::tcp_client::EphemeralPorts;
+use minnow::net::NetConfig;
+use minnow::service::{Net, Service};
+use smoltcp::iface::{Interface, SocketSet};
+use smoltcp::time::{Duration, Instant};
+use smoltcp::wire::{EthernetAddress, IpAddress, Ipv4Address, Ipv4Cidr, Ipv6Address, Ipv6Cidr};
+
+use crate::device::SimDevice;
+use crate::tasks::Outcome;
+use crate::timeline::Timeline;
+
+/// What a node runs. The simulator polls it whenever a frame arrives or a
+/// deadline it gave comes; it must call [`NodeCtx::step`] once per poll
+/// (which polls the interface and its services), then may move bytes.
+pub trait Program {
+    /// One poll; returns when the program needs the next poll at the latest
+    /// (the interface's own timers are added by the simulator).
+    fn poll(&mut self, ctx: &mut NodeCtx<'_>) -> Option<Instant>;
+
+    /// Whether the program still has work of its own (a client with tasks
+    /// left). The run ends when no node is busy.
+    fn busy(&self) -> bool {
+        false
+    }
+
+    /// What the program's tasks came to; tasks not finished at `now` are
+    /// reported as failures.
+    fn outcomes(&self, _now: Instant) -> Vec<Outcome> {
+        Vec::new()
+    }
+}
+
+/// Where a node sits on the segment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeSpec {
+    /// Its name in the timeline and summary.
+    pub name: String,
+    /// Its Ethernet address.
+    pub mac: EthernetAddress,
+    /// Its IPv4 address and prefix.
+    pub ipv4: Ipv4Cidr,
+    /// Its IPv6 address and prefix.
+    pub ipv6: Ipv6Cidr,
+}
+
+impl NodeSpec {
+    /// Node number `n` (1..=250) on 192.0.2.0/24 and 2001:db8::/64:
+    /// MAC 02:00:00:00:00:n, addresses 192.0.2.n and 2001:db8::n.
+    pub fn numbered(name: &str, n: u8) -> Self {
+        Self {
+            name: name.to_string(),
+            mac: EthernetAddress([2, 0, 0, 0, 0, n]),
+            ipv4: Ipv4Cidr::new(Ipv4Address::new(192, 0, 2, n), 24),
+            ipv6: Ipv6Cidr::new(Ipv6Address::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, n.into()), 64),
+        }
+    }
+
+    /// The IPv4 address.
+    pub fn v4(&self) -> IpAddress {
+        IpAddress::Ipv4(self.ipv4.address())
+    }
+
+    /// The IPv6 address.
+    pub fn v6(&self) -> IpAddress {
+        IpAddress::Ipv6(self.ipv6.address())
+    }
+}
+
+/// What a program sees while it is polled.
+pub struct NodeCtx<'n> {
+    /// Virtual time.
+    pub now: Instant,
+    /// The node's name.
+    pub name: &'n str,
+    /// The interface.
+    pub iface: &'n mut Interface,
+    /// The sockets.
+    pub sockets: &'n mut SocketSet<'static>,
+    /// Local ports for client connections.
+    pub ports: &'n mut EphemeralPorts,
+    device: &'n mut SimDevice,
+    timeline: &'n mut Timeline,
+    stepped: bool,
+}
+
+impl NodeCtx<'_> {
+    /// Polls the interface, then `services`, with core's
+    /// [`poll_once`](minnow::net::poll_once); returns its deadline.
+    pub fn step(&mut self, services: &mut [&mut dyn Service]) -> Option<Instant> {
+        self.stepped = true;
+        poll_once(self.iface, self.device, self.sockets, services, self.now)
+    }
+
+    /// The interface and sockets as services see them.
+    pub fn net(&mut self) -> Net<'_, 'static> {
+        Net {
+            iface: self.iface,
+            sockets: self.sockets,
+        }
+    }
+
+    /// Adds a line to the timeline.
+    pub fn log(&mut self, text: String) {
+        self.timeline.push(self.now, self.name, text);
+    }
+
+    /// This node's address of the same family as `peer`.
+    pub fn local_addr_for(&self, peer: IpAddress) -> Option<IpAddress> {
+        self.iface
+            .ip_addrs()
+            .iter()
+            .map(|c| c.address())
+            .find(|a| core::mem::discriminant(a) == core::mem::discriminant(&peer))
+    }
+}
+
+/// A node on the segment.
+pub struct Node<'a> {
+    /// Where it sits.
+    pub spec: NodeSpec,
+    /// Its network card.
+    pub device: SimDevice,
+    iface: Interface,
+    sockets: SocketSet<'static>,
+    ports: EphemeralPorts,
+    program: Box<dyn Program + 'a>,
+    wake: Option<Instant>,
+    polls: u64,
+}
+
+impl<'a> Node<'a> {
+    /// Builds the node's interface from `spec` (static addresses, smoltcp
+    /// seeded with `seed`) and its program with `make`, which may add sockets.
+    pub fn new(
+        spec: NodeSpec,
+        seed: u64,
+        make: impl FnOnce(&mut Net<'_, 'static>) -> Box<dyn Program + 'a>,
+    ) -> Self {
+        let mut device = SimDevice::default();
+        let mut config = NetConfig::new(spec.mac);
+        config.ipv4 = Some(spec.ipv4);
+        config.ipv6 = Some(spec.ipv6);
+        config.random_seed = seed;
+        let mut iface = config.build(&mut device, Instant::ZERO);
+        let mut sockets = SocketSet::new(Vec::new());
+        let program = make(&mut Net {
+            iface: &mut iface,
+            sockets: &mut sockets,
+        });
+        Self {
+            spec,
+            device,
+            iface,
+            sockets,
+            ports: EphemeralPorts::new(seed),
+            program,
+            wake: Some(Instant::ZERO),
+            polls: 0,
+        }
+    }
+
+    /// When the node next needs a poll.
+    pub fn wake(&self) -> Option<Instant> {
+        self.wake
+    }
+
+    /// Asks for a poll at `at` (a frame arrived).
+    pub fn wake_at(&mut self, at: Instant) {
+        self.wake = earliest(self.wake, Some(at));
+    }
+
+    /// How many times the node was polled.
+    pub fn polls(&self) -> u64 {
+        self.polls
+    }
+
+    /// The program.
+    pub fn program(&self) -> &(dyn Program + 'a) {
+        self.program.as_ref()
+    }
+
+    /// Polls the program (and through it the interface) at `now`; the frames
+    /// it sent are left in [`Node::device`]'s transmit queue.
+    pub fn poll(&mut self, now: Instant, timeline: &mut Timeline) {
+        self.polls += 1;
+        let mut ctx = NodeCtx {
+            now,
+            name: &self.spec.name,
+            iface: &mut self.iface,
+            sockets: &mut self.sockets,
+            ports: &mut self.ports,
+            device: &mut self.device,
+            timeline,
+            stepped: false,
+        };
+        let mut next = self.program.poll(&mut ctx);
+        if !ctx.stepped {
+            next = earliest(next, ctx.step(&mut []));
+        }
+        // What the program wrote after its step goes out on the next poll.
+        next = earliest(next, self.iface.poll_at(now, &self.sockets));
+        let soonest = now + Duration::from_micros(1);
+        self.wake = next.map(|t| t.max(soonest));
+    }
+}

@@ -1,0 +1,185 @@
+//! Who does what: the board's files, and each client's script of tasks.
+//!
+//! Adding a service's scenario (chat next, mail later): a task in
+//! [`crate::tasks`], a [`TaskSpec`] variant built here, its server on the
+//! board ([`crate::programs::board`]), and a script line in [`tasks_for`].
+
+use smoltcp::time::Duration;
+use smoltcp::wire::{IpAddress, IpEndpoint};
+
+use super::config::{Mix, ScenarioConfig};
+use crate::payload;
+use crate::tasks::Task;
+use crate::tasks::download::{Download, Expect};
+use crate::tasks::echo_datagrams::EchoDatagrams;
+use crate::tasks::echo_stream::EchoStream;
+use crate::tasks::time_query::TimeQuery;
+use crate::true_time::TrueTime;
+
+/// The file the notes' greeting (`Hello server!`) gets.
+pub const DEFAULT_FILE: &str = "notes.txt";
+/// The large file, of [`super::Workload::file_bytes`] random bytes.
+pub const BIG_FILE: &str = "big.bin";
+/// A name the board does not have.
+pub const MISSING_FILE: &str = "missing.txt";
+
+/// The board's files.
+pub struct Files {
+    notes: Vec<u8>,
+    big: Vec<u8>,
+}
+
+impl Files {
+    /// The files of `config`: a text and `file_bytes` of the seed's stream.
+    pub fn new(config: &ScenarioConfig) -> Self {
+        let line = "Minnow: the notes' network services, written once, run everywhere.\n";
+        Self {
+            notes: line.repeat(32).into_bytes(),
+            big: payload::bytes(config.seed ^ 0xf11e, config.workload.file_bytes),
+        }
+    }
+
+    /// The table the board's file server serves.
+    pub fn table(&self) -> Vec<(&str, &[u8])> {
+        vec![(DEFAULT_FILE, &self.notes), (BIG_FILE, &self.big)]
+    }
+
+    /// The bytes of `name`, if the board has it.
+    pub fn get(&self, name: &str) -> Option<&[u8]> {
+        match name {
+            DEFAULT_FILE => Some(&self.notes),
+            BIG_FILE => Some(&self.big),
+            _ => None,
+        }
+    }
+}
+
+/// Where the clients find the board, and what they check against.
+#[derive(Debug, Clone, Copy)]
+pub struct Targets {
+    /// The board's IPv4 address.
+    pub v4: IpAddress,
+    /// The board's IPv6 address.
+    pub v6: IpAddress,
+    /// The true time.
+    pub truth: TrueTime,
+    /// Clients give up when nothing moves for this long.
+    pub timeout: Duration,
+}
+
+impl Targets {
+    fn at(&self, v6: bool, port: u16) -> IpEndpoint {
+        IpEndpoint::new(if v6 { self.v6 } else { self.v4 }, port)
+    }
+}
+
+/// One task of a client's script.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskSpec {
+    /// Ask the ctime server (IPv4).
+    Time,
+    /// Echo `bytes` over TCP.
+    EchoStream {
+        /// Bytes to send and get back.
+        bytes: u64,
+        /// Over IPv6.
+        v6: bool,
+    },
+    /// Echo `count` datagrams over UDP.
+    EchoDatagrams {
+        /// Datagrams.
+        count: u32,
+        /// Largest datagram.
+        max_len: usize,
+        /// Over IPv6.
+        v6: bool,
+    },
+    /// Download a file: `None` sends the notes' greeting for the default file.
+    Download {
+        /// The name to `GET`.
+        name: Option<&'static str>,
+        /// Over IPv6.
+        v6: bool,
+    },
+}
+
+impl TaskSpec {
+    /// The task, with its random choices drawn from `seed`.
+    pub fn build<'a>(self, to: &Targets, files: &'a Files, seed: u64) -> Box<dyn Task + 'a> {
+        match self {
+            TaskSpec::Time => Box::new(TimeQuery::new(
+                to.at(false, minnow::time::DEFAULT_PORT),
+                to.truth,
+                30,
+                to.timeout,
+            )),
+            TaskSpec::EchoStream { bytes, v6 } => Box::new(EchoStream::new(
+                to.at(v6, minnow::echo::DEFAULT_PORT),
+                bytes,
+                seed,
+                to.timeout,
+            )),
+            TaskSpec::EchoDatagrams { count, max_len, v6 } => Box::new(EchoDatagrams::new(
+                to.at(v6, minnow::echo::DEFAULT_PORT),
+                count,
+                max_len,
+                seed,
+            )),
+            TaskSpec::Download { name, v6 } => {
+                let remote = to.at(v6, minnow::file::DEFAULT_PORT);
+                let (request, label) = match name {
+                    Some(n) => (format!("GET {n}\n"), n.to_string()),
+                    None => ("Hello server!".to_string(), format!("(default: {DEFAULT_FILE})")),
+                };
+                let expect = match files.get(name.unwrap_or(DEFAULT_FILE)) {
+                    Some(data) => Expect::File(data),
+                    None => Expect::Refused("not found"),
+                };
+                Box::new(Download::new(remote, request.as_bytes(), &label, expect, to.timeout))
+            }
+        }
+    }
+}
+
+/// The script of client `k` (0-based).
+pub fn tasks_for(config: &ScenarioConfig, k: usize) -> Vec<TaskSpec> {
+    let w = &config.workload;
+    let v6 = k % 2 == 1;
+    match config.mix {
+        Mix::Echo => vec![TaskSpec::EchoStream {
+            bytes: w.echo_bytes,
+            v6,
+        }],
+        Mix::Every => match k % 4 {
+            0 => vec![
+                TaskSpec::Time,
+                TaskSpec::EchoStream {
+                    bytes: w.echo_bytes,
+                    v6: false,
+                },
+            ],
+            1 => vec![
+                TaskSpec::Download {
+                    name: Some(BIG_FILE),
+                    v6: false,
+                },
+                TaskSpec::Time,
+            ],
+            2 => vec![
+                TaskSpec::EchoDatagrams {
+                    count: w.datagrams,
+                    max_len: w.datagram_max,
+                    v6: true,
+                },
+                TaskSpec::Time,
+            ],
+            _ => vec![
+                TaskSpec::Download { name: None, v6: true },
+                TaskSpec::Download {
+                    name: Some(MISSING_FILE),
+                    v6: true,
+                },
+            ],
+        },
+    }
+}

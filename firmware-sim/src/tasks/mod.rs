@@ -1,0 +1,95 @@
+//! Client tasks: one exchange with a board service each, checked end to
+//! end. A client node runs its tasks one after another
+//! ([`crate::programs::client`]).
+//!
+//! To add a service's scenario, add a task here (a file per task) and a
+//! variant to [`crate::scenario::plan::TaskSpec`].
+
+pub mod download;
+pub mod echo_datagrams;
+pub mod echo_stream;
+pub mod time_query;
+
+use minnow::service::Service;
+use smoltcp::time::Instant;
+use smoltcp::wire::IpEndpoint;
+
+use crate::node::NodeCtx;
+
+/// How a task ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Everything arrived and checked out.
+    Ok,
+    /// The task failed and said why (a timeout, a reset, a refusal): allowed
+    /// under faults.
+    Failed(String),
+    /// Wrong data was taken for right: a bug, never allowed.
+    Corrupt(String),
+}
+
+impl Verdict {
+    /// `ok`, `FAILED` or `CORRUPT`.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Verdict::Ok => "ok",
+            Verdict::Failed(_) => "FAILED",
+            Verdict::Corrupt(_) => "CORRUPT",
+        }
+    }
+}
+
+/// What a task came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// What the task did, e.g. `echo tcp 1 MiB`.
+    pub task: String,
+    /// How it ended.
+    pub verdict: Verdict,
+    /// What it got, in words.
+    pub got: String,
+    /// Payload bytes received.
+    pub bytes: u64,
+    /// Attempts or datagrams sent again by the task itself (TCP's own
+    /// retransmissions are counted on the wire).
+    pub retries: u32,
+    /// When it started.
+    pub started: Instant,
+    /// When it ended.
+    pub finished: Instant,
+    /// The local endpoints it used, to find its connections on the wire.
+    pub ends: Vec<IpEndpoint>,
+}
+
+impl Outcome {
+    /// An outcome of `task` started at `started`, ended `now`, with nothing yet.
+    pub fn new(task: String, verdict: Verdict, started: Instant, now: Instant) -> Self {
+        Self {
+            task,
+            verdict,
+            got: String::new(),
+            bytes: 0,
+            retries: 0,
+            started,
+            finished: now,
+            ends: Vec::new(),
+        }
+    }
+}
+
+/// One client exchange, driven by the client program in three phases per
+/// poll: [`Task::service`] is stepped with the interface, then
+/// [`Task::drive`] moves and checks bytes.
+pub trait Task {
+    /// What it does, e.g. `echo tcp 1 MiB`.
+    fn name(&self) -> String;
+    /// Opens sockets and starts connecting.
+    fn start(&mut self, ctx: &mut NodeCtx<'_>);
+    /// The core client to poll with the interface, if one is open.
+    fn service(&mut self) -> Option<&mut dyn Service>;
+    /// Moves and checks bytes after the step; the outcome once it is over.
+    fn drive(&mut self, ctx: &mut NodeCtx<'_>) -> Option<Outcome>;
+    /// When the task needs a poll even without traffic (a time already
+    /// past, such as `Instant::ZERO`: right after this one).
+    fn poll_at(&self) -> Option<Instant>;
+}

@@ -1,0 +1,363 @@
+//! `minnow mail`: compose a message (text, HTML, attachments) and send it
+//! over SMTP with core's client on the smoltcp stack: plain, STARTTLS
+//! (`--starttls`, port 587) or implicit TLS (`--tls`, port 465), AUTH PLAIN
+//! or LOGIN. Exit 0 only when the server accepted the message.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use clap::{Args, ValueEnum};
+use minnow::mail::mime::{Address, Attachment, Composer, Envelope, MessageId, TextEncoding, TextProfile};
+use minnow::mail::sender::MailSender;
+use minnow::mail::smtp::session::{AuthMechanism, Credentials, Security, SmtpConfig, SmtpEvent, SmtpTimeouts};
+use minnow::mail::tls::NoTls;
+use minnow::net::endpoint::{Host, parse_host_port};
+use minnow::service::Service;
+use smoltcp::time::Duration;
+
+use crate::clients::{flush, resolve};
+use crate::netargs::NetArgs;
+use crate::runtime::tcp_socket;
+use crate::tls::{RustlsSession, roots};
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum Mechanism {
+    Plain,
+    Login,
+}
+
+#[derive(Args, Debug)]
+pub struct MailArgs {
+    /// SMTP server, HOST[:PORT] (default port 25; 587 with --starttls; 465 with --tls).
+    #[arg(long)]
+    pub server: String,
+    /// Upgrade to TLS with STARTTLS before anything else.
+    #[arg(long, conflicts_with = "tls")]
+    pub starttls: bool,
+    /// TLS from the first byte (implicit TLS, "SMTPS").
+    #[arg(long)]
+    pub tls: bool,
+    /// Trust these CA certificates (PEM) instead of the system's.
+    #[arg(long, value_name = "FILE")]
+    pub ca: Option<PathBuf>,
+    /// The name the server's certificate must carry [default: the server's host name].
+    #[arg(long, value_name = "NAME")]
+    pub tls_name: Option<String>,
+    /// User name for AUTH.
+    #[arg(long, requires = "password_file")]
+    pub user: Option<String>,
+    /// File holding the password (its first line).
+    #[arg(long, value_name = "FILE", requires = "user")]
+    pub password_file: Option<PathBuf>,
+    /// Force an AUTH mechanism [default: PLAIN if offered, else LOGIN].
+    #[arg(long, value_enum)]
+    pub auth_mechanism: Option<Mechanism>,
+    /// Allow sending credentials over an unencrypted connection.
+    #[arg(long)]
+    pub allow_plaintext_auth: bool,
+    /// Sender: `addr@example` or `Name <addr@example>`.
+    #[arg(long)]
+    pub from: String,
+    /// Recipient (repeatable).
+    #[arg(long, required = true)]
+    pub to: Vec<String>,
+    /// Copy recipient (repeatable).
+    #[arg(long)]
+    pub cc: Vec<String>,
+    /// Blind copy recipient (repeatable; in the envelope only).
+    #[arg(long)]
+    pub bcc: Vec<String>,
+    /// Subject (UTF-8; non-ASCII is RFC 2047-encoded).
+    #[arg(long, default_value = "")]
+    pub subject: String,
+    /// Plain-text body from FILE, or `-` for stdin.
+    #[arg(long, value_name = "FILE")]
+    pub text: Option<String>,
+    /// HTML body from FILE.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+    /// Attach FILE (repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub attach: Vec<PathBuf>,
+    /// Our name in EHLO.
+    #[arg(long, default_value = "minnow.localdomain")]
+    pub helo: String,
+    /// Connect timeout, seconds (SMTP stage timeouts are RFC 5321's).
+    #[arg(long, default_value_t = 30)]
+    pub timeout: u64,
+    #[command(flatten)]
+    pub net: NetArgs,
+}
+
+/// A message source: a file or stdin, read through embedded-io.
+pub enum Source {
+    File(File),
+    Stdin(std::io::Stdin),
+}
+
+impl embedded_io::ErrorType for Source {
+    type Error = std::io::Error;
+}
+
+impl embedded_io::Read for Source {
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error> {
+        use std::io::Read;
+        loop {
+            let r = match self {
+                Source::File(f) => f.read(buf),
+                Source::Stdin(s) => s.read(buf),
+            };
+            match r {
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                other => return other,
+            }
+        }
+    }
+}
+
+fn open(path: &Path) -> Result<Source, String> {
+    File::open(path).map(Source::File).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Splits `Name <addr>` or `addr`.
+fn address(text: &str) -> Address<'_> {
+    match (text.rfind('<'), text.ends_with('>')) {
+        (Some(i), true) => {
+            let name = text[..i].trim();
+            Address {
+                name: (!name.is_empty()).then_some(name),
+                addr: &text[i + 1..text.len() - 1],
+            }
+        }
+        _ => Address { name: None, addr: text.trim() },
+    }
+}
+
+/// Picks a transfer encoding for a body file by reading it once.
+fn profile(path: &Path) -> Result<TextProfile, String> {
+    use std::io::Read;
+    let mut f = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut scan = minnow::mail::mime::TextScanner::new();
+    let mut buf = vec![0u8; 65536];
+    loop {
+        let n = f.read(&mut buf).map_err(|e| format!("{}: {e}", path.display()))?;
+        if n == 0 {
+            break;
+        }
+        scan.feed(&buf[..n]);
+    }
+    Ok(scan.profile())
+}
+
+fn content_type(path: &Path) -> &'static str {
+    match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+        Some("txt") => "text/plain",
+        Some("html" | "htm") => "text/html",
+        Some("pdf") => "application/pdf",
+        Some("png") => "image/png",
+        Some("jpg" | "jpeg") => "image/jpeg",
+        Some("gif") => "image/gif",
+        Some("zip") => "application/zip",
+        Some("csv") => "text/csv",
+        Some("json") => "application/json",
+        _ => "application/octet-stream",
+    }
+}
+
+pub fn run(args: MailArgs) -> Result<(), String> {
+    // Everything the message needs is checked before the network is touched.
+    if args.text.is_none() && args.html.is_none() && args.attach.is_empty() {
+        return Err("nothing to send: give --text, --html or --attach".into());
+    }
+    let password = match &args.password_file {
+        Some(p) => {
+            let text = std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?;
+            Some(text.lines().next().unwrap_or("").to_string())
+        }
+        None => None,
+    };
+    let from = address(&args.from);
+    let to: Vec<Address> = args.to.iter().map(|t| address(t)).collect();
+    let cc: Vec<Address> = args.cc.iter().map(|t| address(t)).collect();
+    let bcc: Vec<Address> = args.bcc.iter().map(|t| address(t)).collect();
+    let recipients: Vec<&str> = to.iter().chain(&cc).chain(&bcc).map(|a| a.addr).collect();
+    let filenames: Vec<String> = args
+        .attach
+        .iter()
+        .map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default())
+        .collect();
+    let unix = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let seed = crate::netargs::random_seed();
+    let helo_domain = from.addr.rsplit('@').next().unwrap_or("localdomain").to_string();
+    let envelope = Envelope {
+        from,
+        to: &to,
+        cc: &cc,
+        subject: &args.subject,
+        date_unix: unix,
+        message_id: MessageId { unique: seed, domain: &helo_domain },
+    };
+    let multipart = args.attach.len() + usize::from(args.text.is_some()) + usize::from(args.html.is_some()) > 1;
+    let text_path = args.text.as_deref().filter(|t| *t != "-").map(PathBuf::from);
+    let text_enc = match (&args.text, &text_path) {
+        (Some(_), Some(p)) => Some(minnow::mail::mime::choose(&profile(p)?, false, multipart)),
+        // stdin cannot be read twice: quoted-printable is always safe.
+        (Some(_), None) => Some(TextEncoding::QuotedPrintable),
+        _ => None,
+    };
+    let html_enc = match &args.html {
+        Some(p) => Some(minnow::mail::mime::choose(&profile(p)?, false, multipart)),
+        None => None,
+    };
+    // Opens fresh sources: once to count the size, once to send.
+    let compose = |stdin_ok: bool| -> Result<Option<(Option<(Source, TextEncoding)>, Option<(Source, TextEncoding)>, Vec<Source>)>, String> {
+        let text = match (&args.text, &text_path, text_enc) {
+            (Some(_), Some(p), Some(e)) => Some((open(p)?, e)),
+            (Some(_), None, Some(e)) if stdin_ok => Some((Source::Stdin(std::io::stdin()), e)),
+            (Some(_), None, _) => return Ok(None),
+            _ => None,
+        };
+        let html = match (&args.html, html_enc) {
+            (Some(p), Some(e)) => Some((open(p)?, e)),
+            _ => None,
+        };
+        let files = args.attach.iter().map(|p| open(p)).collect::<Result<Vec<_>, _>>()?;
+        Ok(Some((text, html, files)))
+    };
+    let types: Vec<&str> = args.attach.iter().map(|p| content_type(p)).collect();
+    // Count the message's size (SIZE=) when every part can be read twice.
+    let size = match compose(false)? {
+        Some((text, html, files)) => {
+            let mut atts: Vec<Attachment<'_, Source>> = files
+                .into_iter()
+                .zip(&filenames)
+                .zip(&types)
+                .map(|((source, name), ct)| Attachment { filename: name, content_type: ct, source })
+                .collect();
+            let mut c = Composer::new(envelope, text, html, &mut atts, seed).map_err(|e| e.to_string())?;
+            let mut buf = vec![0u8; 65536];
+            let mut total = 0u64;
+            loop {
+                let n = embedded_io::Read::read(&mut c, &mut buf).map_err(|e| format!("{e:?}"))?;
+                if n == 0 {
+                    break Some(total);
+                }
+                total += n as u64;
+            }
+        }
+        None => None,
+    };
+    let (text, html, files) = compose(true)?.ok_or("cannot open the message parts")?;
+    let mut atts: Vec<Attachment<'_, Source>> = files
+        .into_iter()
+        .zip(&filenames)
+        .zip(&types)
+        .map(|((source, name), ct)| Attachment { filename: name, content_type: ct, source })
+        .collect();
+    let composer = Composer::new(envelope, text, html, &mut atts, seed).map_err(|e| e.to_string())?;
+
+    let security = if args.tls {
+        Security::Implicit
+    } else if args.starttls {
+        Security::StartTls
+    } else {
+        Security::None
+    };
+    let default_port = match security {
+        Security::Implicit => 465,
+        Security::StartTls => 587,
+        Security::None => 25,
+    };
+    let (host, _) = parse_host_port(&args.server, default_port).map_err(|e| format!("--server {}: {e}", args.server))?;
+    let tls_name = match (&args.tls_name, host) {
+        (Some(n), _) => n.clone(),
+        (None, Host::Name(n)) => n.to_string(),
+        (None, Host::Addr(a)) => a.to_string(),
+    };
+    let credentials = match (&args.user, &password) {
+        (Some(user), Some(password)) => Some(Credentials { user, password }),
+        _ => None,
+    };
+    let cfg = SmtpConfig {
+        helo: &args.helo,
+        from: envelope.from.addr,
+        recipients: &recipients,
+        credentials,
+        mechanism: args.auth_mechanism.map(|m| match m {
+            Mechanism::Plain => AuthMechanism::Plain,
+            Mechanism::Login => AuthMechanism::Login,
+        }),
+        security,
+        allow_plaintext_auth: args.allow_plaintext_auth,
+        size,
+        timeouts: SmtpTimeouts::default(),
+    };
+    let tls = match security {
+        Security::None => None,
+        _ => Some(RustlsSession::new(roots(args.ca.as_deref())?, &tls_name)?),
+    };
+
+    let mut rt = args.net.runtime(4)?;
+    let (server, mut dhcp) = resolve(&mut rt, &args.net, &args.server, default_port)?;
+    let handle = rt.sockets.add(tcp_socket(65536, 65536));
+    let now = rt.now();
+    let port = rt.ports.next_port();
+    let connect_timeout = Duration::from_secs(args.timeout);
+    match tls {
+        Some(tls) => {
+            let mut sender = MailSender::connect(&mut rt.net(), handle, server, port, cfg, tls, composer, now, connect_timeout)
+                .map_err(|e| e.to_string())?;
+            drive(&mut rt, dhcp.as_mut(), &mut sender, &recipients)?;
+            report(&mut sender, &recipients, |s| s.tls().last_error.clone())
+        }
+        None => {
+            let mut sender = MailSender::connect(&mut rt.net(), handle, server, port, cfg, NoTls, composer, now, connect_timeout)
+                .map_err(|e| e.to_string())?;
+            drive(&mut rt, dhcp.as_mut(), &mut sender, &recipients)?;
+            report(&mut sender, &recipients, |_| None)
+        }
+    }
+}
+
+fn drive<T: minnow::mail::tls::TlsSession, R: embedded_io::Read>(
+    rt: &mut crate::runtime::Runtime,
+    mut dhcp: Option<&mut minnow::net::dhcp::DhcpClient>,
+    sender: &mut MailSender<'_, T, R>,
+    _recipients: &[&str],
+) -> Result<(), String> {
+    while !sender.is_done() {
+        let mut services: Vec<&mut dyn Service> = vec![sender];
+        if let Some(d) = dhcp.as_deref_mut() {
+            services.push(d);
+        }
+        let deadline = rt.step(&mut services);
+        rt.wait(deadline, None).map_err(|e| e.to_string())?;
+    }
+    flush(rt);
+    Ok(())
+}
+
+fn report<T: minnow::mail::tls::TlsSession, R: embedded_io::Read>(
+    sender: &mut MailSender<'_, T, R>,
+    recipients: &[&str],
+    tls_detail: impl Fn(&MailSender<'_, T, R>) -> Option<String>,
+) -> Result<(), String> {
+    while let Some(SmtpEvent::RecipientRefused { index, reply }) = sender.session().events.pop() {
+        eprintln!("minnow mail: recipient {} refused: {reply}", recipients.get(index).copied().unwrap_or("?"));
+    }
+    let detail = tls_detail(sender);
+    match sender.session().outcome() {
+        Some(Ok(accepted)) => {
+            println!("accepted for {} recipient(s): {}", accepted.recipients, accepted.reply);
+            Ok(())
+        }
+        Some(Err(e)) => match detail {
+            Some(d) => Err(format!("{e}: {d}")),
+            None => Err(e.to_string()),
+        },
+        None => Err("the session ended without an outcome".into()),
+    }
+}

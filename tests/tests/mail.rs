@@ -1,0 +1,339 @@
+//! Mail: Minnow's SMTP client against a real SMTP server (the notes'
+//! smtplib world, here aiosmtpd in ../shared/peers/smtp_sink.py), with a CA
+//! and certificates made by the test. Every stored message is parsed with
+//! Python's email package and compared with what was sent.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use minnow_tests::{Netns, Proc, RunOutput, TempDir, minnow_bin, peer, random_bytes, sha256_hex};
+
+const T: Duration = Duration::from_secs(180);
+
+/// A CA and two server certificates (for `smtp.test` and `other.test`).
+struct Pki {
+    dir: TempDir,
+}
+
+impl Pki {
+    fn new() -> Pki {
+        let dir = TempDir::new("minnow-pki");
+        let sh = format!(
+            r#"set -e
+cd {d}
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout ca.key -out ca.pem -days 2 -subj "/CN=Minnow Test CA" 2>/dev/null
+for name in smtp.test other.test; do
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout $name.key -out $name.csr -subj "/CN=$name" 2>/dev/null
+  printf "subjectAltName=DNS:$name\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n" > $name.ext
+  openssl x509 -req -in $name.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out $name.pem -days 2 -extfile $name.ext 2>/dev/null
+done"#,
+            d = dir.path().display()
+        );
+        let status = Command::new("sh").arg("-c").arg(sh).status().expect("openssl");
+        assert!(status.success(), "openssl could not make the test certificates");
+        Pki { dir }
+    }
+
+    fn path(&self, name: &str) -> String {
+        self.dir.join(name).to_str().unwrap().to_string()
+    }
+}
+
+/// smtp_sink.py on 192.0.2.1:`port` storing into a fresh maildir.
+fn sink(ns: &Netns, port: u16, maildir: &Path, extra: &[&str]) -> Proc {
+    let port = port.to_string();
+    let mut args = vec![Netns::HOST_V4, port.as_str(), maildir.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    let p = ns.spawn(ns.peer_command("smtp_sink.py", &args));
+    assert!(p.wait_for_stdout("ready", Duration::from_secs(20)), "smtp_sink.py: {}", p.dump());
+    p
+}
+
+fn mail(ns: &Netns, args: &[&str]) -> RunOutput {
+    let mut cmd = ns.command(minnow_bin());
+    cmd.arg("mail").args(args);
+    ns.run(cmd, T)
+}
+
+/// Parses the n-th stored message with Python's email package: a JSON
+/// summary of decoded headers and every leaf part (type, filename, sha256).
+fn parse_eml(eml: &Path) -> serde_json::Value {
+    let script = r#"
+import email, email.policy, hashlib, json, sys
+with open(sys.argv[1], 'rb') as f:
+    msg = email.message_from_binary_file(f, policy=email.policy.default)
+parts = []
+for part in msg.walk():
+    if part.is_multipart():
+        continue
+    payload = part.get_payload(decode=True) or b''
+    parts.append({
+        'type': part.get_content_type(),
+        'filename': part.get_filename(),
+        'sha256': hashlib.sha256(payload).hexdigest(),
+        'len': len(payload),
+        'text': payload.decode('utf-8', 'replace') if part.get_content_maintype() == 'text' else None,
+    })
+print(json.dumps({
+    'subject': str(msg['subject']),
+    'from': str(msg['from']),
+    'to': str(msg['to']),
+    'cc': str(msg['cc']) if msg['cc'] else None,
+    'date': str(msg['date']),
+    'message_id': str(msg['message-id']),
+    'mime_version': str(msg['mime-version']),
+    'type': msg.get_content_type(),
+    'defects': [str(d) for d in msg.defects] + [str(d) for p in msg.walk() for d in p.defects],
+    'parts': parts,
+}))
+"#;
+    let out = Command::new("python3").args(["-c", script]).arg(eml).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn stored(maildir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(maildir)
+        .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "eml")).collect())
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+fn envelope(eml: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(eml.with_extension("json")).unwrap()).unwrap()
+}
+
+const BASE: [&str; 6] = ["--server", "192.0.2.1:2525", "--from", "Minnow <minnow@test>", "--to", "you@test"];
+
+#[test]
+fn plain_text_html_and_alternative() {
+    let ns = Netns::new();
+    let work = TempDir::new("minnow-mail");
+    let maildir = work.join("maildir");
+    let _sink = sink(&ns, 2525, &maildir, &[]);
+    let text = work.join("body.txt");
+    std::fs::write(&text, "Hello from Minnow.\nSecond line.\n").unwrap();
+    let html = work.join("body.html");
+    // The notes' HTML example.
+    std::fs::write(&html, "<b>This is HTML message.</b>\n<h1>This is headline.</h1>\n").unwrap();
+    let t = text.to_str().unwrap();
+    let h = html.to_str().unwrap();
+    for (i, extra) in [vec!["--text", t], vec!["--html", h], vec!["--text", t, "--html", h]].into_iter().enumerate() {
+        let mut args = BASE.to_vec();
+        args.extend(["--subject", "Test mail"]);
+        args.extend(extra.iter());
+        mail(&ns, &args).assert_success("minnow mail");
+        let emls = stored(&maildir);
+        assert_eq!(emls.len(), i + 1);
+        let m = parse_eml(&emls[i]);
+        assert_eq!(m["subject"], "Test mail");
+        assert_eq!(m["from"], "Minnow <minnow@test>");
+        assert_eq!(m["to"], "you@test");
+        assert_eq!(m["mime_version"], "1.0");
+        assert!(m["message_id"].as_str().unwrap().starts_with('<'));
+        assert_eq!(m["defects"].as_array().unwrap().len(), 0, "{m}");
+        let parts = m["parts"].as_array().unwrap();
+        match i {
+            0 => {
+                assert_eq!(m["type"], "text/plain");
+                assert_eq!(parts[0]["text"], "Hello from Minnow.\nSecond line.\n");
+            }
+            1 => {
+                assert_eq!(m["type"], "text/html");
+                assert!(parts[0]["text"].as_str().unwrap().contains("<h1>This is headline.</h1>"));
+            }
+            _ => {
+                assert_eq!(m["type"], "multipart/alternative");
+                assert_eq!(parts[0]["type"], "text/plain");
+                assert_eq!(parts[1]["type"], "text/html");
+            }
+        }
+        let env = envelope(&emls[i]);
+        assert_eq!(env["mail_from"], "minnow@test");
+        assert_eq!(env["rcpt_tos"], serde_json::json!(["you@test"]));
+    }
+}
+
+#[test]
+fn three_attachments_including_twenty_mebibytes() {
+    let ns = Netns::new();
+    let work = TempDir::new("minnow-mail");
+    let maildir = work.join("maildir");
+    let _sink = sink(&ns, 2525, &maildir, &[]);
+    let files = [("small.txt", random_bytes(0, 1)), ("report 報告.pdf", random_bytes(12345, 2)), ("big.bin", random_bytes(20 << 20, 3))];
+    let mut args: Vec<String> = BASE.iter().map(|s| s.to_string()).collect();
+    args.extend(["--subject".into(), "attachments".into(), "--text".into()]);
+    let body = work.join("b.txt");
+    std::fs::write(&body, "see attached\n").unwrap();
+    args.push(body.to_str().unwrap().into());
+    for (name, data) in &files {
+        let p = work.join(name);
+        std::fs::write(&p, data).unwrap();
+        args.extend(["--attach".into(), p.to_str().unwrap().into()]);
+    }
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    mail(&ns, &refs).assert_success("three attachments");
+    let m = parse_eml(&stored(&maildir)[0]);
+    assert_eq!(m["type"], "multipart/mixed");
+    let parts = m["parts"].as_array().unwrap();
+    assert_eq!(parts.len(), 4, "{m}");
+    assert_eq!(parts[0]["text"], "see attached\n");
+    for (part, (name, data)) in parts[1..].iter().zip(&files) {
+        assert_eq!(part["filename"], *name);
+        assert_eq!(part["sha256"], sha256_hex(data), "{name}");
+    }
+}
+
+#[test]
+fn chinese_subject_and_body_and_lines_starting_with_dots() {
+    let ns = Netns::new();
+    let work = TempDir::new("minnow-mail");
+    let maildir = work.join("maildir");
+    let _sink = sink(&ns, 2525, &maildir, &[]);
+    let body = "這是一封測試郵件。\n.leading dot\n..two dots\n.\nend\n";
+    let text = work.join("zh.txt");
+    std::fs::write(&text, body).unwrap();
+    let mut args = BASE.to_vec();
+    args.extend(["--subject", "測試郵件", "--text", text.to_str().unwrap(), "--cc", "網友 <cc@test>"]);
+    mail(&ns, &args).assert_success("chinese mail");
+    let m = parse_eml(&stored(&maildir)[0]);
+    assert_eq!(m["subject"], "測試郵件");
+    assert_eq!(m["cc"], "網友 <cc@test>");
+    assert_eq!(m["parts"][0]["text"], body);
+    let env = envelope(&stored(&maildir)[0]);
+    assert_eq!(env["rcpt_tos"], serde_json::json!(["you@test", "cc@test"]));
+}
+
+fn tls_args<'a>(pki: &'a Pki, password_file: &'a str, ca: &'a str) -> Vec<String> {
+    let _ = pki;
+    vec![
+        "--server".into(),
+        "192.0.2.1:2587".into(),
+        "--starttls".into(),
+        "--tls-name".into(),
+        "smtp.test".into(),
+        "--ca".into(),
+        ca.into(),
+        "--user".into(),
+        "alice".into(),
+        "--password-file".into(),
+        password_file.into(),
+        "--from".into(),
+        "alice@test".into(),
+        "--to".into(),
+        "bob@test".into(),
+        "--subject".into(),
+        "secure".into(),
+        "--text".into(),
+        "-".into(),
+    ]
+}
+
+fn run_with_stdin(ns: &Netns, args: &[String], input: &[u8]) -> RunOutput {
+    let mut cmd = ns.command(minnow_bin());
+    cmd.arg("mail").args(args);
+    ns.run_with_stdin(cmd, input, T)
+}
+
+#[test]
+fn starttls_with_auth_plain_and_login_and_a_wrong_password() {
+    let ns = Netns::new();
+    let pki = Pki::new();
+    let work = TempDir::new("minnow-mail");
+    let maildir = work.join("maildir");
+    let (cert, key, ca) = (pki.path("smtp.test.pem"), pki.path("smtp.test.key"), pki.path("ca.pem"));
+    let _sink = sink(&ns, 2587, &maildir, &["--tls-cert", &cert, "--tls-key", &key, "--auth", "alice:s3cret", "--require-tls"]);
+    let good = work.join("good");
+    std::fs::write(&good, "s3cret\n").unwrap();
+    let bad = work.join("bad");
+    std::fs::write(&bad, "wrong\n").unwrap();
+    let g = good.to_str().unwrap();
+    // PLAIN (preferred when offered), then LOGIN when asked for.
+    for (i, mech) in [None, Some("login")].into_iter().enumerate() {
+        let mut args = tls_args(&pki, g, &ca);
+        if let Some(m) = mech {
+            args.extend(["--auth-mechanism".into(), m.into()]);
+        }
+        run_with_stdin(&ns, &args, b"over TLS\n").assert_success("STARTTLS + AUTH");
+        let eml = &stored(&maildir)[i];
+        let env = envelope(eml);
+        assert_eq!(env["tls"], true);
+        assert_eq!(env["auth"], "alice");
+        assert_eq!(parse_eml(eml)["parts"][0]["text"], "over TLS\n");
+    }
+    let out = run_with_stdin(&ns, &tls_args(&pki, bad.to_str().unwrap(), &ca), b"x\n");
+    assert_eq!(out.status.and_then(|s| s.code()), Some(1), "{}", out.stderr);
+    assert!(out.stderr.contains("AUTH") && out.stderr.contains("535"), "{}", out.stderr);
+    assert_eq!(stored(&maildir).len(), 2);
+}
+
+#[test]
+fn a_certificate_for_the_wrong_name_is_refused_before_auth() {
+    let ns = Netns::new();
+    let pki = Pki::new();
+    let work = TempDir::new("minnow-mail");
+    let maildir = work.join("maildir");
+    let (cert, key, ca) = (pki.path("other.test.pem"), pki.path("other.test.key"), pki.path("ca.pem"));
+    let sink = sink(&ns, 2587, &maildir, &["--tls-cert", &cert, "--tls-key", &key, "--auth", "alice:s3cret"]);
+    let pw = work.join("pw");
+    std::fs::write(&pw, "s3cret\n").unwrap();
+    let out = run_with_stdin(&ns, &tls_args(&pki, pw.to_str().unwrap(), &ca), b"x\n");
+    assert_eq!(out.status.and_then(|s| s.code()), Some(1), "{}", out.stderr);
+    assert!(out.stderr.contains("certificate"), "{}", out.stderr);
+    assert!(stored(&maildir).is_empty());
+    assert!(!sink.stderr().contains("AUTH"), "{}", sink.stderr());
+}
+
+#[test]
+fn a_server_that_requires_tls_and_credentials_without_tls() {
+    let ns = Netns::new();
+    let pki = Pki::new();
+    let work = TempDir::new("minnow-mail");
+    let maildir = work.join("maildir");
+    let (cert, key) = (pki.path("smtp.test.pem"), pki.path("smtp.test.key"));
+    let _sink = sink(&ns, 2525, &maildir, &["--tls-cert", &cert, "--tls-key", &key, "--require-tls"]);
+    let mut args = BASE.to_vec();
+    args.extend(["--subject", "no tls", "--text", "/dev/null"]);
+    let out = mail(&ns, &args);
+    assert_eq!(out.status.and_then(|s| s.code()), Some(1), "{}", out.stderr);
+    assert!(out.stderr.contains("MAIL FROM") && out.stderr.contains("530"), "{}", out.stderr);
+    // Credentials are never sent in the clear unless allowed.
+    let pw = work.join("pw");
+    std::fs::write(&pw, "x\n").unwrap();
+    args.extend(["--user", "alice", "--password-file", pw.to_str().unwrap()]);
+    let out = mail(&ns, &args);
+    assert_eq!(out.status.and_then(|s| s.code()), Some(1), "{}", out.stderr);
+    assert!(out.stderr.contains("without TLS"), "{}", out.stderr);
+    assert!(stored(&maildir).is_empty());
+}
+
+#[test]
+fn one_refused_recipient_among_three() {
+    let ns = Netns::new();
+    let work = TempDir::new("minnow-mail");
+    let maildir = work.join("maildir");
+    let _sink = sink(&ns, 2525, &maildir, &["--reject-rcpt", "nobody@test"]);
+    let mut args = BASE.to_vec();
+    args.extend(["--to", "nobody@test", "--cc", "third@test", "--subject", "three", "--text", "/dev/null"]);
+    let out = mail(&ns, &args);
+    out.assert_success("partial delivery");
+    assert!(out.stderr.contains("nobody@test") && out.stderr.contains("550"), "{}", out.stderr);
+    let env = envelope(&stored(&maildir)[0]);
+    assert_eq!(env["rcpt_tos"], serde_json::json!(["you@test", "third@test"]));
+}
+
+#[test]
+fn header_injection_is_refused_before_anything_is_sent() {
+    let ns = Netns::new();
+    let work = TempDir::new("minnow-mail");
+    let maildir = work.join("maildir");
+    let sink = sink(&ns, 2525, &maildir, &[]);
+    let mut args = BASE.to_vec();
+    args.extend(["--subject", "hi\r\nBcc: victim@test", "--text", "/dev/null"]);
+    let out = mail(&ns, &args);
+    assert_eq!(out.status.and_then(|s| s.code()), Some(1), "{}", out.stderr);
+    assert!(stored(&maildir).is_empty());
+    assert!(!sink.stderr().contains("EHLO"), "nothing may reach the server: {}", sink.stderr());
+}
