@@ -65,6 +65,10 @@ fn main() {
     let out = PathBuf::from(env::var_os("OUT_DIR").expect("OUT_DIR"));
     fs::copy("memory.x", out.join("memory.x")).expect("copy memory.x");
     println!("cargo:rustc-link-search={}", out.display());
+    // cortex-m-rt's linker script (it includes memory.x). Here rather than in
+    // .cargo/config.toml's rustflags, so that a RUSTFLAGS in the environment
+    // cannot drop it.
+    println!("cargo:rustc-link-arg-bins=-Tlink.x");
     println!("cargo:rerun-if-changed=memory.x");
     println!("cargo:rerun-if-changed=build.rs");
     for v in VARS {

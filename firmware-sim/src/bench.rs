@@ -51,13 +51,17 @@ pub fn measure(name: &str, config: &ScenarioConfig, repeat: usize) -> BenchRow {
 }
 
 /// The benchmark's scenarios: the default one, and 50 nodes (board, SNTP
-/// server, 48 TCP echo clients of 256 KiB each; a chat room once core has
-/// chat).
+/// server, 48 clients) in the chat room and, for comparison, as TCP echo
+/// clients.
 pub fn scenarios() -> Vec<(String, ScenarioConfig)> {
     vec![
         (
             "default (4 clients, every service)".to_string(),
             ScenarioConfig::default(),
+        ),
+        (
+            "50 nodes: 48 chat members x 10 lines".to_string(),
+            ScenarioConfig::chat_room(1, 48, 10),
         ),
         (
             "50 nodes: 48 TCP echo clients x 256 KiB".to_string(),

@@ -40,10 +40,12 @@ enum Command {
 /// Which services the clients exercise.
 #[derive(ValueEnum, Clone, Copy, Debug)]
 enum MixArg {
-    /// Time, TCP and UDP echo, file downloads.
+    /// Time, TCP and UDP echo, file downloads, then the chat room.
     Every,
     /// TCP echo only.
     Echo,
+    /// The chat room only.
+    Chat,
 }
 
 #[derive(Args, Debug)]
@@ -93,6 +95,9 @@ struct RunArgs {
     /// Datagrams each UDP echo client sends.
     #[arg(long)]
     datagrams: Option<u32>,
+    /// Lines each chat member sends.
+    #[arg(long)]
+    chat_lines: Option<u32>,
     /// Stop at this virtual time, seconds.
     #[arg(long, default_value_t = 1800)]
     time_limit: u64,
@@ -130,6 +135,7 @@ impl RunArgs {
             mix: match self.mix {
                 MixArg::Every => Mix::Every,
                 MixArg::Echo => Mix::Echo,
+                MixArg::Chat => Mix::Chat,
             },
             time_limit: Duration::from_secs(self.time_limit),
             ..ScenarioConfig::default()
@@ -153,6 +159,7 @@ impl RunArgs {
         w.echo_bytes = self.echo_bytes.unwrap_or(w.echo_bytes);
         w.file_bytes = self.file_bytes.unwrap_or(w.file_bytes);
         w.datagrams = self.datagrams.unwrap_or(w.datagrams);
+        w.chat_lines = self.chat_lines.unwrap_or(w.chat_lines);
         c
     }
 }
@@ -204,7 +211,7 @@ fn main() -> ExitCode {
                 eprintln!("minnow-sim: {e}");
                 ExitCode::from(2)
             }
-            Ok(r) if r.corrupt().next().is_some() => ExitCode::from(3),
+            Ok(r) if r.any_corrupt() => ExitCode::from(3),
             Ok(r) if !r.all_ok() => ExitCode::from(1),
             Ok(_) => ExitCode::SUCCESS,
         },

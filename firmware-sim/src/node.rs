@@ -1,10 +1,10 @@
 //! A simulated node: a network card, a smoltcp interface with its sockets,
 //! and a [`Program`] (the services and clients it runs).
 
+use minnow::net::NetConfig;
 use minnow::net::poll_once;
 use minnow::net::runner::earliest;
 use minnow::net::tcp_client::EphemeralPorts;
-use minnow::net::NetConfig;
 use minnow::service::{Net, Service};
 use smoltcp::iface::{Interface, SocketSet};
 use smoltcp::time::{Duration, Instant};

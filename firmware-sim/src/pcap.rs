@@ -40,7 +40,9 @@ impl<W: Write> PcapWriter<W> {
 
     /// Flushes and returns the underlying writer.
     pub fn finish(self) -> io::Result<W> {
-        self.out.into_inner().map_err(io::IntoInnerError::into_error)
+        self.out
+            .into_inner()
+            .map_err(io::IntoInnerError::into_error)
     }
 }
 

@@ -13,6 +13,7 @@ pub fn tcp_socket(rx: usize, tx: usize) -> tcp::Socket<'static> {
 /// A UDP socket with room for `packets` datagrams and `bytes` of payload
 /// each way.
 pub fn udp_socket(packets: usize, bytes: usize) -> udp::Socket<'static> {
-    let buffer = || udp::PacketBuffer::new(vec![udp::PacketMetadata::EMPTY; packets], vec![0; bytes]);
+    let buffer =
+        || udp::PacketBuffer::new(vec![udp::PacketMetadata::EMPTY; packets], vec![0; bytes]);
     udp::Socket::new(buffer(), buffer())
 }

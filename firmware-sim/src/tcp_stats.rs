@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 
 use smoltcp::wire::{
-    EthernetFrame, EthernetProtocol, IpAddress, IpEndpoint, IpProtocol, Ipv4Packet, Ipv6Packet, TcpPacket,
-    TcpSeqNumber,
+    EthernetFrame, EthernetProtocol, IpAddress, IpEndpoint, IpProtocol, Ipv4Packet, Ipv6Packet,
+    TcpPacket, TcpSeqNumber,
 };
 
 /// One direction of one TCP connection.

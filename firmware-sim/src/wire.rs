@@ -289,7 +289,9 @@ mod tests {
             w.send(0, frame([2, 0, 0, 0, 0, 2], 100), Instant::from_micros(i));
         }
         let s = w.stats();
-        let near = |n: u64, rate: f64, of: u64| (n as f64 - rate * of as f64).abs() < 0.2 * rate * of as f64;
+        let near = |n: u64, rate: f64, of: u64| {
+            (n as f64 - rate * of as f64).abs() < 0.2 * rate * of as f64
+        };
         assert!(near(s.lost, 0.2, 10_000), "{s:?}");
         assert!(near(s.duplicated, 0.1, 8_000), "{s:?}");
         assert!(near(s.reordered, 0.1, 8_000), "{s:?}");

@@ -9,13 +9,11 @@ use std::io::IsTerminal;
 
 use clap::Args;
 use minnow::chat;
-use minnow::echo::client::StreamClient;
 use smoltcp::time::Duration;
 
 use crate::bridge::{self, BridgeOptions, OnStdinEnd};
 use crate::clients::resolve;
 use crate::netargs::NetArgs;
-use crate::runtime::tcp_socket;
 
 #[derive(Args, Debug)]
 pub struct ChatArgs {
@@ -37,15 +35,9 @@ pub fn run(args: ChatArgs) -> Result<(), String> {
     }
     let mut rt = args.net.runtime(4)?;
     let (remote, mut dhcp) = resolve(&mut rt, &args.net, &args.server, chat::DEFAULT_PORT)?;
-    let handle = rt.sockets.add(tcp_socket(65536, 65536));
-    let now = rt.now();
-    let port = rt.ports.next_port();
-    let mut client = StreamClient::connect(
-        &mut rt.net(),
-        handle,
+    let mut client = rt.connect_stream(
         remote,
-        port,
-        now,
+        (65536, 65536),
         Duration::from_secs(args.timeout),
         None,
     );

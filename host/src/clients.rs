@@ -7,7 +7,7 @@ use std::os::fd::AsFd;
 
 use clap::Args;
 use minnow::echo;
-use minnow::echo::client::{DatagramClient, StreamClient};
+use minnow::echo::client::DatagramClient;
 use minnow::net::dhcp::DhcpClient;
 use minnow::net::dns::Resolver;
 use minnow::net::endpoint::{Host, parse_host_port};
@@ -199,18 +199,7 @@ pub fn echo(args: EchoArgs) -> Result<(), String> {
         );
     }
     let buf = args.tcp_buffer as usize;
-    let handle = rt.sockets.add(tcp_socket(buf, buf));
-    let now = rt.now();
-    let port = rt.ports.next_port();
-    let mut client = StreamClient::connect(
-        &mut rt.net(),
-        handle,
-        remote,
-        port,
-        now,
-        Duration::from_secs(args.timeout),
-        None,
-    );
+    let mut client = rt.connect_stream(remote, (buf, buf), Duration::from_secs(args.timeout), None);
     let opts = BridgeOptions {
         on_stdin_end: OnStdinEnd::Finish,
         prompt: None,

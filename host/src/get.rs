@@ -11,7 +11,6 @@ use std::time::Instant as StdInstant;
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use minnow::echo::client::StreamClient;
 use minnow::file::{self, reply};
 use minnow::net::tcp_client::ClientState;
 use minnow::service::Service;
@@ -19,7 +18,6 @@ use smoltcp::time::Duration;
 
 use crate::clients::{flush, resolve};
 use crate::netargs::NetArgs;
-use crate::runtime::tcp_socket;
 
 #[derive(Args, Debug)]
 pub struct GetArgs {
@@ -75,16 +73,10 @@ pub fn run(args: GetArgs) -> Result<(), String> {
     let part = part_path(&args.output);
     let mut rt = args.net.runtime(4)?;
     let (remote, mut dhcp) = resolve(&mut rt, &args.net, &args.server, file::DEFAULT_PORT)?;
-    let handle = rt.sockets.add(tcp_socket(args.tcp_buffer as usize, 4096));
-    let now = rt.now();
-    let port = rt.ports.next_port();
     let timeout = Duration::from_secs(args.timeout);
-    let mut client = StreamClient::connect(
-        &mut rt.net(),
-        handle,
+    let mut client = rt.connect_stream(
         remote,
-        port,
-        now,
+        (args.tcp_buffer as usize, 4096),
         timeout,
         Some(timeout),
     );

@@ -7,9 +7,13 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
-use minnow::mail::mime::{Address, Attachment, Composer, Envelope, MessageId, TextEncoding, TextProfile};
+use minnow::mail::mime::{
+    Address, Attachment, Composer, Envelope, MessageId, TextEncoding, TextProfile,
+};
 use minnow::mail::sender::MailSender;
-use minnow::mail::smtp::session::{AuthMechanism, Credentials, Security, SmtpConfig, SmtpEvent, SmtpTimeouts};
+use minnow::mail::smtp::session::{
+    AuthMechanism, Credentials, Security, SmtpConfig, SmtpEvent, SmtpTimeouts,
+};
 use minnow::mail::tls::NoTls;
 use minnow::net::endpoint::{Host, parse_host_port};
 use minnow::service::Service;
@@ -116,7 +120,9 @@ impl embedded_io::Read for Source {
 }
 
 fn open(path: &Path) -> Result<Source, String> {
-    File::open(path).map(Source::File).map_err(|e| format!("{}: {e}", path.display()))
+    File::open(path)
+        .map(Source::File)
+        .map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// Splits `Name <addr>` or `addr`.
@@ -129,7 +135,10 @@ fn address(text: &str) -> Address<'_> {
                 addr: &text[i + 1..text.len() - 1],
             }
         }
-        _ => Address { name: None, addr: text.trim() },
+        _ => Address {
+            name: None,
+            addr: text.trim(),
+        },
     }
 }
 
@@ -140,17 +149,24 @@ fn profile(path: &Path) -> Result<TextProfile, String> {
     let mut scan = minnow::mail::mime::TextScanner::new();
     let mut buf = vec![0u8; 65536];
     loop {
-        let n = f.read(&mut buf).map_err(|e| format!("{}: {e}", path.display()))?;
+        let n = f
+            .read(&mut buf)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
         if n == 0 {
             break;
         }
         scan.feed(&buf[..n]);
     }
-    Ok(scan.profile())
+    Ok(scan.finish())
 }
 
 fn content_type(path: &Path) -> &'static str {
-    match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+    match path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
         Some("txt") => "text/plain",
         Some("html" | "htm") => "text/html",
         Some("pdf") => "application/pdf",
@@ -184,24 +200,41 @@ pub fn run(args: MailArgs) -> Result<(), String> {
     let filenames: Vec<String> = args
         .attach
         .iter()
-        .map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default())
+        .map(|p| {
+            p.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        })
         .collect();
     let unix = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
     let seed = crate::netargs::random_seed();
-    let helo_domain = from.addr.rsplit('@').next().unwrap_or("localdomain").to_string();
+    let helo_domain = from
+        .addr
+        .rsplit('@')
+        .next()
+        .unwrap_or("localdomain")
+        .to_string();
     let envelope = Envelope {
         from,
         to: &to,
         cc: &cc,
         subject: &args.subject,
         date_unix: unix,
-        message_id: MessageId { unique: seed, domain: &helo_domain },
+        message_id: MessageId {
+            unique: seed,
+            domain: &helo_domain,
+        },
     };
-    let multipart = args.attach.len() + usize::from(args.text.is_some()) + usize::from(args.html.is_some()) > 1;
-    let text_path = args.text.as_deref().filter(|t| *t != "-").map(PathBuf::from);
+    let multipart =
+        args.attach.len() + usize::from(args.text.is_some()) + usize::from(args.html.is_some()) > 1;
+    let text_path = args
+        .text
+        .as_deref()
+        .filter(|t| *t != "-")
+        .map(PathBuf::from);
     let text_enc = match (&args.text, &text_path) {
         (Some(_), Some(p)) => Some(minnow::mail::mime::choose(&profile(p)?, false, multipart)),
         // stdin cannot be read twice: quoted-printable is always safe.
@@ -213,7 +246,14 @@ pub fn run(args: MailArgs) -> Result<(), String> {
         None => None,
     };
     // Opens fresh sources: once to count the size, once to send.
-    let compose = |stdin_ok: bool| -> Result<Option<(Option<(Source, TextEncoding)>, Option<(Source, TextEncoding)>, Vec<Source>)>, String> {
+    let compose = |stdin_ok: bool| -> Result<
+        Option<(
+            Option<(Source, TextEncoding)>,
+            Option<(Source, TextEncoding)>,
+            Vec<Source>,
+        )>,
+        String,
+    > {
         let text = match (&args.text, &text_path, text_enc) {
             (Some(_), Some(p), Some(e)) => Some((open(p)?, e)),
             (Some(_), None, Some(e)) if stdin_ok => Some((Source::Stdin(std::io::stdin()), e)),
@@ -224,7 +264,11 @@ pub fn run(args: MailArgs) -> Result<(), String> {
             (Some(p), Some(e)) => Some((open(p)?, e)),
             _ => None,
         };
-        let files = args.attach.iter().map(|p| open(p)).collect::<Result<Vec<_>, _>>()?;
+        let files = args
+            .attach
+            .iter()
+            .map(|p| open(p))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Some((text, html, files)))
     };
     let types: Vec<&str> = args.attach.iter().map(|p| content_type(p)).collect();
@@ -235,9 +279,14 @@ pub fn run(args: MailArgs) -> Result<(), String> {
                 .into_iter()
                 .zip(&filenames)
                 .zip(&types)
-                .map(|((source, name), ct)| Attachment { filename: name, content_type: ct, source })
+                .map(|((source, name), ct)| Attachment {
+                    filename: name,
+                    content_type: ct,
+                    source,
+                })
                 .collect();
-            let mut c = Composer::new(envelope, text, html, &mut atts, seed).map_err(|e| e.to_string())?;
+            let mut c =
+                Composer::new(envelope, text, html, &mut atts, seed).map_err(|e| e.to_string())?;
             let mut buf = vec![0u8; 65536];
             let mut total = 0u64;
             loop {
@@ -255,9 +304,14 @@ pub fn run(args: MailArgs) -> Result<(), String> {
         .into_iter()
         .zip(&filenames)
         .zip(&types)
-        .map(|((source, name), ct)| Attachment { filename: name, content_type: ct, source })
+        .map(|((source, name), ct)| Attachment {
+            filename: name,
+            content_type: ct,
+            source,
+        })
         .collect();
-    let composer = Composer::new(envelope, text, html, &mut atts, seed).map_err(|e| e.to_string())?;
+    let composer =
+        Composer::new(envelope, text, html, &mut atts, seed).map_err(|e| e.to_string())?;
 
     let security = if args.tls {
         Security::Implicit
@@ -271,7 +325,8 @@ pub fn run(args: MailArgs) -> Result<(), String> {
         Security::StartTls => 587,
         Security::None => 25,
     };
-    let (host, _) = parse_host_port(&args.server, default_port).map_err(|e| format!("--server {}: {e}", args.server))?;
+    let (host, _) = parse_host_port(&args.server, default_port)
+        .map_err(|e| format!("--server {}: {e}", args.server))?;
     let tls_name = match (&args.tls_name, host) {
         (Some(n), _) => n.clone(),
         (None, Host::Name(n)) => n.to_string(),
@@ -308,14 +363,34 @@ pub fn run(args: MailArgs) -> Result<(), String> {
     let connect_timeout = Duration::from_secs(args.timeout);
     match tls {
         Some(tls) => {
-            let mut sender = MailSender::connect(&mut rt.net(), handle, server, port, cfg, tls, composer, now, connect_timeout)
-                .map_err(|e| e.to_string())?;
+            let mut sender = MailSender::connect(
+                &mut rt.net(),
+                handle,
+                server,
+                port,
+                cfg,
+                tls,
+                composer,
+                now,
+                connect_timeout,
+            )
+            .map_err(|e| e.to_string())?;
             drive(&mut rt, dhcp.as_mut(), &mut sender, &recipients)?;
             report(&mut sender, &recipients, |s| s.tls().last_error.clone())
         }
         None => {
-            let mut sender = MailSender::connect(&mut rt.net(), handle, server, port, cfg, NoTls, composer, now, connect_timeout)
-                .map_err(|e| e.to_string())?;
+            let mut sender = MailSender::connect(
+                &mut rt.net(),
+                handle,
+                server,
+                port,
+                cfg,
+                NoTls,
+                composer,
+                now,
+                connect_timeout,
+            )
+            .map_err(|e| e.to_string())?;
             drive(&mut rt, dhcp.as_mut(), &mut sender, &recipients)?;
             report(&mut sender, &recipients, |_| None)
         }
@@ -346,12 +421,18 @@ fn report<T: minnow::mail::tls::TlsSession, R: embedded_io::Read>(
     tls_detail: impl Fn(&MailSender<'_, T, R>) -> Option<String>,
 ) -> Result<(), String> {
     while let Some(SmtpEvent::RecipientRefused { index, reply }) = sender.session().events.pop() {
-        eprintln!("minnow mail: recipient {} refused: {reply}", recipients.get(index).copied().unwrap_or("?"));
+        eprintln!(
+            "minnow mail: recipient {} refused: {reply}",
+            recipients.get(index).copied().unwrap_or("?")
+        );
     }
     let detail = tls_detail(sender);
     match sender.session().outcome() {
         Some(Ok(accepted)) => {
-            println!("accepted for {} recipient(s): {}", accepted.recipients, accepted.reply);
+            println!(
+                "accepted for {} recipient(s): {}",
+                accepted.recipients, accepted.reply
+            );
             Ok(())
         }
         Some(Err(e)) => match detail {

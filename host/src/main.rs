@@ -5,12 +5,14 @@ mod chat;
 mod clients;
 mod dir_store;
 mod get;
+mod mail;
 mod netargs;
 mod pcap;
 mod report;
 mod runtime;
 mod serve;
 mod tap;
+mod tls;
 
 use clap::{Parser, Subcommand};
 
@@ -35,6 +37,8 @@ enum Command {
     Echo(clients::EchoArgs),
     /// Join a chat room (port 9009): stdin lines out, the room's lines in.
     Chat(chat::ChatArgs),
+    /// Send mail over SMTP: text, HTML, attachments; STARTTLS or TLS; AUTH.
+    Mail(Box<mail::MailArgs>),
     /// Download a file from a file server (port 60000).
     Get(get::GetArgs),
 }
@@ -47,6 +51,7 @@ fn main() {
         Command::Echo(a) => ("echo", clients::echo(a)),
         Command::Get(a) => ("get", get::run(a)),
         Command::Chat(a) => ("chat", chat::run(a)),
+        Command::Mail(a) => ("mail", mail::run(*a)),
     };
     if let Err(message) = result {
         eprintln!("minnow {name}: {message}");

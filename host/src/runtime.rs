@@ -5,6 +5,7 @@
 use std::os::fd::BorrowedFd;
 use std::time::Instant as StdInstant;
 
+use minnow::echo::client::StreamClient;
 use minnow::net::tcp_client::EphemeralPorts;
 use minnow::net::{NetConfig, poll_once, wait_duration};
 use minnow::service::{Net, Service};
@@ -12,6 +13,7 @@ use nix::poll::{PollFd, PollFlags, PollTimeout};
 use smoltcp::iface::{Interface, SocketSet, SocketStorage};
 use smoltcp::socket::{tcp, udp};
 use smoltcp::time::{Duration, Instant};
+use smoltcp::wire::IpEndpoint;
 
 use crate::tap::TapDevice;
 
@@ -94,6 +96,29 @@ impl Runtime {
             iface: &mut self.iface,
             sockets: &mut self.sockets,
         }
+    }
+
+    /// A new TCP socket with `rx`/`tx` bytes of buffer, connecting to
+    /// `remote` from the next ephemeral port.
+    pub fn connect_stream(
+        &mut self,
+        remote: IpEndpoint,
+        (rx, tx): (usize, usize),
+        connect_timeout: Duration,
+        recv_timeout: Option<Duration>,
+    ) -> StreamClient {
+        let handle = self.sockets.add(tcp_socket(rx, tx));
+        let now = self.now();
+        let port = self.ports.next_port();
+        StreamClient::connect(
+            &mut self.net(),
+            handle,
+            remote,
+            port,
+            now,
+            connect_timeout,
+            recv_timeout,
+        )
     }
 
     /// One loop step; returns the next deadline.

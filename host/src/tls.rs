@@ -27,10 +27,15 @@ pub fn roots(ca: Option<&Path>) -> Result<RootCertStore, String> {
                 .collect::<Result<_, _>>()
                 .map_err(|e| format!("--ca {}: {e}", path.display()))?;
             if certs.is_empty() {
-                return Err(format!("--ca {}: no certificate in the file", path.display()));
+                return Err(format!(
+                    "--ca {}: no certificate in the file",
+                    path.display()
+                ));
             }
             for cert in certs {
-                store.add(cert).map_err(|e| format!("--ca {}: {e}", path.display()))?;
+                store
+                    .add(cert)
+                    .map_err(|e| format!("--ca {}: {e}", path.display()))?;
             }
         }
         None => {
@@ -39,7 +44,9 @@ pub fn roots(ca: Option<&Path>) -> Result<RootCertStore, String> {
                 let _ = store.add(cert);
             }
             if store.is_empty() {
-                return Err("no trusted root certificates found on this system: pass --ca FILE".into());
+                return Err(
+                    "no trusted root certificates found on this system: pass --ca FILE".into(),
+                );
             }
         }
     }
@@ -55,9 +62,13 @@ impl RustlsSession {
             .map_err(|e| e.to_string())?
             .with_root_certificates(roots)
             .with_no_client_auth();
-        let server = ServerName::try_from(name.to_string()).map_err(|e| format!("TLS server name {name}: {e}"))?;
+        let server = ServerName::try_from(name.to_string())
+            .map_err(|e| format!("TLS server name {name}: {e}"))?;
         let conn = ClientConnection::new(Arc::new(config), server).map_err(|e| e.to_string())?;
-        Ok(Self { conn, last_error: None })
+        Ok(Self {
+            conn,
+            last_error: None,
+        })
     }
 
     fn failed(&mut self, e: rustls::Error) -> TlsError {

@@ -30,8 +30,15 @@ for name in smtp.test other.test; do
 done"#,
             d = dir.path().display()
         );
-        let status = Command::new("sh").arg("-c").arg(sh).status().expect("openssl");
-        assert!(status.success(), "openssl could not make the test certificates");
+        let status = Command::new("sh")
+            .arg("-c")
+            .arg(sh)
+            .status()
+            .expect("openssl");
+        assert!(
+            status.success(),
+            "openssl could not make the test certificates"
+        );
         Pki { dir }
     }
 
@@ -46,7 +53,11 @@ fn sink(ns: &Netns, port: u16, maildir: &Path, extra: &[&str]) -> Proc {
     let mut args = vec![Netns::HOST_V4, port.as_str(), maildir.to_str().unwrap()];
     args.extend_from_slice(extra);
     let p = ns.spawn(ns.peer_command("smtp_sink.py", &args));
-    assert!(p.wait_for_stdout("ready", Duration::from_secs(20)), "smtp_sink.py: {}", p.dump());
+    assert!(
+        p.wait_for_stdout("ready", Duration::from_secs(20)),
+        "smtp_sink.py: {}",
+        p.dump()
+    );
     p
 }
 
@@ -73,7 +84,8 @@ for part in msg.walk():
         'filename': part.get_filename(),
         'sha256': hashlib.sha256(payload).hexdigest(),
         'len': len(payload),
-        'text': payload.decode('utf-8', 'replace') if part.get_content_maintype() == 'text' else None,
+        # Text travels in canonical form (CRLF line ends, RFC 2045); compare as LF.
+        'text': payload.decode('utf-8', 'replace').replace('\r\n', '\n') if part.get_content_maintype() == 'text' else None,
     })
 print(json.dumps({
     'subject': str(msg['subject']),
@@ -88,14 +100,26 @@ print(json.dumps({
     'parts': parts,
 }))
 "#;
-    let out = Command::new("python3").args(["-c", script]).arg(eml).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new("python3")
+        .args(["-c", script])
+        .arg(eml)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
 fn stored(maildir: &Path) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(maildir)
-        .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "eml")).collect())
+        .map(|d| {
+            d.filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+                .collect()
+        })
         .unwrap_or_default();
     v.sort();
     v
@@ -105,7 +129,14 @@ fn envelope(eml: &Path) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(eml.with_extension("json")).unwrap()).unwrap()
 }
 
-const BASE: [&str; 6] = ["--server", "192.0.2.1:2525", "--from", "Minnow <minnow@test>", "--to", "you@test"];
+const BASE: [&str; 6] = [
+    "--server",
+    "192.0.2.1:2525",
+    "--from",
+    "Minnow <minnow@test>",
+    "--to",
+    "you@test",
+];
 
 #[test]
 fn plain_text_html_and_alternative() {
@@ -117,10 +148,21 @@ fn plain_text_html_and_alternative() {
     std::fs::write(&text, "Hello from Minnow.\nSecond line.\n").unwrap();
     let html = work.join("body.html");
     // The notes' HTML example.
-    std::fs::write(&html, "<b>This is HTML message.</b>\n<h1>This is headline.</h1>\n").unwrap();
+    std::fs::write(
+        &html,
+        "<b>This is HTML message.</b>\n<h1>This is headline.</h1>\n",
+    )
+    .unwrap();
     let t = text.to_str().unwrap();
     let h = html.to_str().unwrap();
-    for (i, extra) in [vec!["--text", t], vec!["--html", h], vec!["--text", t, "--html", h]].into_iter().enumerate() {
+    for (i, extra) in [
+        vec!["--text", t],
+        vec!["--html", h],
+        vec!["--text", t, "--html", h],
+    ]
+    .into_iter()
+    .enumerate()
+    {
         let mut args = BASE.to_vec();
         args.extend(["--subject", "Test mail"]);
         args.extend(extra.iter());
@@ -142,7 +184,12 @@ fn plain_text_html_and_alternative() {
             }
             1 => {
                 assert_eq!(m["type"], "text/html");
-                assert!(parts[0]["text"].as_str().unwrap().contains("<h1>This is headline.</h1>"));
+                assert!(
+                    parts[0]["text"]
+                        .as_str()
+                        .unwrap()
+                        .contains("<h1>This is headline.</h1>")
+                );
             }
             _ => {
                 assert_eq!(m["type"], "multipart/alternative");
@@ -162,7 +209,11 @@ fn three_attachments_including_twenty_mebibytes() {
     let work = TempDir::new("minnow-mail");
     let maildir = work.join("maildir");
     let _sink = sink(&ns, 2525, &maildir, &[]);
-    let files = [("small.txt", random_bytes(0, 1)), ("report 報告.pdf", random_bytes(12345, 2)), ("big.bin", random_bytes(20 << 20, 3))];
+    let files = [
+        ("small.txt", random_bytes(0, 1)),
+        ("report 報告.pdf", random_bytes(12345, 2)),
+        ("big.bin", random_bytes(20 << 20, 3)),
+    ];
     let mut args: Vec<String> = BASE.iter().map(|s| s.to_string()).collect();
     args.extend(["--subject".into(), "attachments".into(), "--text".into()]);
     let body = work.join("b.txt");
@@ -196,7 +247,14 @@ fn chinese_subject_and_body_and_lines_starting_with_dots() {
     let text = work.join("zh.txt");
     std::fs::write(&text, body).unwrap();
     let mut args = BASE.to_vec();
-    args.extend(["--subject", "測試郵件", "--text", text.to_str().unwrap(), "--cc", "網友 <cc@test>"]);
+    args.extend([
+        "--subject",
+        "測試郵件",
+        "--text",
+        text.to_str().unwrap(),
+        "--cc",
+        "網友 <cc@test>",
+    ]);
     mail(&ns, &args).assert_success("chinese mail");
     let m = parse_eml(&stored(&maildir)[0]);
     assert_eq!(m["subject"], "測試郵件");
@@ -243,8 +301,25 @@ fn starttls_with_auth_plain_and_login_and_a_wrong_password() {
     let pki = Pki::new();
     let work = TempDir::new("minnow-mail");
     let maildir = work.join("maildir");
-    let (cert, key, ca) = (pki.path("smtp.test.pem"), pki.path("smtp.test.key"), pki.path("ca.pem"));
-    let _sink = sink(&ns, 2587, &maildir, &["--tls-cert", &cert, "--tls-key", &key, "--auth", "alice:s3cret", "--require-tls"]);
+    let (cert, key, ca) = (
+        pki.path("smtp.test.pem"),
+        pki.path("smtp.test.key"),
+        pki.path("ca.pem"),
+    );
+    let _sink = sink(
+        &ns,
+        2587,
+        &maildir,
+        &[
+            "--tls-cert",
+            &cert,
+            "--tls-key",
+            &key,
+            "--auth",
+            "alice:s3cret",
+            "--require-tls",
+        ],
+    );
     let good = work.join("good");
     std::fs::write(&good, "s3cret\n").unwrap();
     let bad = work.join("bad");
@@ -265,7 +340,11 @@ fn starttls_with_auth_plain_and_login_and_a_wrong_password() {
     }
     let out = run_with_stdin(&ns, &tls_args(&pki, bad.to_str().unwrap(), &ca), b"x\n");
     assert_eq!(out.status.and_then(|s| s.code()), Some(1), "{}", out.stderr);
-    assert!(out.stderr.contains("AUTH") && out.stderr.contains("535"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("AUTH") && out.stderr.contains("535"),
+        "{}",
+        out.stderr
+    );
     assert_eq!(stored(&maildir).len(), 2);
 }
 
@@ -275,8 +354,24 @@ fn a_certificate_for_the_wrong_name_is_refused_before_auth() {
     let pki = Pki::new();
     let work = TempDir::new("minnow-mail");
     let maildir = work.join("maildir");
-    let (cert, key, ca) = (pki.path("other.test.pem"), pki.path("other.test.key"), pki.path("ca.pem"));
-    let sink = sink(&ns, 2587, &maildir, &["--tls-cert", &cert, "--tls-key", &key, "--auth", "alice:s3cret"]);
+    let (cert, key, ca) = (
+        pki.path("other.test.pem"),
+        pki.path("other.test.key"),
+        pki.path("ca.pem"),
+    );
+    let sink = sink(
+        &ns,
+        2587,
+        &maildir,
+        &[
+            "--tls-cert",
+            &cert,
+            "--tls-key",
+            &key,
+            "--auth",
+            "alice:s3cret",
+        ],
+    );
     let pw = work.join("pw");
     std::fs::write(&pw, "s3cret\n").unwrap();
     let out = run_with_stdin(&ns, &tls_args(&pki, pw.to_str().unwrap(), &ca), b"x\n");
@@ -293,12 +388,21 @@ fn a_server_that_requires_tls_and_credentials_without_tls() {
     let work = TempDir::new("minnow-mail");
     let maildir = work.join("maildir");
     let (cert, key) = (pki.path("smtp.test.pem"), pki.path("smtp.test.key"));
-    let _sink = sink(&ns, 2525, &maildir, &["--tls-cert", &cert, "--tls-key", &key, "--require-tls"]);
+    let _sink = sink(
+        &ns,
+        2525,
+        &maildir,
+        &["--tls-cert", &cert, "--tls-key", &key, "--require-tls"],
+    );
     let mut args = BASE.to_vec();
     args.extend(["--subject", "no tls", "--text", "/dev/null"]);
     let out = mail(&ns, &args);
     assert_eq!(out.status.and_then(|s| s.code()), Some(1), "{}", out.stderr);
-    assert!(out.stderr.contains("MAIL FROM") && out.stderr.contains("530"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("MAIL FROM") && out.stderr.contains("530"),
+        "{}",
+        out.stderr
+    );
     // Credentials are never sent in the clear unless allowed.
     let pw = work.join("pw");
     std::fs::write(&pw, "x\n").unwrap();
@@ -316,12 +420,28 @@ fn one_refused_recipient_among_three() {
     let maildir = work.join("maildir");
     let _sink = sink(&ns, 2525, &maildir, &["--reject-rcpt", "nobody@test"]);
     let mut args = BASE.to_vec();
-    args.extend(["--to", "nobody@test", "--cc", "third@test", "--subject", "three", "--text", "/dev/null"]);
+    args.extend([
+        "--to",
+        "nobody@test",
+        "--cc",
+        "third@test",
+        "--subject",
+        "three",
+        "--text",
+        "/dev/null",
+    ]);
     let out = mail(&ns, &args);
     out.assert_success("partial delivery");
-    assert!(out.stderr.contains("nobody@test") && out.stderr.contains("550"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("nobody@test") && out.stderr.contains("550"),
+        "{}",
+        out.stderr
+    );
     let env = envelope(&stored(&maildir)[0]);
-    assert_eq!(env["rcpt_tos"], serde_json::json!(["you@test", "third@test"]));
+    assert_eq!(
+        env["rcpt_tos"],
+        serde_json::json!(["you@test", "third@test"])
+    );
 }
 
 #[test]
@@ -335,5 +455,9 @@ fn header_injection_is_refused_before_anything_is_sent() {
     let out = mail(&ns, &args);
     assert_eq!(out.status.and_then(|s| s.code()), Some(1), "{}", out.stderr);
     assert!(stored(&maildir).is_empty());
-    assert!(!sink.stderr().contains("EHLO"), "nothing may reach the server: {}", sink.stderr());
+    assert!(
+        !sink.stderr().contains("EHLO"),
+        "nothing may reach the server: {}",
+        sink.stderr()
+    );
 }

@@ -197,10 +197,7 @@ impl Lan9118 {
             dev.mac = mac;
         } else {
             let m = fallback_mac.0;
-            dev.mac_write(
-                MAC_ADDRL,
-                u32::from_le_bytes([m[0], m[1], m[2], m[3]]),
-            );
+            dev.mac_write(MAC_ADDRL, u32::from_le_bytes([m[0], m[1], m[2], m[3]]));
             dev.mac_write(MAC_ADDRH, u32::from_le_bytes([m[4], m[5], 0, 0]));
         }
         // MAC_CR: receiver and transmitter on, full duplex, all multicast;

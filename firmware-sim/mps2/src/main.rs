@@ -46,7 +46,6 @@ const FALLBACK_MAC: EthernetAddress = EthernetAddress([0x02, 0x6d, 0x6e, 0x77, 0
 
 static ETH: StaticCell<Lan9118> = StaticCell::new();
 static WALL_CLOCK: StaticCell<WallClock> = StaticCell::new();
-static SERVICES: StaticCell<Services> = StaticCell::new();
 
 #[entry]
 fn main() -> ! {
@@ -95,14 +94,14 @@ fn main() -> ! {
     let mut iface = config.build(eth, clock.now());
     let mut sockets = services::socket_set();
     let wall_clock: &'static WallClock = WALL_CLOCK.init(WallClock::new());
-    let services = SERVICES.init(Services::new(&mut sockets, wall_clock, seed));
+    let mut services = Services::new(&mut sockets, wall_clock, seed);
     services.describe();
+    services.log_ram();
     log!(
-        "ram: tcp socket {} B + its buffers, socket slot {} B, interface {} B, services {} B",
-        core::mem::size_of::<smoltcp::socket::tcp::Socket<'static>>(),
-        core::mem::size_of::<smoltcp::iface::SocketStorage<'static>>(),
+        "ram: interface {} B, tcp::Socket {} B (inside its slot), services {} B",
         core::mem::size_of::<smoltcp::iface::Interface>(),
-        core::mem::size_of::<Services>(),
+        core::mem::size_of::<smoltcp::socket::tcp::Socket<'static>>(),
+        services.ram(),
     );
 
     loop {

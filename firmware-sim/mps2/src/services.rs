@@ -16,6 +16,7 @@ use minnow::file::store::StaticFiles;
 use minnow::net::dhcp::{DhcpClient, DhcpEvent};
 use minnow::net::poll_once;
 use minnow::net::tcp_client::EphemeralPorts;
+use minnow::net::tcp_pool::TcpPool;
 use minnow::service::Service;
 use minnow::time::server::TcpTimeServer;
 use minnow::time::sntp_client::{SntpClient, SntpEvent, SntpTimers};
@@ -101,7 +102,10 @@ struct Arena<T: 'static> {
 impl<T> Arena<T> {
     fn take(&mut self, n: usize) -> &'static mut [T] {
         let rest = core::mem::take(&mut self.rest);
-        assert!(n <= rest.len(), "arena too small: sizing constants disagree");
+        assert!(
+            n <= rest.len(),
+            "arena too small: sizing constants disagree"
+        );
         let (piece, rest) = rest.split_at_mut(n);
         self.rest = rest;
         piece
@@ -128,6 +132,16 @@ impl Pools {
     }
 }
 
+/// Moves a value into a static of its own (in .bss) and returns it for good:
+/// each service is built on the stack once and copied there, so the boot's
+/// stack peak is one service, not all of them.
+macro_rules! place {
+    ($t:ty, $e:expr) => {{
+        static CELL: static_cell::StaticCell<$t> = static_cell::StaticCell::new();
+        CELL.init($e)
+    }};
+}
+
 /// The socket set, on the static storage.
 pub fn socket_set() -> SocketSet<'static> {
     SocketSet::new(&mut SOCKET_STORAGE.take()[..])
@@ -137,12 +151,12 @@ pub fn socket_set() -> SocketSet<'static> {
 pub struct Services {
     dhcp: Option<DhcpClient>,
     sntp: Option<SntpClient<'static>>,
-    time: TcpTimeServer<'static, TIME_SOCKETS>,
-    echo_tcp: TcpEchoServer<ECHO_SOCKETS>,
-    echo_udp: UdpEchoServer<MAX_DATAGRAM>,
-    file: FileServer<StaticFiles<'static>, FILE_SOCKETS>,
-    chat: ChatServer<CHAT_SOCKETS, CHAT_LINE>,
-    // + service: its field here.
+    time: &'static mut TcpTimeServer<'static, TIME_SOCKETS>,
+    echo_tcp: &'static mut TcpEchoServer<ECHO_SOCKETS>,
+    echo_udp: &'static mut UdpEchoServer<MAX_DATAGRAM>,
+    file: &'static mut FileServer<StaticFiles<'static>, FILE_SOCKETS>,
+    chat: &'static mut ChatServer<CHAT_SOCKETS, CHAT_LINE>,
+    // + service: its field here (a `&'static mut`, see `place!`).
     ready: bool,
 }
 
@@ -167,28 +181,46 @@ impl Services {
         let mut ports = EphemeralPorts::new(seed);
         let linger = Duration::from_secs(10);
 
-        let mut time = TcpTimeServer::new(time::DEFAULT_PORT, TimeFormat::Ctime, clock, linger);
+        let time = place!(
+            TcpTimeServer<'static, TIME_SOCKETS>,
+            TcpTimeServer::new(time::DEFAULT_PORT, TimeFormat::Ctime, clock, linger)
+        );
         for _ in 0..TIME_SOCKETS {
             must("time", time.add_socket(sockets, p.tcp(TIME_RX, TIME_TX)));
         }
         let idle = Some(Duration::from_secs(300));
-        let mut echo_tcp = TcpEchoServer::new(echo::DEFAULT_PORT, idle);
-        for _ in 0..ECHO_SOCKETS {
-            must("echo", echo_tcp.add_socket(sockets, p.tcp(ECHO_RX, ECHO_TX)));
-        }
-        let echo_udp = must(
-            "udp echo",
-            UdpEchoServer::new(
-                sockets,
-                p.udp(ECHO_UDP_PACKETS, ECHO_UDP_BYTES),
-                echo::DEFAULT_PORT,
-            ),
+        let echo_tcp = place!(
+            TcpEchoServer<ECHO_SOCKETS>,
+            TcpEchoServer::new(echo::DEFAULT_PORT, idle)
         );
-        let mut file = FileServer::new(file::DEFAULT_PORT, files::store(), FileTimers::default());
+        for _ in 0..ECHO_SOCKETS {
+            must(
+                "echo",
+                echo_tcp.add_socket(sockets, p.tcp(ECHO_RX, ECHO_TX)),
+            );
+        }
+        let echo_udp = place!(
+            UdpEchoServer<MAX_DATAGRAM>,
+            must(
+                "udp echo",
+                UdpEchoServer::new(
+                    sockets,
+                    p.udp(ECHO_UDP_PACKETS, ECHO_UDP_BYTES),
+                    echo::DEFAULT_PORT,
+                ),
+            )
+        );
+        let file = place!(
+            FileServer<StaticFiles<'static>, FILE_SOCKETS>,
+            FileServer::new(file::DEFAULT_PORT, files::store(), FileTimers::default())
+        );
         for _ in 0..FILE_SOCKETS {
             must("file", file.add_socket(sockets, p.tcp(FILE_RX, FILE_TX)));
         }
-        let mut chat = ChatServer::new(chat::DEFAULT_PORT, Duration::from_secs(10));
+        let chat = place!(
+            ChatServer<CHAT_SOCKETS, CHAT_LINE>,
+            ChatServer::new(chat::DEFAULT_PORT, Duration::from_secs(10))
+        );
         for _ in 0..CHAT_SOCKETS {
             must("chat", chat.add_socket(sockets, p.tcp(CHAT_RX, CHAT_TX)));
         }
@@ -237,7 +269,56 @@ impl Services {
             FILE_SOCKETS,
             chat::DEFAULT_PORT,
             CHAT_SOCKETS,
-            if self.sntp.is_some() { "on" } else { "off (clock unset)" },
+            if self.sntp.is_some() {
+                "on"
+            } else {
+                "off (clock unset)"
+            },
+        );
+    }
+
+    /// RAM of the service structs (their sockets' buffers and slots apart).
+    pub fn ram(&self) -> usize {
+        use core::mem::size_of_val;
+        size_of_val(self)
+            + size_of_val(&*self.time)
+            + size_of_val(&*self.echo_tcp)
+            + size_of_val(&*self.echo_udp)
+            + size_of_val(&*self.file)
+            + size_of_val(&*self.chat)
+    }
+
+    /// Logs the RAM each part takes, for the size report.
+    pub fn log_ram(&self) {
+        use core::mem::{size_of, size_of_val};
+        log!(
+            "ram: service structs: time {} B, echo tcp {} B, echo udp {} B, file {} B, chat {} B, sntp+dhcp+list {} B",
+            size_of_val(&*self.time),
+            size_of_val(&*self.echo_tcp),
+            size_of_val(&*self.echo_udp),
+            size_of_val(&*self.file),
+            size_of_val(&*self.chat),
+            size_of_val(self),
+        );
+        log!(
+            "ram: {} sockets ({} TCP): slots {} B ({} B each), buffers {} B, udp metadata {} B",
+            SOCKETS,
+            TCP_SOCKETS,
+            SOCKETS * size_of::<SocketStorage<'static>>(),
+            size_of::<SocketStorage<'static>>(),
+            BUFFER_BYTES,
+            UDP_META * size_of::<udp::PacketMetadata>(),
+        );
+        log!(
+            "ram: each extra TCP connection: socket slot {} B + pool entry {} B + its rx/tx buffers (echo {} B, file {} B, chat {} B + member {} B, time {} B)",
+            size_of::<SocketStorage<'static>>(),
+            size_of::<TcpPool<2>>() - size_of::<TcpPool<1>>(),
+            ECHO_RX + ECHO_TX,
+            FILE_RX + FILE_TX,
+            CHAT_RX + CHAT_TX,
+            (size_of::<ChatServer<2, CHAT_LINE>>() - size_of::<ChatServer<1, CHAT_LINE>>())
+                .saturating_sub(size_of::<TcpPool<2>>() - size_of::<TcpPool<1>>()),
+            TIME_RX + TIME_TX,
         );
     }
 
@@ -257,11 +338,11 @@ impl Services {
         if let Some(s) = self.sntp.as_mut() {
             let _ = list.push(s);
         }
-        let _ = list.push(&mut self.time);
-        let _ = list.push(&mut self.echo_tcp);
-        let _ = list.push(&mut self.echo_udp);
-        let _ = list.push(&mut self.file);
-        let _ = list.push(&mut self.chat);
+        let _ = list.push(&mut *self.time);
+        let _ = list.push(&mut *self.echo_tcp);
+        let _ = list.push(&mut *self.echo_udp);
+        let _ = list.push(&mut *self.file);
+        let _ = list.push(&mut *self.chat);
         // + service: one line here (and raise the list's capacity if full).
         poll_once(iface, device, sockets, &mut list, now)
     }
@@ -330,10 +411,22 @@ fn log_echo(proto: &str, e: EchoEvent) {
     match e {
         EchoEvent::Connected { peer } => log!("echo {}/{}: connected {}", proto, port, peer),
         EchoEvent::Closed { peer, bytes } => {
-            log!("echo {}/{}: closed {} after {} bytes", proto, port, peer, bytes)
+            log!(
+                "echo {}/{}: closed {} after {} bytes",
+                proto,
+                port,
+                peer,
+                bytes
+            )
         }
         EchoEvent::Reset { peer, bytes } => {
-            log!("echo {}/{}: reset by {} after {} bytes", proto, port, peer, bytes)
+            log!(
+                "echo {}/{}: reset by {} after {} bytes",
+                proto,
+                port,
+                peer,
+                bytes
+            )
         }
         EchoEvent::IdleTimeout { peer, bytes } => log!(
             "echo {}/{}: idle timeout {} after {} bytes, aborted",
@@ -343,7 +436,12 @@ fn log_echo(proto: &str, e: EchoEvent) {
             bytes
         ),
         EchoEvent::DatagramDropped { peer } => {
-            log!("echo {}/{}: datagram from {} too long, dropped", proto, port, peer)
+            log!(
+                "echo {}/{}: datagram from {} too long, dropped",
+                proto,
+                port,
+                peer
+            )
         }
     }
 }
@@ -355,7 +453,11 @@ fn log_time(e: TimeEvent) {
             peer, unix_secs, ..
         } => log!("time tcp/{}: sent time {} to {}", port, unix_secs, peer),
         TimeEvent::ClockNotSet { peer } => {
-            log!("time tcp/{}: clock not set: closed {} without a time", port, peer)
+            log!(
+                "time tcp/{}: clock not set: closed {} without a time",
+                port,
+                peer
+            )
         }
         TimeEvent::CannotEncode { peer } => {
             log!("time tcp/{}: time not representable: closed {}", port, peer)
@@ -383,7 +485,12 @@ fn log_file(e: FileEvent) {
             log!("file tcp/{}: refused {}: {}", port, peer, line.trim_end())
         }
         FileEvent::Aborted { peer, bytes } => {
-            log!("file tcp/{}: {} went away after {} bytes", port, peer, bytes)
+            log!(
+                "file tcp/{}: {} went away after {} bytes",
+                port,
+                peer,
+                bytes
+            )
         }
         FileEvent::ReadFailed { peer, bytes } => log!(
             "file tcp/{}: read error after {} bytes to {}: reset",

@@ -2,7 +2,11 @@
 //! with its wall clock set by core's SNTP client from the simulated SNTP
 //! server. Every service event goes to the timeline.
 
+use std::rc::Rc;
+
 use minnow::WallClock;
+use minnow::chat::ChatEvent;
+use minnow::chat::server::ChatServer;
 use minnow::echo::EchoEvent;
 use minnow::echo::tcp_server::TcpEchoServer;
 use minnow::echo::udp_server::UdpEchoServer;
@@ -18,6 +22,7 @@ use smoltcp::wire::IpEndpoint;
 
 use crate::node::{NodeCtx, Program};
 use crate::sockets::{tcp_socket, udp_socket};
+use crate::tasks::chat::Room;
 
 /// Most simultaneous TCP echo clients.
 pub const MAX_ECHO: usize = 64;
@@ -25,6 +30,10 @@ pub const MAX_ECHO: usize = 64;
 pub const MAX_FILE: usize = 16;
 /// Most simultaneous time clients.
 pub const MAX_TIME: usize = 8;
+/// Most chat room members.
+pub const MAX_CHAT: usize = 64;
+/// Longest chat line piece.
+pub const CHAT_LINE: usize = 1024;
 /// Largest UDP echo datagram.
 pub const MAX_DATAGRAM: usize = 2048;
 /// The board's local port for SNTP.
@@ -43,6 +52,10 @@ pub struct BoardConfig {
     pub file_sockets: usize,
     /// Simultaneous time clients (at most [`MAX_TIME`]).
     pub time_sockets: usize,
+    /// Chat room places (at most [`MAX_CHAT`]).
+    pub chat_sockets: usize,
+    /// Each chat member's outgoing queue (its socket's transmit buffer).
+    pub chat_queue: usize,
     /// Each TCP echo socket's buffers, each way.
     pub echo_buffer: usize,
     /// Each file socket's transmit buffer.
@@ -60,6 +73,8 @@ impl BoardConfig {
             echo_sockets: clients.clamp(2, MAX_ECHO),
             file_sockets: clients.clamp(2, MAX_FILE),
             time_sockets: clients.clamp(2, MAX_TIME),
+            chat_sockets: clients.clamp(2, MAX_CHAT),
+            chat_queue: 8 * 1024,
             echo_buffer: 16 * 1024,
             file_buffer: 16 * 1024,
             sntp_timers: SntpTimers {
@@ -72,9 +87,12 @@ impl BoardConfig {
     }
 }
 
-/// The board's servers: ctime time, TCP and UDP echo, files; SNTP client.
+/// The board's servers: ctime time, TCP and UDP echo, files, chat; SNTP
+/// client.
 pub struct Board<'a> {
     clock: &'a WallClock,
+    room: Rc<Room>,
+    chat: ChatServer<MAX_CHAT, CHAT_LINE>,
     sntp: SntpClient<'a>,
     time: TcpTimeServer<'a, MAX_TIME>,
     echo_tcp: TcpEchoServer<MAX_ECHO>,
@@ -84,12 +102,14 @@ pub struct Board<'a> {
 
 impl<'a> Board<'a> {
     /// Adds every server's sockets to `net`; `clock` is the board's wall
-    /// clock, `files` what the file server serves.
+    /// clock, `files` what the file server serves; the chat room's size is
+    /// published to `room`.
     pub fn new(
         net: &mut Net<'_, 'static>,
         config: &BoardConfig,
         clock: &'a WallClock,
         files: StaticFiles<'a>,
+        room: Rc<Room>,
     ) -> Self {
         let sockets = &mut *net.sockets;
         // Binding fresh sockets to fixed non-zero ports cannot fail, and the
@@ -113,23 +133,33 @@ impl<'a> Board<'a> {
         for _ in 0..config.time_sockets.min(MAX_TIME) {
             let _ = time.add_socket(sockets, tcp_socket(64, 64));
         }
-        let mut echo_tcp = TcpEchoServer::new(
-            minnow::echo::DEFAULT_PORT,
-            Some(Duration::from_secs(300)),
-        );
+        let mut echo_tcp =
+            TcpEchoServer::new(minnow::echo::DEFAULT_PORT, Some(Duration::from_secs(300)));
         for _ in 0..config.echo_sockets.min(MAX_ECHO) {
             let b = config.echo_buffer;
             let _ = echo_tcp.add_socket(sockets, tcp_socket(b, b));
         }
-        let echo_udp =
-            UdpEchoServer::new(sockets, udp_socket(32, 32 * 1024), minnow::echo::DEFAULT_PORT)
-                .expect("UDP echo port");
+        let echo_udp = UdpEchoServer::new(
+            sockets,
+            udp_socket(32, 32 * 1024),
+            minnow::echo::DEFAULT_PORT,
+        )
+        .expect("UDP echo port");
         let mut file = FileServer::new(minnow::file::DEFAULT_PORT, files, FileTimers::default());
         for _ in 0..config.file_sockets.min(MAX_FILE) {
             let _ = file.add_socket(sockets, tcp_socket(1024, config.file_buffer));
         }
+        let mut chat = ChatServer::new(minnow::chat::DEFAULT_PORT, Duration::from_secs(30));
+        for _ in 0..config.chat_sockets.min(MAX_CHAT) {
+            let _ = chat.add_socket(sockets, tcp_socket(CHAT_LINE * 2, config.chat_queue));
+        }
+        for _ in 0..2 {
+            let _ = chat.add_overflow_socket(sockets, tcp_socket(16, 16));
+        }
         Self {
             clock,
+            room,
+            chat,
             sntp,
             time,
             echo_tcp,
@@ -159,6 +189,9 @@ impl<'a> Board<'a> {
         while let Some(e) = self.file.events.pop() {
             ctx.log(file_text(e));
         }
+        while let Some(e) = self.chat.events.pop() {
+            ctx.log(chat_text(e));
+        }
     }
 }
 
@@ -186,7 +219,9 @@ fn sntp_text(e: SntpEvent) -> String {
 
 fn time_text(e: TimeEvent) -> String {
     match e {
-        TimeEvent::Served { peer, unix_secs, .. } => {
+        TimeEvent::Served {
+            peer, unix_secs, ..
+        } => {
             format!("time: sent '{}' to {peer}", ctime_text(unix_secs))
         }
         TimeEvent::ClockNotSet { peer } => {
@@ -217,7 +252,11 @@ fn file_text(e: FileEvent) -> String {
     match e {
         FileEvent::Sending { peer, default } => format!(
             "file: sending {} to {peer}",
-            if default { "the default file" } else { "a named file" }
+            if default {
+                "the default file"
+            } else {
+                "a named file"
+            }
         ),
         FileEvent::Sent { peer, bytes } => format!("file: sent {bytes} bytes to {peer}"),
         FileEvent::Refused { peer, reason } => format!(
@@ -233,6 +272,17 @@ fn file_text(e: FileEvent) -> String {
     }
 }
 
+fn chat_text(e: ChatEvent) -> String {
+    match e {
+        ChatEvent::Joined { peer } => format!("chat: {peer} joined"),
+        ChatEvent::Left { peer } => format!("chat: {peer} left"),
+        ChatEvent::DroppedSlowReader { peer } => {
+            format!("chat: {peer} stopped reading: disconnected")
+        }
+        ChatEvent::RoomFull { peer } => format!("chat: room full for {peer}"),
+    }
+}
+
 impl Program for Board<'_> {
     fn poll(&mut self, ctx: &mut NodeCtx<'_>) -> Option<Instant> {
         let next = ctx.step(&mut [
@@ -241,7 +291,9 @@ impl Program for Board<'_> {
             &mut self.echo_tcp,
             &mut self.echo_udp,
             &mut self.file,
+            &mut self.chat,
         ]);
+        self.room.members.set(self.chat.members());
         self.report(ctx);
         next
     }

@@ -1,7 +1,7 @@
 //! The simulated SNTP server (RFC 4330, stratum 1): a small state machine
 //! on a UDP socket that answers each client request with the true time.
 
-use minnow::service::{Service, Net};
+use minnow::service::{Net, Service};
 use minnow::time::sntp::{NtpTimestamp, PACKET_LEN};
 use smoltcp::iface::{SocketHandle, SocketSet};
 use smoltcp::socket::udp;
@@ -132,7 +132,10 @@ mod tests {
         let parsed = sntp::parse_reply(&r, sent).unwrap();
         let t = sntp::server_time_micros(&parsed, 0).unwrap();
         assert!(t.abs_diff(unix_us) < 2, "{t}");
-        assert!(reply_to(&r, unix_us).is_none(), "a server reply is no request");
+        assert!(
+            reply_to(&r, unix_us).is_none(),
+            "a server reply is no request"
+        );
         assert!(reply_to(&request[..47], unix_us).is_none());
     }
 }

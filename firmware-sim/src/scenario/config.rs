@@ -9,10 +9,13 @@ use crate::faults::Faults;
 pub enum Mix {
     /// Every service: client `k` runs the `k mod 4`th script (TCP echo,
     /// download, UDP echo, default file and a refused name), each with a
-    /// time query. The scripts are listed in [`super::plan::tasks_for`].
+    /// time query, then every client joins the chat room. The scripts are
+    /// listed in [`super::plan::tasks_for`].
     Every,
-    /// TCP echo only (the many-node benchmark until chat exists).
+    /// TCP echo only.
     Echo,
+    /// The chat room only (the many-node benchmark).
+    Chat,
 }
 
 /// Sizes of the transfers.
@@ -26,28 +29,34 @@ pub struct Workload {
     pub datagram_max: usize,
     /// Size of the board's `big.bin`.
     pub file_bytes: usize,
+    /// Lines each chat member sends.
+    pub chat_lines: u32,
 }
 
 impl Default for Workload {
-    /// 1 MiB of echo, 32 datagrams up to 1400 bytes, a 512 KiB file.
+    /// 1 MiB of echo, 32 datagrams up to 1400 bytes, a 512 KiB file, 5
+    /// chat lines per member.
     fn default() -> Self {
         Self {
             echo_bytes: 1 << 20,
             datagrams: 32,
             datagram_max: 1400,
             file_bytes: 512 * 1024,
+            chat_lines: 5,
         }
     }
 }
 
 impl Workload {
-    /// Small transfers for many seeds: 8 KiB echo, 4 datagrams, a 6 KiB file.
+    /// Small transfers for many seeds: 8 KiB echo, 4 datagrams, a 6 KiB
+    /// file, 3 chat lines per member.
     pub fn small() -> Self {
         Self {
             echo_bytes: 8 * 1024,
             datagrams: 4,
             datagram_max: 1000,
             file_bytes: 6 * 1024,
+            chat_lines: 3,
         }
     }
 }
@@ -100,6 +109,20 @@ impl ScenarioConfig {
             seed,
             faults,
             workload: Workload::small(),
+            ..Self::default()
+        }
+    }
+
+    /// `clients` chat members sending `lines` lines each.
+    pub fn chat_room(seed: u64, clients: usize, lines: u32) -> Self {
+        Self {
+            seed,
+            clients,
+            mix: Mix::Chat,
+            workload: Workload {
+                chat_lines: lines,
+                ..Workload::default()
+            },
             ..Self::default()
         }
     }

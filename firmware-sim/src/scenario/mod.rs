@@ -11,6 +11,7 @@ pub mod plan;
 pub mod report;
 
 use std::io::Write;
+use std::rc::Rc;
 
 use minnow::WallClock;
 use minnow::file::store::StaticFiles;
@@ -23,6 +24,7 @@ use crate::programs::client::Client;
 use crate::programs::sntp_server::SntpNode;
 use crate::rng::mix;
 use crate::sim::Sim;
+use crate::tasks::chat::Room;
 use crate::true_time::TrueTime;
 
 pub use config::{Mix, ScenarioConfig, Workload};
@@ -52,25 +54,37 @@ pub fn run(config: &ScenarioConfig, pcap: Option<Box<dyn Write>>) -> Report {
     let board = NodeSpec::numbered("board", BOARD_NODE);
     let sntp_server = IpEndpoint::new(sntp.v4(), minnow::time::sntp::NTP_PORT);
     let board_config = BoardConfig::for_clients(config.clients, sntp_server, mix(config.seed));
+    let roster = plan::roster(config);
+    let room = Rc::new(Room::default());
+    room.expected.set(roster.len());
     let targets = plan::Targets {
         v4: board.v4(),
         v6: board.v6(),
         truth,
         timeout: config.timeout,
+        roster,
+        room: room.clone(),
+        chat_seed: plan::chat_seed(config.seed),
     };
     sim.add_node(sntp, |net| {
         Box::new(SntpNode::new(net, minnow::time::sntp::NTP_PORT, truth))
     });
     sim.add_node(board, |net| {
         let store = StaticFiles::new(&table, Some(plan::DEFAULT_FILE));
-        Box::new(Board::new(net, &board_config, &clock, store))
+        Box::new(Board::new(net, &board_config, &clock, store, room))
     });
     for k in 0..config.clients.min(MAX_CLIENTS) {
-        let spec = NodeSpec::numbered(&format!("client{}", k + 1), FIRST_CLIENT_NODE + k as u8);
+        let spec = plan::client_spec(k);
         let tasks = plan::tasks_for(config, k)
             .into_iter()
             .enumerate()
-            .map(|(i, t)| t.build(&targets, &files, mix(config.seed ^ ((k as u64) << 16 | i as u64))))
+            .map(|(i, t)| {
+                t.build(
+                    &targets,
+                    &files,
+                    mix(config.seed ^ ((k as u64) << 16 | i as u64)),
+                )
+            })
             .collect();
         // Clients start a few milliseconds apart, as people do.
         let start = Instant::ZERO + Duration::from_millis(5 * k as u64 + 1);

@@ -4,12 +4,18 @@
 //! [`crate::tasks`], a [`TaskSpec`] variant built here, its server on the
 //! board ([`crate::programs::board`]), and a script line in [`tasks_for`].
 
+use std::rc::Rc;
+
 use smoltcp::time::Duration;
 use smoltcp::wire::{IpAddress, IpEndpoint};
 
+use super::FIRST_CLIENT_NODE;
 use super::config::{Mix, ScenarioConfig};
+use crate::node::NodeSpec;
 use crate::payload;
+use crate::rng::mix;
 use crate::tasks::Task;
+use crate::tasks::chat::{Chat, Member, Room};
 use crate::tasks::download::{Download, Expect};
 use crate::tasks::echo_datagrams::EchoDatagrams;
 use crate::tasks::echo_stream::EchoStream;
@@ -55,7 +61,7 @@ impl Files {
 }
 
 /// Where the clients find the board, and what they check against.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Targets {
     /// The board's IPv4 address.
     pub v4: IpAddress,
@@ -65,6 +71,12 @@ pub struct Targets {
     pub truth: TrueTime,
     /// Clients give up when nothing moves for this long.
     pub timeout: Duration,
+    /// The chat room's members.
+    pub roster: Vec<Member>,
+    /// The chat room as the board sees it.
+    pub room: Rc<Room>,
+    /// Seed of the chat lines.
+    pub chat_seed: u64,
 }
 
 impl Targets {
@@ -101,6 +113,15 @@ pub enum TaskSpec {
         /// Over IPv6.
         v6: bool,
     },
+    /// Join the chat room as roster member `member`.
+    Chat {
+        /// Index in the roster.
+        member: u32,
+        /// Lines to send.
+        lines: u32,
+        /// Over IPv6.
+        v6: bool,
+    },
 }
 
 impl TaskSpec {
@@ -129,27 +150,89 @@ impl TaskSpec {
                 let remote = to.at(v6, minnow::file::DEFAULT_PORT);
                 let (request, label) = match name {
                     Some(n) => (format!("GET {n}\n"), n.to_string()),
-                    None => ("Hello server!".to_string(), format!("(default: {DEFAULT_FILE})")),
+                    None => (
+                        "Hello server!".to_string(),
+                        format!("(default: {DEFAULT_FILE})"),
+                    ),
                 };
                 let expect = match files.get(name.unwrap_or(DEFAULT_FILE)) {
                     Some(data) => Expect::File(data),
                     None => Expect::Refused("not found"),
                 };
-                Box::new(Download::new(remote, request.as_bytes(), &label, expect, to.timeout))
+                Box::new(Download::new(
+                    remote,
+                    request.as_bytes(),
+                    &label,
+                    expect,
+                    to.timeout,
+                ))
+            }
+            TaskSpec::Chat { member, lines, v6 } => {
+                let me = to.roster[member as usize].clone();
+                let others = to
+                    .roster
+                    .iter()
+                    .filter(|m| m.index != member)
+                    .cloned()
+                    .collect();
+                Box::new(Chat::new(
+                    me,
+                    others,
+                    lines,
+                    to.chat_seed,
+                    to.at(v6, minnow::chat::DEFAULT_PORT),
+                    to.timeout,
+                    to.room.clone(),
+                ))
             }
         }
     }
+}
+
+/// Client `k`'s node (0-based): `client{k+1}` at node number 10 + k.
+pub fn client_spec(k: usize) -> NodeSpec {
+    NodeSpec::numbered(&format!("client{}", k + 1), FIRST_CLIENT_NODE + k as u8)
+}
+
+/// The chat room's members: every client whose script has a chat task, with
+/// the address it chats from.
+pub fn roster(config: &ScenarioConfig) -> Vec<Member> {
+    let mut members = Vec::new();
+    for k in 0..config.clients {
+        for t in tasks_for(config, k) {
+            if let TaskSpec::Chat { member, v6, .. } = t {
+                let spec = client_spec(k);
+                members.push(Member {
+                    index: member,
+                    name: spec.name.clone(),
+                    addr: if v6 { spec.v6() } else { spec.v4() },
+                });
+            }
+        }
+    }
+    members
+}
+
+/// The seed of the chat lines of a run seeded with `seed`.
+pub fn chat_seed(seed: u64) -> u64 {
+    mix(seed ^ 0xc4a7)
 }
 
 /// The script of client `k` (0-based).
 pub fn tasks_for(config: &ScenarioConfig, k: usize) -> Vec<TaskSpec> {
     let w = &config.workload;
     let v6 = k % 2 == 1;
-    match config.mix {
+    let chat = TaskSpec::Chat {
+        member: k as u32,
+        lines: w.chat_lines,
+        v6,
+    };
+    let mut script = match config.mix {
         Mix::Echo => vec![TaskSpec::EchoStream {
             bytes: w.echo_bytes,
             v6,
         }],
+        Mix::Chat => vec![],
         Mix::Every => match k % 4 {
             0 => vec![
                 TaskSpec::Time,
@@ -174,12 +257,19 @@ pub fn tasks_for(config: &ScenarioConfig, k: usize) -> Vec<TaskSpec> {
                 TaskSpec::Time,
             ],
             _ => vec![
-                TaskSpec::Download { name: None, v6: true },
+                TaskSpec::Download {
+                    name: None,
+                    v6: true,
+                },
                 TaskSpec::Download {
                     name: Some(MISSING_FILE),
                     v6: true,
                 },
             ],
         },
+    };
+    if matches!(config.mix, Mix::Every | Mix::Chat) {
+        script.push(chat);
     }
+    script
 }

@@ -1,6 +1,7 @@
 //! What a scenario run came to: every task's outcome with the wire's
 //! counters, the timeline, and the trace hash; printed as a table.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use smoltcp::time::Duration;
@@ -35,6 +36,8 @@ pub struct Report {
     pub sim_time: Duration,
     /// Every client task, in node order.
     pub rows: Vec<TaskRow>,
+    /// Chat members that saw two messages in different orders (must be empty).
+    pub order_errors: Vec<String>,
     /// What the nodes reported.
     pub timeline: Timeline,
     /// The wire's counters.
@@ -62,7 +65,7 @@ impl Report {
         pcap_error: Option<String>,
     ) -> Self {
         let now = sim.now();
-        let rows = sim
+        let rows: Vec<TaskRow> = sim
             .nodes()
             .iter()
             .flat_map(|node| {
@@ -81,6 +84,7 @@ impl Report {
             nodes: sim.nodes().len(),
             end,
             sim_time: now - smoltcp::time::Instant::ZERO,
+            order_errors: order_errors(&rows),
             rows,
             timeline: sim.timeline().clone(),
             wire: sim.wire().stats(),
@@ -107,9 +111,15 @@ impl Report {
             .filter(|r| matches!(r.outcome.verdict, Verdict::Failed(_)))
     }
 
-    /// Whether every task succeeded.
+    /// Whether every task succeeded (and the chat order held).
     pub fn all_ok(&self) -> bool {
-        self.rows.iter().all(|r| r.outcome.verdict == Verdict::Ok)
+        self.order_errors.is_empty() && self.rows.iter().all(|r| r.outcome.verdict == Verdict::Ok)
+    }
+
+    /// Whether anything wrong was taken for right: a corrupt task or a
+    /// broken chat order.
+    pub fn any_corrupt(&self) -> bool {
+        !self.order_errors.is_empty() || self.corrupt().next().is_some()
     }
 
     /// The timeline, one line per entry.
@@ -123,7 +133,9 @@ impl Report {
 
     /// The summary table and totals; `wall` is how long the run took.
     pub fn summary_text(&self, wall: Option<std::time::Duration>) -> String {
-        let header = ["node", "task", "result", "bytes", "tcp rtx", "retries", "took", "got"];
+        let header = [
+            "node", "task", "result", "bytes", "tcp rtx", "retries", "took", "got",
+        ];
         let mut cells: Vec<[String; 8]> = vec![header.map(String::from)];
         for r in &self.rows {
             let o = &r.outcome;
@@ -189,13 +201,22 @@ impl Report {
             }
             None => writeln!(s, "time:   {sim_secs:.3} s simulated"),
         };
-        let ok = self.rows.iter().filter(|r| r.outcome.verdict == Verdict::Ok).count();
+        let ok = self
+            .rows
+            .iter()
+            .filter(|r| r.outcome.verdict == Verdict::Ok)
+            .count();
         let _ = writeln!(
             s,
-            "result: {ok} of {} tasks ok, {} failed with a reported error, {} corrupt; {}",
+            "result: {ok} of {} tasks ok, {} failed with a reported error, {} corrupt, chat order {}; {}",
             self.rows.len(),
             self.failed().count(),
             self.corrupt().count(),
+            if self.order_errors.is_empty() {
+                "held"
+            } else {
+                "BROKEN"
+            },
             match self.end {
                 RunEnd::Done => "every client finished",
                 RunEnd::Idle => "stopped: nothing left to happen",
@@ -203,10 +224,55 @@ impl Report {
                 RunEnd::StepLimit => "stopped at the step limit",
             }
         );
-        let _ = writeln!(s, "trace:  {} ({} deliveries)", self.trace_hash, self.deliveries);
+        let _ = writeln!(
+            s,
+            "trace:  {} ({} deliveries)",
+            self.trace_hash, self.deliveries
+        );
         if let Some(e) = &self.pcap_error {
             let _ = writeln!(s, "pcap:   write failed: {e}");
         }
         s
     }
+}
+
+/// Checks that every two chat members saw the messages they both got in the
+/// same order (the room broadcasts each line to everyone at once, so there
+/// is one order). Returns one text per pair that disagrees.
+pub fn order_errors(rows: &[TaskRow]) -> Vec<String> {
+    let chats: Vec<&TaskRow> = rows
+        .iter()
+        .filter(|r| !r.outcome.sequence.is_empty())
+        .collect();
+    let positions: Vec<BTreeMap<(u32, u32), usize>> = chats
+        .iter()
+        .map(|r| {
+            r.outcome
+                .sequence
+                .iter()
+                .enumerate()
+                .map(|(i, m)| (*m, i))
+                .collect()
+        })
+        .collect();
+    let mut errors = Vec::new();
+    for (a, row) in chats.iter().enumerate() {
+        for (b, other) in positions.iter().enumerate().skip(a + 1) {
+            let mut last: Option<(usize, (u32, u32))> = None;
+            for m in &row.outcome.sequence {
+                let Some(&at) = other.get(m) else { continue };
+                if let Some((before, prev)) = last
+                    && at < before
+                {
+                    errors.push(format!(
+                        "{} got line #{} of member {} after #{} of member {}; {} got them the other way",
+                        row.node, m.1, m.0, prev.1, prev.0, chats[b].node
+                    ));
+                    break;
+                }
+                last = Some((at, *m));
+            }
+        }
+    }
+    errors
 }

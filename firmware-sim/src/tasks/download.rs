@@ -131,12 +131,17 @@ impl<'a> Download<'a> {
             (Expect::File(data), None) => {
                 if self.mismatch.is_none() && self.received == data.len() as u64 {
                     let sha = hex(&self.sha.clone().finalize());
-                    let text = format!("{}, sha256 {}… identical", human(self.received), &sha[..12]);
+                    let text =
+                        format!("{}, sha256 {}… identical", human(self.received), &sha[..12]);
                     (Verdict::Ok, text)
                 } else {
                     let why = match self.mismatch {
                         Some(at) => format!("byte {at} differs from the file"),
-                        None => format!("{} of {} bytes, then a clean close", self.received, data.len()),
+                        None => format!(
+                            "{} of {} bytes, then a clean close",
+                            self.received,
+                            data.len()
+                        ),
                     };
                     (Verdict::Corrupt(why.clone()), why)
                 }
@@ -190,7 +195,9 @@ impl Task for Download<'_> {
         }
         let now = ctx.now;
         // Past the longest ERR line, a wrong byte can only be corruption.
-        if let Some(at) = self.mismatch.filter(|_| self.received > reply::MAX_ERR_LINE as u64)
+        if let Some(at) = self
+            .mismatch
+            .filter(|_| self.received > reply::MAX_ERR_LINE as u64)
             && matches!(self.expect, Expect::File(_))
         {
             ctx.sockets.get_mut::<tcp::Socket>(handle).abort();
@@ -217,6 +224,8 @@ impl Task for Download<'_> {
         if self.read_more {
             return Some(Instant::ZERO);
         }
-        self.conn.as_ref().and_then(|(c, _)| c.poll_at(Instant::ZERO))
+        self.conn
+            .as_ref()
+            .and_then(|(c, _)| c.poll_at(Instant::ZERO))
     }
 }

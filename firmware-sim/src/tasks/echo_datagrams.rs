@@ -90,11 +90,16 @@ impl EchoDatagrams {
     /// Checks one echo: `Err` when it is no datagram this task ever sent.
     fn take(&mut self, len: usize) -> Result<(), String> {
         let got = &self.buf[..len];
-        let Some(seq) = got.get(..4).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]])) else {
+        let Some(seq) = got
+            .get(..4)
+            .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+        else {
             return Err(format!("a {len}-byte echo, shorter than a header"));
         };
         if seq >= self.count || self.datagram(seq) != got {
-            return Err(format!("an echo of {len} bytes that was never sent (seq {seq})"));
+            return Err(format!(
+                "an echo of {len} bytes that was never sent (seq {seq})"
+            ));
         }
         if seq == self.next {
             self.next += 1;
@@ -120,7 +125,8 @@ impl Task for EchoDatagrams {
             .local_addr_for(self.remote.addr)
             .map(|a| IpEndpoint::new(a, port));
         // Binding a fresh ephemeral port cannot fail.
-        self.client = DatagramClient::new(&mut ctx.net(), udp_socket(8, 8192), self.remote, port).ok();
+        self.client =
+            DatagramClient::new(&mut ctx.net(), udp_socket(8, 8192), self.remote, port).ok();
     }
 
     fn service(&mut self) -> Option<&mut dyn Service> {

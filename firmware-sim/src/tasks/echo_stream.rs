@@ -183,6 +183,8 @@ impl Task for EchoStream {
         if self.read_more {
             return Some(Instant::ZERO);
         }
-        self.conn.as_ref().and_then(|(c, _)| c.poll_at(Instant::ZERO))
+        self.conn
+            .as_ref()
+            .and_then(|(c, _)| c.poll_at(Instant::ZERO))
     }
 }

@@ -5,6 +5,7 @@
 //! To add a service's scenario, add a task here (a file per task) and a
 //! variant to [`crate::scenario::plan::TaskSpec`].
 
+pub mod chat;
 pub mod download;
 pub mod echo_datagrams;
 pub mod echo_stream;
@@ -59,6 +60,9 @@ pub struct Outcome {
     pub finished: Instant,
     /// The local endpoints it used, to find its connections on the wire.
     pub ends: Vec<IpEndpoint>,
+    /// Messages received, in order, as (sender, number): the chat room's
+    /// order, compared between members after the run.
+    pub sequence: Vec<(u32, u32)>,
 }
 
 impl Outcome {
@@ -73,6 +77,7 @@ impl Outcome {
             started,
             finished: now,
             ends: Vec::new(),
+            sequence: Vec::new(),
         }
     }
 }

@@ -108,7 +108,9 @@ impl Task for TimeQuery {
                 // came from SNTP, so it may be off by a round trip.
                 let lo = self.truth.unix_secs(self.attempt_started).saturating_sub(1);
                 let hi = self.truth.unix_secs(now) + 1;
-                let line = String::from_utf8_lossy(reply.bytes()).trim_end().to_string();
+                let line = String::from_utf8_lossy(reply.bytes())
+                    .trim_end()
+                    .to_string();
                 let mut truth = [0u8; ctime::CTIME_LEN];
                 let _ = ctime::format(self.truth.unix_secs(now), &mut truth);
                 let off = reply.unix_secs as i64 - self.truth.unix_secs(now) as i64;

@@ -34,7 +34,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use minnow_tests::{Netns, Proc, minnow_bin, random_bytes};
+use minnow_tests::{Netns, Proc, READY_LINE, READY_TIMEOUT, minnow_bin, random_bytes};
 
 /// The echo port of every server under test.
 const PORT: u16 = 12345;
@@ -66,8 +66,13 @@ const STREAM_LIMIT: Duration = Duration::from_secs(120);
 /// What serves the echo in one row.
 #[derive(Clone, Copy)]
 enum Server {
-    /// `minnow serve --mtu MTU EXTRA` on the TAP device (TAP MTU set to match).
-    Minnow { mtu: u32, extra: &'static [&'static str] },
+    /// `minnow serve --mtu MTU EXTRA` on the TAP device (TAP MTU set to match);
+    /// `bin`: another `minnow` binary than the harness's build (A/B comparisons).
+    Minnow {
+        mtu: u32,
+        extra: &'static [&'static str],
+        bin: Option<&'static str>,
+    },
     /// This binary's `raw-server` on the TAP device.
     Raw { mtu: u32 },
     /// `socat TCP-LISTEN:PORT,fork PIPE` in the kernel namespace.
@@ -90,7 +95,11 @@ const ROWS: &[Spec] = &[
     Spec {
         key: "minnow",
         name: "Minnow serve (defaults, 64 KiB buffers)",
-        server: Server::Minnow { mtu: 1500, extra: &[] },
+        server: Server::Minnow {
+            mtu: 1500,
+            extra: &[],
+            bin: None,
+        },
     },
     Spec {
         key: "raw",
@@ -115,22 +124,38 @@ const ROWS: &[Spec] = &[
     Spec {
         key: "minnow-echo",
         name: "Minnow serve --no-time --no-chat",
-        server: Server::Minnow { mtu: 1500, extra: &["--no-time", "--no-chat"] },
+        server: Server::Minnow {
+            mtu: 1500,
+            extra: &["--no-time", "--no-chat"],
+            bin: None,
+        },
     },
     Spec {
         key: "minnow-buf",
         name: "Minnow serve --tcp-buffer 262144",
-        server: Server::Minnow { mtu: 1500, extra: &["--tcp-buffer", "262144"] },
+        server: Server::Minnow {
+            mtu: 1500,
+            extra: &["--tcp-buffer", "262144"],
+            bin: None,
+        },
     },
     Spec {
         key: "minnow-jumbo",
         name: "Minnow serve --mtu 9000",
-        server: Server::Minnow { mtu: 9000, extra: &[] },
+        server: Server::Minnow {
+            mtu: 9000,
+            extra: &[],
+            bin: None,
+        },
     },
     Spec {
         key: "minnow-jumbo-buf",
         name: "Minnow serve --mtu 9000 --tcp-buffer 262144",
-        server: Server::Minnow { mtu: 9000, extra: &["--tcp-buffer", "262144"] },
+        server: Server::Minnow {
+            mtu: 9000,
+            extra: &["--tcp-buffer", "262144"],
+            bin: None,
+        },
     },
     Spec {
         key: "raw-jumbo",
@@ -150,7 +175,8 @@ impl Spec {
 
 fn usage() -> ! {
     eprintln!(
-        "usage: bench-echo [--bytes N[K|M|G]] [--seconds S] [--python-bytes N] [--repeat R] [--only ROW,...]\n\
+        "usage: bench-echo [--bytes N[K|M|G]] [--seconds S] [--python-bytes N] [--repeat R]\n\
+         \x20                 [--only ROW,...] [--minnow-args '[@BIN] ARGS' (an extra row; repeatable)]\n\
          \x20      bench-echo raw-server [--tap NAME] [--buffer BYTES] [--port PORT]\n\
          Run as root: it creates network namespaces and TAP devices. Rows:"
     );
@@ -169,6 +195,38 @@ struct Opts {
     only: Option<Vec<String>>,
     /// Rounds: every row is measured this many times, interleaved.
     repeat: u32,
+    /// Extra rows: `minnow serve` with these arguments (`--minnow-args`).
+    custom: Vec<&'static Spec>,
+}
+
+/// A row for `minnow serve ARGS` (its `--mtu`, if any, also sets the TAP's).
+fn custom_spec(args: &str) -> &'static Spec {
+    let mut words: Vec<&'static str> = Vec::new();
+    let mut mtu = 1500;
+    let mut bin = None;
+    let mut it = args.split_whitespace();
+    while let Some(w) = it.next() {
+        if let Some(path) = w.strip_prefix('@') {
+            bin = Some(&*Box::leak(path.to_string().into_boxed_str()));
+        } else if w == "--mtu" {
+            mtu = it
+                .next()
+                .and_then(|m| m.parse().ok())
+                .unwrap_or_else(|| usage());
+        } else {
+            words.push(Box::leak(w.to_string().into_boxed_str()));
+        }
+    }
+    let name = format!("Minnow serve {}", args.trim());
+    Box::leak(Box::new(Spec {
+        key: "custom",
+        name: Box::leak(name.into_boxed_str()),
+        server: Server::Minnow {
+            mtu,
+            extra: Box::leak(words.into_boxed_slice()),
+            bin,
+        },
+    }))
 }
 
 fn main() {
@@ -183,6 +241,7 @@ fn main() {
         python_bytes: None,
         only: None,
         repeat: 1,
+        custom: Vec::new(),
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -192,9 +251,12 @@ fn main() {
             "--seconds" => opts.seconds = val().parse().unwrap_or_else(|_| usage()),
             "--python-bytes" => opts.python_bytes = Some(parse_size(&val())),
             "--repeat" => opts.repeat = val().parse().unwrap_or_else(|_| usage()),
+            "--minnow-args" => opts.custom.push(custom_spec(&val())),
             "--only" => {
                 let keys: Vec<String> = val().split(',').map(str::to_string).collect();
-                if let Some(bad) = keys.iter().find(|k| !ROWS.iter().any(|s| s.key == *k)) {
+                // `custom`: the --minnow-args rows (always run) and none of the others.
+                let known = |k: &String| k == "custom" || ROWS.iter().any(|s| s.key == *k);
+                if let Some(bad) = keys.iter().find(|k| !known(k)) {
                     eprintln!("bench-echo: unknown row {bad:?}");
                     usage();
                 }
@@ -233,6 +295,8 @@ fn parse_size(text: &str) -> u64 {
 struct Sample {
     stream: Result<Stream, String>,
     rtt: Result<Rtt, String>,
+    /// CPU time the server process used during the stream.
+    server_cpu_ns: Option<u64>,
     /// Counters seen during the run (frames, drops).
     notes: Vec<String>,
 }
@@ -261,7 +325,24 @@ impl Row {
     }
 
     fn mb_per_s(&self) -> Option<(f64, f64)> {
-        self.stats(|s| s.stream.as_ref().map(Stream::mb_per_s).map_err(Clone::clone))
+        self.stats(|s| {
+            s.stream
+                .as_ref()
+                .map(Stream::mb_per_s)
+                .map_err(Clone::clone)
+        })
+    }
+
+    /// Server CPU nanoseconds per byte echoed, and the server's CPU load
+    /// during the stream (1.0 = one core), of the sample with the best throughput.
+    fn cpu(&self) -> Option<(f64, f64)> {
+        let best = self
+            .samples
+            .iter()
+            .filter_map(|s| Some((s.stream.as_ref().ok()?, s.server_cpu_ns?)))
+            .max_by(|a, b| a.0.mb_per_s().total_cmp(&b.0.mb_per_s()))?;
+        let (st, ns) = best;
+        Some((ns as f64 / st.bytes as f64, ns as f64 / 1e9 / st.secs))
     }
 
     fn rtt_per_s(&self) -> Option<(f64, f64)> {
@@ -432,8 +513,22 @@ fn round_trips(addr: SocketAddr, seconds: f64) -> Result<Rtt, String> {
     result.map(|()| Rtt { count, secs })
 }
 
-/// Both measurements against `addr` from inside `client_ns`, after a short warm-up.
-fn measure(client_ns: &Netns, addr: SocketAddr, bytes: u64, o: &Opts) -> Sample {
+/// CPU time process `pid` has used so far (`/proc/PID/schedstat`, nanoseconds).
+fn cpu_ns(pid: u32) -> Option<u64> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/schedstat")).ok()?;
+    text.split_whitespace().next()?.parse().ok()
+}
+
+/// Both measurements against `addr` from inside `client_ns`, after a short
+/// warm-up; `server_pid`'s CPU time is measured over the stream.
+fn measure(
+    client_ns: &Netns,
+    addr: SocketAddr,
+    bytes: u64,
+    server_pid: Option<u32>,
+    o: &Opts,
+) -> Sample {
+    let mut cpu = None;
     let (stream, rtt) = client_ns.enter(|| {
         // Warm-up: neighbour discovery, first connection, the server's paths.
         if let Err(e) = stream(addr, 1 << 20, Duration::from_secs(20)) {
@@ -445,16 +540,22 @@ fn measure(client_ns: &Netns, addr: SocketAddr, bytes: u64, o: &Opts) -> Sample 
             Ok(r) => eprintln!("bench-echo:   {:.0} round trips/s", r.per_s()),
             Err(e) => eprintln!("bench-echo:   round trips: {e}"),
         }
+        let cpu_before = server_pid.and_then(cpu_ns);
         let st = stream(addr, bytes, STREAM_LIMIT);
+        let cpu_after = server_pid.and_then(cpu_ns);
         match &st {
             Ok(r) => eprintln!("bench-echo:   {:.1} MB/s", r.mb_per_s()),
             Err(e) => eprintln!("bench-echo:   stream: {e}"),
+        }
+        if let (Some(a), Some(b)) = (cpu_before, cpu_after) {
+            cpu = Some(b.saturating_sub(a));
         }
         (st, rtt)
     });
     Sample {
         stream,
         rtt,
+        server_cpu_ns: cpu,
         notes: Vec::new(),
     }
 }
@@ -537,19 +638,32 @@ fn stop(mut p: Proc) -> Proc {
 fn minnow_note(p: &Proc) -> String {
     p.stderr()
         .lines()
-        .find_map(|l| l.split_once("stopped; ").map(|(_, s)| format!("Minnow {s}")))
+        .find_map(|l| {
+            l.split_once("stopped; ")
+                .map(|(_, s)| format!("Minnow {s}"))
+        })
         .unwrap_or_default()
 }
 
 /// Measures one server on the TAP device: Minnow or the raw smoltcp loop.
 fn tap_sample(ns: &Netns, server: Server, bytes: u64, o: &Opts) -> Sample {
     let (mtu, proc) = match server {
-        Server::Minnow { mtu, extra } => {
+        Server::Minnow { mtu, extra, bin } => {
             set_tap_mtu(ns, mtu);
             let mtu_s = mtu.to_string();
             let mut args = vec!["--mtu", mtu_s.as_str(), "--idle-timeout", "60"];
             args.extend_from_slice(extra);
-            (mtu, ns.serve(&args))
+            let proc = match bin {
+                None => ns.serve(&args),
+                Some(bin) => {
+                    let mut cmd = ns.command(bin);
+                    cmd.args(["serve", "--tap", Netns::TAP]);
+                    cmd.args(["--ip", Netns::MINNOW_V4_CIDR, "--ip", Netns::MINNOW_V6_CIDR]);
+                    cmd.args(&args);
+                    ns.spawn_ready(cmd, READY_LINE, READY_TIMEOUT)
+                }
+            };
+            (mtu, proc)
         }
         Server::Raw { mtu } => {
             set_tap_mtu(ns, mtu);
@@ -565,10 +679,13 @@ fn tap_sample(ns: &Netns, server: Server, bytes: u64, o: &Opts) -> Sample {
     let _ = mtu;
     let addr = SocketAddr::new(Netns::MINNOW_V4.parse().unwrap(), PORT);
     let before = tap_counters(ns);
-    let mut sample = measure(ns, addr, bytes, o);
+    let mut sample = measure(ns, addr, bytes, Some(proc.pid()), o);
     let after = tap_counters(ns);
     if !proc.is_running() {
-        eprintln!("bench-echo: the server exited during the run\n{}", proc.dump());
+        eprintln!(
+            "bench-echo: the server exited during the run\n{}",
+            proc.dump()
+        );
     }
     let proc = stop(proc);
     set_tap_mtu(ns, 1500);
@@ -583,9 +700,14 @@ fn tap_sample(ns: &Netns, server: Server, bytes: u64, o: &Opts) -> Sample {
 fn kernel_sample(client: &Netns, proc: Proc, bytes: u64, o: &Opts) -> Sample {
     wait_listening(&proc, PORT);
     let addr = SocketAddr::new(VETH_SERVER_V4.parse().unwrap(), PORT);
-    let sample = measure(client, addr, bytes, o);
+    // socat forks a child per connection: its parent's CPU time says nothing.
+    let pid = proc.command_line().contains("python").then(|| proc.pid());
+    let sample = measure(client, addr, bytes, pid, o);
     if !proc.is_running() {
-        eprintln!("bench-echo: the server exited during the run\n{}", proc.dump());
+        eprintln!(
+            "bench-echo: the server exited during the run\n{}",
+            proc.dump()
+        );
     }
     stop(proc);
     sample
@@ -613,7 +735,7 @@ fn rust_std_sample(client: &Netns, server: &Netns, bytes: u64, o: &Opts) -> Samp
                 }
             });
         });
-        let sample = measure(client, addr, bytes, o);
+        let sample = measure(client, addr, bytes, None, o);
         stop.store(true, Ordering::Relaxed);
         sample
     })
@@ -672,7 +794,11 @@ fn bench(o: &Opts) {
     let bin = minnow_bin();
     eprintln!("bench-echo: minnow binary {}", bin.display());
     let python_bytes = o.python_bytes.unwrap_or(o.bytes);
-    let want = |key: &str| o.only.as_ref().is_none_or(|only| only.iter().any(|k| k == key));
+    let want = |key: &str| {
+        o.only
+            .as_ref()
+            .is_none_or(|only| only.iter().any(|k| k == key))
+    };
 
     let client = Netns::new();
     let server = Netns::new();
@@ -697,6 +823,7 @@ fn bench(o: &Opts) {
     let mut rows: Vec<Row> = ROWS
         .iter()
         .filter(|s| want(s.key))
+        .chain(o.custom.iter().copied())
         .map(|spec| Row {
             spec,
             name: match spec.server {
@@ -750,24 +877,28 @@ fn print_table(rows: &[Row], o: &Opts) {
     );
     let w = if o.repeat > 1 { 17 } else { 9 };
     println!(
-        "{:<44} {:<14} {:>w$} {:>w$} {:>9}",
-        "server",
-        "link",
-        "MB/s",
-        "round trips/s",
-        "µs/rt"
+        "Server CPU: the server process's CPU time while streaming, per byte echoed, and as a share of one core."
     );
-    println!("{}", "-".repeat(44 + 14 + 2 * w + 9 + 4));
+    println!(
+        "{:<44} {:<14} {:>w$} {:>w$} {:>7} {:>10} {:>8}",
+        "server", "link", "MB/s", "round trips/s", "µs/rt", "CPU ns/B", "CPU %"
+    );
+    println!("{}", "-".repeat(44 + 14 + 2 * w + 7 + 10 + 8 + 6));
     for r in rows {
         let rt = r.rtt_per_s();
         let us = rt.map_or("-".into(), |(best, _)| format!("{:.1}", 1e6 / best));
+        let (cpu_b, cpu_pct) = r.cpu().map_or(("-".into(), "-".into()), |(nb, load)| {
+            (format!("{nb:.2}"), format!("{:.0}", load * 100.0))
+        });
         println!(
-            "{:<44} {:<14} {:>w$} {:>w$} {:>9}",
+            "{:<44} {:<14} {:>w$} {:>w$} {:>7} {:>10} {:>8}",
             r.name,
             r.spec.link(),
             fmt_pair(r.mb_per_s(), 1, o.repeat),
             fmt_pair(rt, 0, o.repeat),
-            us
+            us,
+            cpu_b,
+            cpu_pct
         );
     }
     println!();
@@ -829,24 +960,90 @@ fn print_ratios(rows: &[Row]) {
     let minnow = find(rows, "minnow");
     println!();
     println!("Ratios (same run, best figures):");
-    ratio("Minnow / raw smoltcp, throughput", minnow, find(rows, "raw"), tput, Some(0.9));
-    ratio("Minnow / raw smoltcp, round trips", minnow, find(rows, "raw"), rts, None);
+    ratio(
+        "Minnow / raw smoltcp, throughput",
+        minnow,
+        find(rows, "raw"),
+        tput,
+        Some(0.9),
+    );
+    ratio(
+        "Minnow / raw smoltcp, round trips",
+        minnow,
+        find(rows, "raw"),
+        rts,
+        None,
+    );
     let socat = find(rows, "socat");
-    ratio("Minnow / kernel (socat), round trips", minnow, socat, rts, Some(0.8));
-    ratio("Minnow / kernel (socat), throughput", minnow, socat, tput, None);
+    ratio(
+        "Minnow / kernel (socat), round trips",
+        minnow,
+        socat,
+        rts,
+        Some(0.8),
+    );
+    ratio(
+        "Minnow / kernel (socat), throughput",
+        minnow,
+        socat,
+        tput,
+        None,
+    );
     let rust = find(rows, "rust");
-    ratio("Minnow / kernel (Rust std echo), round trips", minnow, rust, rts, None);
-    ratio("Minnow / kernel (Rust std echo), throughput", minnow, rust, tput, None);
+    ratio(
+        "Minnow / kernel (Rust std echo), round trips",
+        minnow,
+        rust,
+        rts,
+        None,
+    );
+    ratio(
+        "Minnow / kernel (Rust std echo), throughput",
+        minnow,
+        rust,
+        tput,
+        None,
+    );
     let py = find(rows, "python");
-    ratio("Minnow / echo_server.py, throughput", minnow, py, tput, None);
-    ratio("Minnow / echo_server.py, round trips", minnow, py, rts, None);
+    ratio(
+        "Minnow / echo_server.py, throughput",
+        minnow,
+        py,
+        tput,
+        None,
+    );
+    ratio(
+        "Minnow / echo_server.py, round trips",
+        minnow,
+        py,
+        rts,
+        None,
+    );
     let echo_only = find(rows, "minnow-echo");
-    ratio("Minnow echo only / defaults, throughput", echo_only, minnow, tput, None);
-    ratio("Minnow echo only / raw smoltcp, throughput", echo_only, find(rows, "raw"), tput, None);
+    ratio(
+        "Minnow echo only / defaults, throughput",
+        echo_only,
+        minnow,
+        tput,
+        None,
+    );
+    ratio(
+        "Minnow echo only / raw smoltcp, throughput",
+        echo_only,
+        find(rows, "raw"),
+        tput,
+        None,
+    );
     let tuning = [
-        ("minnow-buf", "Minnow 256 KiB buffers / defaults, throughput"),
+        (
+            "minnow-buf",
+            "Minnow 256 KiB buffers / defaults, throughput",
+        ),
         ("minnow-jumbo", "Minnow MTU 9000 / defaults, throughput"),
-        ("minnow-jumbo-buf", "Minnow MTU 9000 + 256 KiB / defaults, throughput"),
+        (
+            "minnow-jumbo-buf",
+            "Minnow MTU 9000 + 256 KiB / defaults, throughput",
+        ),
     ];
     for (key, what) in tuning {
         ratio(what, find(rows, key), minnow, tput, None);

@@ -12,7 +12,7 @@ pub struct Out {
 }
 
 impl Out {
-    const EMPTY: Self = Self {
+    pub(crate) const EMPTY: Self = Self {
         bytes: [0; 3],
         len: 0,
     };

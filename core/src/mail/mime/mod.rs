@@ -37,6 +37,9 @@ pub mod crlf;
 pub mod header;
 pub mod qp;
 pub mod scan;
+mod stage;
+#[cfg(test)]
+mod tests;
 
 pub use composer::{Attachment, Composer};
 pub use header::{Address, Envelope, MessageId};

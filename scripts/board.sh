@@ -1,0 +1,282 @@
+#!/usr/bin/env bash
+# Minnow as firmware: builds the image for QEMU's mps2-an386 board (Arm
+# Cortex-M4F + SMSC LAN9118 Ethernet, firmware-sim/mps2) and boots it.
+#
+#   scripts/board.sh            user networking, no root: every service on 127.0.0.1
+#   sudo scripts/board.sh --tap on a TAP device in a new network namespace
+#   scripts/board.sh --size     size report: .text/.data/.bss, RAM, stack
+#   scripts/board.sh --build    build only; prints the image's path
+#
+# User networking (default): the image asks QEMU's DHCP server for its address
+# (10.0.2.15), sets its clock by SNTP from a small server this script runs on
+# 127.0.0.1 (the guest sees it as 10.0.2.2), and QEMU forwards these ports,
+# bound to 127.0.0.1 only, so the notes' clients reach every service:
+#   time 9999/tcp, echo 12345/tcp+udp, file 60000/tcp, chat 9009/tcp
+# e.g. python3 ../shared/peers/time_client.py 127.0.0.1 9999
+#
+# --tap: creates namespace "minnow-board" (MINNOW_NS) with TAP device tap0
+# (Linux side 192.0.2.1/24, 2001:db8::1/64) and an SNTP server on 192.0.2.1,
+# and boots the image there as 192.0.2.2/24 and 2001:db8::2/64. Nothing
+# outside the namespace is touched; Ctrl-C removes it.
+#
+# The addresses are built into the image: MINNOW_IPV4 (CIDR, dhcp or none),
+# MINNOW_IPV6 (CIDR or none), MINNOW_GATEWAY, MINNOW_SNTP (IP[:PORT] or none);
+# see firmware-sim/mps2/build.rs. Ctrl-C stops QEMU.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+FW="$ROOT/firmware-sim/mps2"
+ELF="$FW/target/thumbv7em-none-eabihf/release/minnow-mps2"
+PEERS=$(cd "$ROOT/../shared/peers" 2>/dev/null && pwd || echo ../shared/peers)
+SNTP_PORT=${MINNOW_SNTP_PORT:-12300}
+
+usage() { sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; }
+
+mode=user
+case "${1:-}" in
+    "") ;;
+    --tap) mode=tap; shift ;;
+    --size) mode=size; shift ;;
+    --build) mode=build; shift ;;
+    -h | --help) usage; exit 0 ;;
+    *) echo "board.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
+esac
+
+need() { command -v "$1" >/dev/null || { echo "board.sh: $1 not found; $2" >&2; exit 1; }; }
+
+build() {
+    need qemu-system-arm "install it: apt-get install qemu-system-arm"
+    rustup target list --installed 2>/dev/null | grep -qx thumbv7em-none-eabihf ||
+        rustup target add thumbv7em-none-eabihf
+    (cd "$FW" && cargo build --release --locked -q)
+}
+
+# A tiny SNTP server (RFC 4330 replies with the host's clock): args HOST PORT.
+SNTP_PY='
+import socket, struct, sys, time
+fam = socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET
+s = socket.socket(fam, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], int(sys.argv[2])))
+OFF = 2208988800
+def ts(t):
+    return struct.pack("!II", int(t) + OFF, int((t % 1) * 2**32))
+while True:
+    req, addr = s.recvfrom(512)
+    if len(req) < 48:
+        continue
+    now = time.time()
+    hdr = struct.pack("!BBbb", (0 << 6) | (4 << 3) | 4, 1, 4, -20) + b"\0" * 8 + b"LOCL"
+    s.sendto(hdr + ts(now) + req[40:48] + ts(now) + ts(time.time()), addr)
+'
+SNTP_PID=
+stop_sntp() { if [ -n "$SNTP_PID" ]; then kill "$SNTP_PID" 2>/dev/null || true; fi; }
+
+QEMU=(qemu-system-arm -M mps2-an386 -display none -monitor none -serial stdio -kernel "$ELF")
+
+case $mode in
+build)
+    build
+    echo "$ELF"
+    ;;
+user)
+    export MINNOW_IPV4=${MINNOW_IPV4:-dhcp} MINNOW_IPV6=${MINNOW_IPV6:-none}
+    export MINNOW_SNTP=${MINNOW_SNTP:-10.0.2.2:$SNTP_PORT}
+    build
+    trap stop_sntp EXIT
+    python3 -c "$SNTP_PY" 127.0.0.1 "$SNTP_PORT" &
+    SNTP_PID=$!
+    fwd=hostfwd=tcp:127.0.0.1:9999-:9999,hostfwd=tcp:127.0.0.1:12345-:12345
+    fwd=$fwd,hostfwd=udp:127.0.0.1:12345-:12345,hostfwd=tcp:127.0.0.1:60000-:60000
+    fwd=$fwd,hostfwd=tcp:127.0.0.1:9009-:9009
+    cat <<MSG
+Minnow boots on mps2-an386 with QEMU user networking; its services are on 127.0.0.1:
+  python3 $PEERS/time_client.py 127.0.0.1 9999
+  python3 $PEERS/echo_client.py 127.0.0.1 12345 1000000
+  python3 $PEERS/udp_echo_client.py 127.0.0.1 12345
+  python3 $PEERS/file_client.py 127.0.0.1 60000 out.bin 'GET random-1m.bin'
+  python3 $PEERS/chat_client.py 127.0.0.1 9009
+Ctrl-C stops QEMU.
+MSG
+    "${QEMU[@]}" -nic "user,model=lan9118,$fwd" "$@"
+    ;;
+tap)
+    [ "$(id -u)" = 0 ] || { echo "board.sh --tap: needs root (creates a network namespace and a TAP device): sudo $0 --tap" >&2; exit 1; }
+    export MINNOW_IPV4=${MINNOW_IPV4:-192.0.2.2/24} MINNOW_IPV6=${MINNOW_IPV6:-2001:db8::2/64}
+    export MINNOW_SNTP=${MINNOW_SNTP:-192.0.2.1}
+    build
+    NS=${MINNOW_NS:-minnow-board}
+    ip netns add "$NS"
+    cleanup() {
+        stop_sntp
+        ip netns del "$NS" 2>/dev/null || true
+    }
+    trap cleanup EXIT
+    ip -n "$NS" link set lo up
+    ip netns exec "$NS" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
+    ip -n "$NS" tuntap add dev tap0 mode tap
+    ip -n "$NS" addr add 192.0.2.1/24 dev tap0
+    ip -n "$NS" addr add 2001:db8::1/64 dev tap0 nodad
+    ip -n "$NS" link set tap0 up
+    # `ip netns exec` execs python3, so $! is the server itself.
+    ip netns exec "$NS" python3 -c "$SNTP_PY" 192.0.2.1 123 &
+    SNTP_PID=$!
+    cat <<MSG
+Minnow boots on mps2-an386 in namespace $NS at 192.0.2.2 and 2001:db8::2. In another shell:
+  sudo ip netns exec $NS python3 $PEERS/time_client.py 192.0.2.2 9999
+  sudo ip netns exec $NS python3 $PEERS/echo_client.py 2001:db8::2 12345 1000000
+  sudo ip netns exec $NS python3 $PEERS/file_client.py 192.0.2.2 60000 out.bin 'GET random-1m.bin'
+  sudo ip netns exec $NS python3 $PEERS/chat_client.py 192.0.2.2 9009
+Ctrl-C stops QEMU and removes the namespace.
+MSG
+    ip netns exec "$NS" "${QEMU[@]}" -nic tap,ifname=tap0,script=no,downscript=no,model=lan9118 "$@"
+    ;;
+size)
+    # The user-networking image (DHCP + SNTP: every feature in).
+    export MINNOW_IPV4=${MINNOW_IPV4:-dhcp} MINNOW_IPV6=${MINNOW_IPV6:-none}
+    export MINNOW_SNTP=${MINNOW_SNTP:-10.0.2.2:$SNTP_PORT}
+    build
+    trap stop_sntp EXIT
+    python3 -c "$SNTP_PY" 127.0.0.1 "$SNTP_PORT" &
+    SNTP_PID=$!
+    python3 - "$ELF" "$PEERS" <<'PY'
+# Size report: sections, RAM budget, .text by owner, and a live run that
+# measures the stack's high-water mark and reads the image's own RAM figures.
+import os, re, shutil, socket, subprocess, sys, tempfile, time
+
+elf, peers = sys.argv[1], sys.argv[2]
+tool = shutil.which("llvm-size") or shutil.which("arm-none-eabi-size")
+if not tool:
+    sys.exit("board.sh --size: needs llvm-size or arm-none-eabi-size (apt-get install binutils-arm-none-eabi)")
+print(subprocess.run([tool, elf], capture_output=True, text=True, check=True).stdout.rstrip())
+sec = {}
+for line in subprocess.run([tool, "-A", elf], capture_output=True, text=True, check=True).stdout.splitlines():
+    f = line.split()
+    if len(f) == 3 and f[0].startswith(".") and f[1].isdigit():
+        sec[f[0]] = int(f[1])
+STACK = 16 * 1024            # memory.x: the first 16 KiB of RAM
+FILES = 1 << 20              # files.rs: random-1m.bin (+ a short hello.txt)
+text = sec.get(".text", 0) + sec.get(".vector_table", 0)
+rodata = sec.get(".rodata", 0)
+data, bss = sec.get(".data", 0), sec.get(".bss", 0)
+ram = data + bss + STACK
+kib = lambda n: "%.1f KiB" % (n / 1024)
+print()
+print("| section | bytes | |")
+print("| --- | ---: | --- |")
+print("| .text (code + vector table) | %d | %s (target <= 96 KiB) |" % (text, kib(text)))
+print("| .rodata | %d | %s, of which the file table's 1 MiB test file; %s without it |" % (rodata, kib(rodata), kib(rodata - FILES)))
+print("| .data | %d | %s (RAM, initialised from flash) |" % (data, kib(data)))
+print("| .bss | %d | %s (RAM) |" % (bss, kib(bss)))
+print("| stack | %d | %s (reserved by memory.x) |" % (STACK, kib(STACK)))
+print("| RAM in all | %d | %s (target <= 64 KiB; the linker enforces it) |" % (ram, kib(ram)))
+
+# .text by owner, from the symbol table (after LTO much is inlined into its
+# caller, so this is a guide, not an exact split).
+nm = shutil.which("llvm-nm") or shutil.which("arm-none-eabi-nm")
+if nm:
+    out = subprocess.run([nm, "-S", "-C", "--defined-only", elf], capture_output=True, text=True).stdout
+    groups = [
+        ("chat service", r"minnow::chat"), ("file service", r"minnow::file"),
+        ("time service + SNTP", r"minnow::time"), ("echo service", r"minnow::echo"),
+        ("core: net (pools, DHCP glue, runner)", r"minnow::(net|service|clock)"),
+        ("smoltcp TCP", r"smoltcp::socket::tcp"), ("smoltcp DHCPv4", r"smoltcp::socket::dhcpv4"),
+        ("smoltcp UDP", r"smoltcp::socket::udp"), ("smoltcp interface", r"smoltcp::iface"),
+        ("smoltcp wire formats", r"smoltcp::wire"), ("smoltcp other", r"smoltcp"),
+        ("board: driver, clock, log, main", r"minnow_mps2"), ("core::fmt", r"core::fmt"),
+    ]
+    sizes = {g: 0 for g, _ in groups}
+    sizes["other (libcore, compiler-builtins)"] = 0
+    for line in out.splitlines():
+        m = re.match(r"([0-9a-f]+) ([0-9a-f]+) ([tTwW]) (.*)", line)
+        if not m:
+            continue
+        size, name = int(m.group(2), 16), m.group(4)
+        for g, rx in groups:
+            if re.search(rx, name):
+                sizes[g] += size
+                break
+        else:
+            sizes["other (libcore, compiler-builtins)"] += size
+    print()
+    print("| .text by owner (symbol sizes; inlined code counts in its caller) | bytes |")
+    print("| --- | ---: |")
+    for g, n in sizes.items():
+        print("| %s | %d |" % (g, n))
+
+# Live run: user networking on free ports, a little of every service, then
+# the stack's high-water mark read through QEMU's monitor (QEMU zeroes RAM,
+# so the lowest non-zero word of the stack area is as deep as it went).
+def free_port(kind):
+    s = socket.socket(socket.AF_INET, kind)
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+ports = {k: free_port(socket.SOCK_STREAM) for k in ("time", "echo", "file", "chat")}
+udp = free_port(socket.SOCK_DGRAM)
+tmp = tempfile.mkdtemp(prefix="minnow-size-")
+mon = os.path.join(tmp, "monitor")
+fwd = ",".join("hostfwd=tcp:127.0.0.1:%d-:%d" % (ports[k], g) for k, g in
+               (("time", 9999), ("echo", 12345), ("file", 60000), ("chat", 9009)))
+fwd += ",hostfwd=udp:127.0.0.1:%d-:12345" % udp
+qemu = subprocess.Popen(["qemu-system-arm", "-M", "mps2-an386", "-display", "none",
+                         "-monitor", "unix:%s,server,nowait" % mon, "-serial", "file:%s/log" % tmp,
+                         "-kernel", elf, "-nic", "user,model=lan9118," + fwd])
+def log():
+    try:
+        return open(os.path.join(tmp, "log")).read()
+    except OSError:
+        return ""
+try:
+    end = time.time() + 20
+    while "ready" not in log() and time.time() < end:
+        time.sleep(0.1)
+    py = sys.executable
+    run = lambda *a: subprocess.run([py] + list(a), capture_output=True, timeout=60)
+    run(os.path.join(peers, "echo_client.py"), "127.0.0.1", str(ports["echo"]), "200000")
+    run(os.path.join(peers, "udp_echo_client.py"), "127.0.0.1", str(udp), "20")
+    time.sleep(1.5)  # SNTP
+    run(os.path.join(peers, "time_client.py"), "127.0.0.1", str(ports["time"]))
+    run(os.path.join(peers, "file_client.py"), "127.0.0.1", str(ports["file"]), os.path.join(tmp, "f"), "GET random-1m.bin")
+    chat = [subprocess.Popen([py, os.path.join(peers, "chat_client.py"), "127.0.0.1", str(ports["chat"])],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(3)]
+    time.sleep(1)
+    for i, c in enumerate(chat):
+        c.communicate(("hello from %d\n" % i).encode(), timeout=30)
+    time.sleep(0.5)
+    m = socket.socket(socket.AF_UNIX)
+    m.connect(mon)
+    m.sendall(b"xp /4096xw 0x20000000\n")
+    dump, end = b"", time.time() + 10
+    m.settimeout(1)
+    while time.time() < end and dump.count(b"\n") < 1030:
+        try:
+            chunk = m.recv(65536)
+        except socket.timeout:
+            break
+        if not chunk:
+            break
+        dump += chunk
+    lowest = None
+    for line in dump.decode(errors="replace").splitlines():
+        mm = re.match(r"\s*([0-9a-f]+):((?:\s+0x[0-9a-f]+)+)", line)
+        if not mm:
+            continue
+        base = int(mm.group(1), 16)
+        for i, w in enumerate(mm.group(2).split()):
+            if int(w, 16) != 0 and (lowest is None or base + 4 * i < lowest):
+                lowest = base + 4 * i
+    print()
+    for line in log().splitlines():
+        if line.startswith("minnow: ram:") or "sntp: clock set" in line:
+            print(line)
+    if lowest is not None:
+        used = 0x20004000 - lowest
+        print("minnow: stack high-water mark after boot + echo, UDP echo, time, 1 MiB file, 3-client chat: %d B of %d B" % (used, STACK))
+finally:
+    qemu.kill()
+    qemu.wait()
+    shutil.rmtree(tmp, ignore_errors=True)
+PY
+    ;;
+esac

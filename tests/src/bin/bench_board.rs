@@ -1,0 +1,302 @@
+//! The board benchmark: Minnow's firmware image on QEMU's emulated
+//! mps2-an386 board (Cortex-M4F + LAN9118, on a TAP device) beside the host
+//! adapter (`minnow serve` on a TAP device), in one run, as a table.
+//!
+//! ```sh
+//! sudo cargo run --release -p minnow-tests --bin bench-board -- [--seconds S] [--bytes N] [--repeat R]
+//! ```
+//!
+//! Rows: TCP echo round trips per second (1 byte, `TCP_NODELAY`, for
+//! `--seconds`, default 2), UDP echo round trips per second (64-byte
+//! datagrams), TCP echo throughput (`--bytes`, default 4 MiB, streamed
+//! through the echo and compared byte for byte), and file download
+//! throughput (the 1 MiB `random-1m.bin`, hash-checked). Each row is measured
+//! `--repeat` times (default 3), board and host interleaved; the table shows
+//! the best. MB/s are 10^6 bytes of payload per second.
+//!
+//! The image is built like the firmware test builds it (`cargo build
+//! --release` in firmware-sim/mps2, 192.0.2.2/24 + 2001:db8::2/64), or taken
+//! from env `MINNOW_BOARD_ELF`. Network safety: each server lives in a
+//! namespace this program creates (192.0.2.0/24 only), the clients run inside
+//! them, every measurement is bounded in time, and processes are killed by
+//! PID when the namespaces drop.
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream, UdpSocket};
+use std::path::PathBuf;
+use std::process::Command;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use minnow_tests::{Netns, Proc, TempDir, random_bytes, sha256_hex, workspace_root};
+
+const RANDOM_FILE: &str = "random-1m.bin";
+const RANDOM_LEN: usize = 1 << 20;
+const RANDOM_SEED: u64 = 0x6d6e77;
+/// No single measurement may take longer than this.
+const LIMIT: Duration = Duration::from_secs(60);
+
+struct Args {
+    seconds: f64,
+    bytes: usize,
+    repeat: usize,
+}
+
+fn parse_args() -> Args {
+    let mut args = Args {
+        seconds: 2.0,
+        bytes: 4 << 20,
+        repeat: 3,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(a) = it.next() {
+        let mut value = |name: &str| {
+            it.next()
+                .unwrap_or_else(|| die(&format!("{name} needs a value")))
+        };
+        match a.as_str() {
+            "--seconds" => {
+                args.seconds = value("--seconds")
+                    .parse()
+                    .unwrap_or_else(|_| die("--seconds: a number"))
+            }
+            "--bytes" => {
+                args.bytes = value("--bytes")
+                    .parse()
+                    .unwrap_or_else(|_| die("--bytes: a number"))
+            }
+            "--repeat" => {
+                args.repeat = value("--repeat")
+                    .parse()
+                    .unwrap_or_else(|_| die("--repeat: a number"))
+            }
+            "-h" | "--help" => {
+                println!("usage: bench-board [--seconds S] [--bytes N] [--repeat R]");
+                std::process::exit(0);
+            }
+            other => die(&format!("unknown argument {other}")),
+        }
+    }
+    if !(0.1..=30.0).contains(&args.seconds) || args.bytes == 0 || args.bytes > 64 << 20 {
+        die("--seconds must be 0.1..=30 and --bytes 1..=64 MiB");
+    }
+    args.repeat = args.repeat.clamp(1, 10);
+    args
+}
+
+fn die(msg: &str) -> ! {
+    eprintln!("bench-board: {msg}");
+    std::process::exit(2);
+}
+
+fn build_image() -> PathBuf {
+    if let Some(elf) = std::env::var_os("MINNOW_BOARD_ELF").filter(|v| !v.is_empty()) {
+        return PathBuf::from(elf);
+    }
+    let dir = workspace_root().join("firmware-sim").join("mps2");
+    let target = dir.join("target");
+    let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    cmd.current_dir(&dir)
+        .args(["build", "--release", "--locked"])
+        .env("CARGO_TARGET_DIR", &target)
+        .env("MINNOW_IPV4", Netns::MINNOW_V4_CIDR)
+        .env("MINNOW_IPV6", Netns::MINNOW_V6_CIDR)
+        .env("MINNOW_GATEWAY", "none")
+        .env("MINNOW_SNTP", Netns::HOST_V4);
+    for var in [
+        "RUSTFLAGS",
+        "CARGO_ENCODED_RUSTFLAGS",
+        "CARGO_BUILD_RUSTFLAGS",
+        "CARGO_BUILD_TARGET",
+    ] {
+        cmd.env_remove(var);
+    }
+    let status = cmd
+        .status()
+        .unwrap_or_else(|e| die(&format!("running cargo: {e}")));
+    if !status.success() {
+        die("building the board image failed");
+    }
+    target.join("thumbv7em-none-eabihf/release/minnow-mps2")
+}
+
+fn boot(ns: &Netns, elf: &PathBuf) -> Proc {
+    let mut cmd = ns.command("qemu-system-arm");
+    cmd.args([
+        "-M",
+        "mps2-an386",
+        "-display",
+        "none",
+        "-monitor",
+        "none",
+        "-serial",
+        "stdio",
+        "-kernel",
+    ])
+    .arg(elf)
+    .args([
+        "-nic",
+        "tap,ifname=tap0,script=no,downscript=no,model=lan9118",
+    ]);
+    let board = ns.spawn(cmd);
+    if !board.wait_for_stdout("minnow: ready", Duration::from_secs(30)) {
+        die(&format!("the board did not boot:\n{}", board.dump()));
+    }
+    board
+}
+
+/// Writes 1 byte, reads it back, for `secs`. Round trips per second.
+fn tcp_round_trips(ns: &Netns, secs: f64) -> f64 {
+    let addr: SocketAddr = format!("{}:12345", Netns::MINNOW_V4).parse().unwrap();
+    let mut s = ns
+        .connect_tcp(addr, Duration::from_secs(5))
+        .expect("connect echo");
+    s.set_nodelay(true).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let (start, mut n) = (Instant::now(), 0u64);
+    let mut b = [0u8; 1];
+    while start.elapsed().as_secs_f64() < secs {
+        s.write_all(&[n as u8]).expect("echo write");
+        s.read_exact(&mut b).expect("echo read");
+        assert_eq!(b[0], n as u8, "echo returned a wrong byte");
+        n += 1;
+    }
+    n as f64 / start.elapsed().as_secs_f64()
+}
+
+/// One 64-byte datagram at a time, for `secs`. Round trips per second.
+fn udp_round_trips(ns: &Netns, secs: f64) -> f64 {
+    let s: UdpSocket = ns
+        .bind_udp(format!("{}:0", Netns::HOST_V4))
+        .expect("bind udp");
+    s.connect(format!("{}:12345", Netns::MINNOW_V4)).unwrap();
+    s.set_read_timeout(Some(Duration::from_millis(500)))
+        .unwrap();
+    let (start, mut n, mut lost) = (Instant::now(), 0u64, 0u64);
+    let mut buf = [0u8; 128];
+    while start.elapsed().as_secs_f64() < secs {
+        let msg = [(n % 251) as u8; 64];
+        s.send(&msg).expect("udp send");
+        match s.recv(&mut buf) {
+            Ok(64) if buf[..64] == msg => n += 1,
+            _ => lost += 1,
+        }
+        assert!(lost < 100, "UDP echo: too many datagrams lost");
+    }
+    n as f64 / start.elapsed().as_secs_f64()
+}
+
+/// Streams `bytes` through the TCP echo (writer thread + reader), checks
+/// them. MB/s each way.
+fn tcp_throughput(ns: &Netns, bytes: usize) -> f64 {
+    let addr: SocketAddr = format!("{}:12345", Netns::MINNOW_V4).parse().unwrap();
+    let s = ns
+        .connect_tcp(addr, Duration::from_secs(5))
+        .expect("connect echo");
+    s.set_nodelay(true).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let data = random_bytes(bytes, bytes as u64);
+    let start = Instant::now();
+    let mut w = s.try_clone().unwrap();
+    let sent = data.clone();
+    let writer = thread::spawn(move || {
+        for chunk in sent.chunks(16 * 1024) {
+            w.write_all(chunk).expect("echo write");
+        }
+        let _ = w.shutdown(Shutdown::Write);
+    });
+    let mut got = Vec::with_capacity(bytes);
+    let mut r = s;
+    let mut buf = vec![0u8; 64 * 1024];
+    while got.len() < bytes {
+        assert!(start.elapsed() < LIMIT, "echo stream took too long");
+        let n = r.read(&mut buf).expect("echo read");
+        assert!(n > 0, "echo closed early after {} bytes", got.len());
+        got.extend_from_slice(&buf[..n]);
+    }
+    let secs = start.elapsed().as_secs_f64();
+    writer.join().unwrap();
+    assert!(got == data, "echoed bytes differ");
+    bytes as f64 / secs / 1e6
+}
+
+/// Downloads `random-1m.bin`, checks its hash. MB/s.
+fn file_download(ns: &Netns, want: &str) -> f64 {
+    let addr: SocketAddr = format!("{}:60000", Netns::MINNOW_V4).parse().unwrap();
+    let start = Instant::now();
+    let mut s = ns
+        .connect_tcp(addr, Duration::from_secs(5))
+        .expect("connect file");
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(format!("GET {RANDOM_FILE}\n").as_bytes())
+        .unwrap();
+    let mut got = Vec::with_capacity(RANDOM_LEN);
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        assert!(start.elapsed() < LIMIT, "download took too long");
+        let n = s.read(&mut buf).expect("file read");
+        if n == 0 {
+            break;
+        }
+        got.extend_from_slice(&buf[..n]);
+    }
+    let secs = start.elapsed().as_secs_f64();
+    assert_eq!(sha256_hex(&got), want, "downloaded file differs");
+    got.len() as f64 / secs / 1e6
+}
+
+fn main() {
+    let args = parse_args();
+    minnow_tests::require_root();
+    let elf = build_image();
+    let data = random_bytes(RANDOM_LEN, RANDOM_SEED);
+    let want = sha256_hex(&data);
+    let files = TempDir::new("bench-board");
+    std::fs::write(files.join(RANDOM_FILE), &data).unwrap();
+
+    let board_ns = Netns::new();
+    let _board = boot(&board_ns, &elf);
+    let host_ns = Netns::new();
+    let dir = files.path().to_str().unwrap();
+    let _host = host_ns.serve(&["--files", dir]);
+
+    type Measure<'a> = Box<dyn Fn(&Netns) -> f64 + 'a>;
+    let rows: Vec<(&str, &str, Measure)> = vec![
+        (
+            "TCP echo round trips, 1 byte",
+            "/s",
+            Box::new(|ns| tcp_round_trips(ns, args.seconds)),
+        ),
+        (
+            "UDP echo round trips, 64 bytes",
+            "/s",
+            Box::new(|ns| udp_round_trips(ns, args.seconds)),
+        ),
+        (
+            "TCP echo throughput",
+            "MB/s",
+            Box::new(|ns| tcp_throughput(ns, args.bytes)),
+        ),
+        (
+            "file download, 1 MiB",
+            "MB/s",
+            Box::new(|ns| file_download(ns, &want)),
+        ),
+    ];
+    println!(
+        "| measurement (best of {}) | board: QEMU mps2-an386 + LAN9118 | host adapter: minnow serve | board / host |",
+        args.repeat
+    );
+    println!("| --- | ---: | ---: | ---: |");
+    for (name, unit, measure) in &rows {
+        let (mut board, mut host) = (0f64, 0f64);
+        for _ in 0..args.repeat {
+            board = board.max(measure(&board_ns));
+            host = host.max(measure(&host_ns));
+        }
+        println!(
+            "| {name} | {board:.1} {unit} | {host:.1} {unit} | {:.3} |",
+            board / host
+        );
+    }
+}

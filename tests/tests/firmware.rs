@@ -1,0 +1,366 @@
+//! The board: Minnow's firmware image (`firmware-sim/mps2`) booted in QEMU's
+//! `mps2-an386` (Cortex-M4F + LAN9118) on a TAP device inside a namespace,
+//! with the notes' peers against it: time (clock set by SNTP), echo over TCP
+//! and UDP, file transfer with a hash check, and a three-client chat.
+//!
+//! The image is built once per test process with `cargo build --release` in
+//! `firmware-sim/mps2`, as 192.0.2.2/24 and 2001:db8::2/64 with SNTP from
+//! 192.0.2.1 (env `MINNOW_BOARD_ELF` names a prebuilt image instead). A
+//! missing `qemu-system-arm` fails these tests: it is never a skip.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use minnow_tests::{Netns, Proc, TempDir, random_bytes, sha256_file, sha256_hex, workspace_root};
+
+const T: Duration = Duration::from_secs(60);
+/// How long the image may take from QEMU's start to `minnow: ready`.
+const BOOT: Duration = Duration::from_secs(30);
+/// `random-1m.bin` in the image's file table (see firmware-sim/mps2/build.rs).
+const RANDOM_FILE: &str = "random-1m.bin";
+const RANDOM_LEN: usize = 1 << 20;
+const RANDOM_SEED: u64 = 0x6d6e77;
+
+fn build_image() -> Result<PathBuf, String> {
+    if let Some(elf) = std::env::var_os("MINNOW_BOARD_ELF").filter(|v| !v.is_empty()) {
+        let elf = PathBuf::from(elf);
+        return if elf.is_file() {
+            Ok(elf)
+        } else {
+            Err(format!("MINNOW_BOARD_ELF={} is not a file", elf.display()))
+        };
+    }
+    match Command::new("qemu-system-arm").arg("--version").output() {
+        Ok(o) if o.status.success() => {}
+        other => {
+            return Err(format!(
+                "qemu-system-arm is needed to boot the board image and could not be run ({other:?}); \
+                 install it (apt-get install qemu-system-arm). Failing rather than skipping."
+            ));
+        }
+    }
+    let dir = workspace_root().join("firmware-sim").join("mps2");
+    let target = dir.join("target");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(&dir)
+        .args(["build", "--release", "--locked"])
+        .env("CARGO_TARGET_DIR", &target)
+        .env("MINNOW_IPV4", Netns::MINNOW_V4_CIDR)
+        .env("MINNOW_IPV6", Netns::MINNOW_V6_CIDR)
+        .env("MINNOW_GATEWAY", "none")
+        .env("MINNOW_SNTP", Netns::HOST_V4);
+    // The host build's settings must not leak into the board's.
+    for var in [
+        "RUSTFLAGS",
+        "CARGO_ENCODED_RUSTFLAGS",
+        "CARGO_BUILD_RUSTFLAGS",
+        "CARGO_BUILD_TARGET",
+    ] {
+        cmd.env_remove(var);
+    }
+    let out = cmd.output().map_err(|e| format!("running {cmd:?}: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "building the board image failed ({cmd:?}, {}):\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    let elf = target
+        .join("thumbv7em-none-eabihf")
+        .join("release")
+        .join("minnow-mps2");
+    if elf.is_file() {
+        Ok(elf)
+    } else {
+        Err(format!(
+            "cargo built the image but {} is missing",
+            elf.display()
+        ))
+    }
+}
+
+/// The board image, built once per test process.
+fn image() -> PathBuf {
+    static IMAGE: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    match IMAGE.get_or_init(build_image) {
+        Ok(p) => p.clone(),
+        Err(e) => panic!("minnow-tests: {e}"),
+    }
+}
+
+/// Boots the image on the namespace's `tap0` and waits for `minnow: ready`
+/// on its UART (QEMU's stdout).
+fn boot(ns: &Netns) -> Proc {
+    let elf = image();
+    let mut cmd = ns.command("qemu-system-arm");
+    cmd.args(["-M", "mps2-an386", "-display", "none", "-monitor", "none"])
+        .args(["-serial", "stdio", "-kernel"])
+        .arg(&elf)
+        .args([
+            "-nic",
+            "tap,ifname=tap0,script=no,downscript=no,model=lan9118",
+        ]);
+    let board = ns.spawn(cmd);
+    assert!(
+        board.wait_for_stdout("minnow: ready", BOOT),
+        "the board did not boot:\n{}",
+        board.dump()
+    );
+    board
+}
+
+/// An SNTP server on 192.0.2.1:123 that says it is Tue Apr 4 14:07:31 2017.
+const SNTP_SERVER: &str = r#"
+import socket, struct
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(('192.0.2.1', 123))
+OFF = 2208988800
+fake = 1491314851.0
+def ts(t):
+    return struct.pack('!II', int(t) + OFF, int((t % 1) * 2**32))
+while True:
+    req, addr = s.recvfrom(100)
+    hdr = struct.pack('!BBbb', (4 << 3) | 4, 1, 4, -20) + b'\0' * 8 + b'GPS\0'
+    s.sendto(hdr + ts(fake) + req[40:48] + ts(fake) + ts(fake), addr)
+"#;
+
+fn run_peer(ns: &Netns, script: &str, args: &[&str]) -> minnow_tests::RunOutput {
+    ns.run(ns.peer_command(script, args), T)
+}
+
+#[test]
+fn board_sets_its_clock_by_sntp_and_serves_time_and_echo() {
+    let ns = Netns::new();
+    let mut sntp = ns.command("python3");
+    sntp.args(["-c", SNTP_SERVER]);
+    let _sntp = ns.spawn(sntp);
+    std::thread::sleep(Duration::from_millis(300));
+    let board = boot(&ns);
+    assert!(
+        board.wait_for_stdout("sntp: clock set to 1491314851", T),
+        "{}",
+        board.dump()
+    );
+    for host in [Netns::MINNOW_V4, Netns::MINNOW_V6] {
+        let out = run_peer(&ns, "time_client.py", &[host, "9999"]);
+        out.assert_success("time_client.py against the board");
+        assert!(
+            out.stdout
+                .starts_with("The time got from the server is Tue Apr  4 14:07:3"),
+            "{}",
+            out.stdout
+        );
+    }
+    let out = run_peer(
+        &ns,
+        "echo_client.py",
+        &[Netns::MINNOW_V4, "12345", "1000000"],
+    );
+    out.assert_success("echo_client.py 1 MB over IPv4");
+    assert!(
+        out.stdout.contains("echoed 1000000 bytes intact"),
+        "{}",
+        out.stdout
+    );
+    let out = run_peer(
+        &ns,
+        "echo_client.py",
+        &[Netns::MINNOW_V6, "12345", "300000"],
+    );
+    out.assert_success("echo_client.py over IPv6");
+    assert!(
+        out.stdout.contains("echoed 300000 bytes intact"),
+        "{}",
+        out.stdout
+    );
+    // Both echo sockets at once.
+    let pair: Vec<Proc> = [Netns::MINNOW_V4, Netns::MINNOW_V6]
+        .iter()
+        .map(|h| ns.spawn(ns.peer_command("echo_client.py", &[h, "12345", "200000"])))
+        .collect();
+    for mut p in pair {
+        let status = p.wait(T).expect("echo client still running");
+        assert!(status.success(), "{}", p.dump());
+        assert!(
+            p.stdout().contains("echoed 200000 bytes intact"),
+            "{}",
+            p.dump()
+        );
+    }
+    for host in [Netns::MINNOW_V4, Netns::MINNOW_V6] {
+        let out = run_peer(&ns, "udp_echo_client.py", &[host, "12345", "50"]);
+        out.assert_success("udp_echo_client.py against the board");
+        assert!(
+            out.stdout.contains("50/50 datagrams echoed"),
+            "{}",
+            out.stdout
+        );
+    }
+    assert!(
+        board.wait_for_stdout("closed 192.0.2.1:", T) && board.stdout().contains("sent time"),
+        "{}",
+        board.dump()
+    );
+}
+
+#[test]
+fn board_time_server_closes_without_a_time_until_the_clock_is_set() {
+    let ns = Netns::new();
+    let board = boot(&ns);
+    let out = run_peer(&ns, "time_client.py", &[Netns::MINNOW_V4, "9999"]);
+    assert!(
+        !out.success(),
+        "got a time from an unset clock: {}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.trim_end() == "The time got from the server is",
+        "{}",
+        out.stdout
+    );
+    assert!(
+        board.wait_for_stdout("clock not set", T),
+        "{}",
+        board.dump()
+    );
+}
+
+#[test]
+fn board_sends_files_byte_for_byte() {
+    let ns = Netns::new();
+    let board = boot(&ns);
+    let dir = TempDir::new("board-files");
+    let want = sha256_hex(&random_bytes(RANDOM_LEN, RANDOM_SEED));
+    let get = format!("GET {RANDOM_FILE}");
+    for (i, host) in [Netns::MINNOW_V4, Netns::MINNOW_V6].iter().enumerate() {
+        let path = dir.join(format!("random-{i}.bin"));
+        let file = path.to_str().unwrap();
+        let out = run_peer(&ns, "file_client.py", &[host, "60000", file, &get]);
+        out.assert_success("file_client.py GET random-1m.bin");
+        assert!(
+            out.stdout.contains(&format!("({RANDOM_LEN} bytes)")),
+            "{}",
+            out.stdout
+        );
+        assert_eq!(sha256_file(&path), want, "{host}: downloaded file differs");
+    }
+    // Two downloads at once (the image has two file sockets).
+    let paths: Vec<PathBuf> = (0..2).map(|i| dir.join(format!("both-{i}.bin"))).collect();
+    let both: Vec<Proc> = paths
+        .iter()
+        .map(|p| {
+            let args = [Netns::MINNOW_V4, "60000", p.to_str().unwrap(), get.as_str()];
+            ns.spawn(ns.peer_command("file_client.py", &args))
+        })
+        .collect();
+    for (mut p, path) in both.into_iter().zip(&paths) {
+        let status = p.wait(T).expect("file client still running");
+        assert!(status.success(), "{}", p.dump());
+        assert_eq!(sha256_file(path), want, "concurrent download differs");
+    }
+    // The notes' request gets the default file.
+    let hello = dir.join("hello.txt");
+    let out = run_peer(
+        &ns,
+        "file_client.py",
+        &[Netns::MINNOW_V4, "60000", hello.to_str().unwrap()],
+    );
+    out.assert_success("file_client.py with the notes' request");
+    let text = std::fs::read_to_string(&hello).unwrap();
+    assert!(text.starts_with("Hello from Minnow"), "{text:?}");
+    // An unknown name gets the ERR line.
+    let nope = dir.join("nope");
+    let out = run_peer(
+        &ns,
+        "file_client.py",
+        &[
+            Netns::MINNOW_V4,
+            "60000",
+            nope.to_str().unwrap(),
+            "GET nope",
+        ],
+    );
+    out.assert_success("file_client.py GET nope");
+    assert_eq!(std::fs::read(&nope).unwrap(), b"ERR not found\n");
+    assert!(
+        board.wait_for_stdout(&format!("sent {RANDOM_LEN} bytes to"), T),
+        "{}",
+        board.dump()
+    );
+}
+
+#[test]
+fn board_chat_room_with_three_notes_clients() {
+    let ns = Netns::new();
+    let board = boot(&ns);
+    let mut clients: Vec<Proc> = Vec::new();
+    for i in 0..3 {
+        let p = ns.spawn(ns.peer_command("chat_client.py", &[Netns::MINNOW_V4, "9009"]));
+        assert!(
+            p.wait_for_stdout("You can start sending messages", T),
+            "{}",
+            p.dump()
+        );
+        // Joins in order: wait until the board saw this one.
+        let end = std::time::Instant::now() + T;
+        while board.stdout().matches(" joined").count() < i + 1 {
+            assert!(std::time::Instant::now() < end, "{}", board.dump());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        clients.push(p);
+    }
+    let ports: Vec<u16> = board
+        .stdout()
+        .lines()
+        .filter_map(|l| l.strip_suffix(" joined")?.rsplit(':').next()?.parse().ok())
+        .collect();
+    assert_eq!(ports.len(), 3, "{}", board.dump());
+    // The first member heard of the other two, in the notes' words.
+    for port in &ports[1..] {
+        let line = format!("[192.0.2.1:{port}] entered our chatting room\n");
+        assert!(
+            clients[0].wait_for_stdout(&line, T),
+            "{}",
+            clients[0].dump()
+        );
+    }
+    for (i, c) in clients.iter_mut().enumerate() {
+        c.write_stdin(format!("hello from client {}\n", i + 1).as_bytes());
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    for (i, c) in clients.iter().enumerate() {
+        for (j, port) in ports.iter().enumerate() {
+            let line = format!("\r[('192.0.2.1', {port})] hello from client {}\n", j + 1);
+            if i == j {
+                assert!(
+                    !c.stdout().contains(&line),
+                    "echoed to its sender: {}",
+                    c.dump()
+                );
+            } else {
+                assert!(
+                    c.wait_for_stdout(&line, T),
+                    "client {}: {}",
+                    i + 1,
+                    c.dump()
+                );
+            }
+        }
+    }
+    // The third member leaves; the others are told.
+    clients[2].close_stdin();
+    assert!(
+        clients[2].wait(T).is_some_and(|s| s.success()),
+        "{}",
+        clients[2].dump()
+    );
+    let offline = format!("Client (192.0.2.1, {}) is offline\n", ports[2]);
+    for c in &clients[..2] {
+        assert!(c.wait_for_stdout(&offline, T), "{}", c.dump());
+    }
+    assert!(board.wait_for_stdout(" left", T), "{}", board.dump());
+}
