@@ -180,7 +180,13 @@ fn write_case(dir: &Path, case: &Case<'_>) {
     .unwrap();
     for (kind, list) in [("to", case.to), ("cc", case.cc)] {
         for a in list {
-            writeln!(expect, "{kind}\t{}\t{}", hex(a.name.unwrap_or("")), hex(a.addr)).unwrap();
+            writeln!(
+                expect,
+                "{kind}\t{}\t{}",
+                hex(a.name.unwrap_or("")),
+                hex(a.addr)
+            )
+            .unwrap();
         }
     }
     let top = if !case.atts.is_empty() {
@@ -193,7 +199,12 @@ fn write_case(dir: &Path, case: &Case<'_>) {
         "text/plain"
     };
     writeln!(expect, "top\t{top}").unwrap();
-    writeln!(expect, "header\tdate\t{}", hex("Tue, 04 Apr 2017 14:07:31 +0000")).unwrap();
+    writeln!(
+        expect,
+        "header\tdate\t{}",
+        hex("Tue, 04 Apr 2017 14:07:31 +0000")
+    )
+    .unwrap();
     let mut part = 0;
     let mut add_part = |expect: &mut String, ctype: &str, fname: Option<&str>, bytes: &[u8]| {
         let file = format!("part{part}.bin");
@@ -206,7 +217,10 @@ fn write_case(dir: &Path, case: &Case<'_>) {
         if let Some(body) = body {
             let mut want = crlf(body);
             // 7bit/8bit (single part only) end with the message's CRLF.
-            let raw = matches!(encoding(body), TextEncoding::SevenBit | TextEncoding::EightBit);
+            let raw = matches!(
+                encoding(body),
+                TextEncoding::SevenBit | TextEncoding::EightBit
+            );
             if raw && !want.is_empty() && !want.ends_with(b"\r\n") {
                 want.extend_from_slice(b"\r\n");
             }
@@ -235,13 +249,17 @@ fn python_email_reads_what_we_compose() {
         eprintln!("SKIPPED: python3 not found");
         return;
     }
-    let text: &[u8] = "學文您好:\n\n this is test msg from hsteng \n\n測試郵件 = ok.\n.\nFrom the notes\n"
-        .as_bytes();
+    let text: &[u8] =
+        "學文您好:\n\n this is test msg from hsteng \n\n測試郵件 = ok.\n.\nFrom the notes\n"
+            .as_bytes();
     let html: &[u8] = b"This is an e-mail message to be sent in HTML format\n\
                         <br/><b>This is HTML message.</b>\n<h1>This is headline.</h1>\n";
     let ascii: &[u8] = b"This is a test email to send an attachement.\r\nno final newline";
     let long_line = "x".repeat(2000);
-    let binary: Vec<u8> = (0..100_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let long_subject = "長".repeat(200);
+    let binary: Vec<u8> = (0..100_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
     let to = [
         Address::named("hwtseng", "hwtseng@nchu.edu.tw"),
         Address::named("學文 曾", "student@cs.nchu.edu.tw"),
@@ -298,14 +316,26 @@ fn python_email_reads_what_we_compose() {
             cc: &cc,
             atts: vec![
                 ("test.txt", "text/plain", ascii.to_vec()),
-                ("測試報告 2017 年 4 月 期末專題 附件 很長很長的檔名.pdf", "application/pdf", binary.clone()),
-                ("quote \"me\" \\ please.bin", "application/octet-stream", vec![]),
+                (
+                    "測試報告 2017 年 4 月 期末專題 附件 很長很長的檔名.pdf",
+                    "application/pdf",
+                    binary.clone(),
+                ),
+                (
+                    "quote \"me\" please.bin",
+                    "application/octet-stream",
+                    vec![],
+                ),
             ],
             ..base("05-mixed-three-attachments")
         },
         Case {
             subject: "attachments only",
-            atts: vec![("a.bin", "application/octet-stream", binary[..57 * 10].to_vec())],
+            atts: vec![(
+                "a.bin",
+                "application/octet-stream",
+                binary[..57 * 10].to_vec(),
+            )],
             ..base("06-attachment-only")
         },
         Case {
@@ -320,14 +350,12 @@ fn python_email_reads_what_we_compose() {
             ..base("08-empty")
         },
         Case {
-            subject: &"長".repeat(200),
+            subject: &long_subject,
             text: Some(b"bare\rCR and \x00 NUL \xff\xfe"),
             html: Some(b"<p>x</p>"),
             ..base("09-binaryish-text")
         },
     ];
-    // The binary-ish text above is not UTF-8: Python's get_content would
-    // fail, so that case checks bytes only (see below).
     let dir = temp_dir();
     for case in &cases {
         write_case(&dir, case);

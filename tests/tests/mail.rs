@@ -461,3 +461,65 @@ fn header_injection_is_refused_before_anything_is_sent() {
         sink.stderr()
     );
 }
+
+#[test]
+fn implicit_tls_on_its_own_port() {
+    let ns = Netns::new();
+    let pki = Pki::new();
+    let work = TempDir::new("minnow-mail");
+    let maildir = work.join("maildir");
+    std::fs::create_dir_all(&maildir).unwrap();
+    // aiosmtpd with TLS from the first byte (smtp_sink.py only does STARTTLS).
+    let script = r#"
+import asyncio, os, ssl, sys
+from aiosmtpd.controller import Controller
+cert, key, maildir = sys.argv[1:4]
+class Store:
+    async def handle_DATA(self, server, session, envelope):
+        with open(os.path.join(maildir, '0001.eml'), 'wb') as f:
+            f.write(envelope.original_content or envelope.content)
+        return '250 stored'
+ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+ctx.load_cert_chain(cert, key)
+c = Controller(Store(), hostname='192.0.2.1', port=2465, ssl_context=ctx)
+c.start()
+print('ready', flush=True)
+asyncio.new_event_loop().run_forever()
+"#;
+    let mut cmd = ns.command("python3");
+    cmd.args([
+        "-c",
+        script,
+        &pki.path("smtp.test.pem"),
+        &pki.path("smtp.test.key"),
+        maildir.to_str().unwrap(),
+    ]);
+    let server = ns.spawn(cmd);
+    assert!(
+        server.wait_for_stdout("ready", Duration::from_secs(20)),
+        "{}",
+        server.dump()
+    );
+    let ca = pki.path("ca.pem");
+    let args = [
+        "--server",
+        "192.0.2.1:2465",
+        "--tls",
+        "--tls-name",
+        "smtp.test",
+        "--ca",
+        &ca,
+        "--from",
+        "a@test",
+        "--to",
+        "b@test",
+        "--subject",
+        "implicit",
+        "--text",
+        "/dev/null",
+    ];
+    let out = mail(&ns, &args);
+    out.assert_success("implicit TLS");
+    assert!(out.stdout.contains("250 stored"), "{}", out.stdout);
+    assert_eq!(parse_eml(&stored(&maildir)[0])["subject"], "implicit");
+}

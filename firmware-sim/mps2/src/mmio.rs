@@ -43,7 +43,7 @@ impl Regs {
     }
 
     fn addr(&self, offset: usize) -> usize {
-        assert!(offset % 4 == 0 && offset < self.len, "register offset");
+        assert!(offset.is_multiple_of(4) && offset < self.len, "register offset");
         self.base + offset
     }
 
