@@ -22,7 +22,7 @@
 //! PID when the namespaces drop.
 
 use std::io::{Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpStream, UdpSocket};
+use std::net::{Shutdown, SocketAddr, UdpSocket};
 use std::path::PathBuf;
 use std::process::Command;
 use std::thread;
