@@ -71,6 +71,16 @@ while True:
 SNTP_PID=
 stop_sntp() { if [ -n "$SNTP_PID" ]; then kill "$SNTP_PID" 2>/dev/null || true; fi; }
 
+# QEMU runs as a child the script waits for, so a SIGTERM to the script (not
+# only Ctrl-C, which reaches the whole process group) stops QEMU too.
+run_qemu() {
+    "$@" &
+    QEMU_PID=$!
+    trap 'kill "$QEMU_PID" 2>/dev/null || true' INT TERM
+    wait "$QEMU_PID" || true
+    wait "$QEMU_PID" 2>/dev/null || true
+}
+
 QEMU=(qemu-system-arm -M mps2-an386 -display none -monitor none -serial stdio -kernel "$ELF")
 
 case $mode in
@@ -97,7 +107,7 @@ Minnow boots on mps2-an386 with QEMU user networking; its services are on 127.0.
   python3 $PEERS/chat_client.py 127.0.0.1 9009
 Ctrl-C stops QEMU.
 MSG
-    "${QEMU[@]}" -nic "user,model=lan9118,$fwd" "$@"
+    run_qemu "${QEMU[@]}" -nic "user,model=lan9118,$fwd" "$@"
     ;;
 tap)
     [ "$(id -u)" = 0 ] || { echo "board.sh --tap: needs root (creates a network namespace and a TAP device): sudo $0 --tap" >&2; exit 1; }
@@ -128,7 +138,7 @@ Minnow boots on mps2-an386 in namespace $NS at 192.0.2.2 and 2001:db8::2. In ano
   sudo ip netns exec $NS python3 $PEERS/chat_client.py 192.0.2.2 9009
 Ctrl-C stops QEMU and removes the namespace.
 MSG
-    ip netns exec "$NS" "${QEMU[@]}" -nic tap,ifname=tap0,script=no,downscript=no,model=lan9118 "$@"
+    run_qemu ip netns exec "$NS" "${QEMU[@]}" -nic tap,ifname=tap0,script=no,downscript=no,model=lan9118 "$@"
     ;;
 size)
     # The user-networking image (DHCP + SNTP: every feature in).
@@ -138,7 +148,7 @@ size)
     trap stop_sntp EXIT
     python3 -c "$SNTP_PY" 127.0.0.1 "$SNTP_PORT" &
     SNTP_PID=$!
-    python3 - "$ELF" "$PEERS" <<'PY'
+    MINNOW_FW_DIR="$FW" python3 - "$ELF" "$PEERS" <<'PY'
 # Size report: sections, RAM budget, .text by owner, and a live run that
 # measures the stack's high-water mark and reads the image's own RAM figures.
 import os, re, shutil, socket, subprocess, sys, tempfile, time
@@ -153,7 +163,11 @@ for line in subprocess.run([tool, "-A", elf], capture_output=True, text=True, ch
     f = line.split()
     if len(f) == 3 and f[0].startswith(".") and f[1].isdigit():
         sec[f[0]] = int(f[1])
-STACK = 16 * 1024            # memory.x: the first 16 KiB of RAM
+nm = shutil.which("llvm-nm") or shutil.which("arm-none-eabi-nm")
+syms = subprocess.run([nm, elf], capture_output=True, text=True).stdout if nm else ""
+top = re.search(r"^([0-9a-f]+) A _stack_start$", syms, re.M)
+STACK_TOP = int(top.group(1), 16) if top else 0x20003000
+STACK = STACK_TOP - 0x20000000  # memory.x: the stack is the bottom of RAM
 FILES = 1 << 20              # files.rs: random-1m.bin (+ a short hello.txt)
 text = sec.get(".text", 0) + sec.get(".vector_table", 0)
 rodata = sec.get(".rodata", 0)
@@ -170,38 +184,26 @@ print("| .bss | %d | %s (RAM) |" % (bss, kib(bss)))
 print("| stack | %d | %s (reserved by memory.x) |" % (STACK, kib(STACK)))
 print("| RAM in all | %d | %s (target <= 64 KiB; the linker enforces it) |" % (ram, kib(ram)))
 
-# .text by owner, from the symbol table (after LTO much is inlined into its
-# caller, so this is a guide, not an exact split).
-nm = shutil.which("llvm-nm") or shutil.which("arm-none-eabi-nm")
-if nm:
-    out = subprocess.run([nm, "-S", "-C", "--defined-only", elf], capture_output=True, text=True).stdout
-    groups = [
-        ("chat service", r"minnow::chat"), ("file service", r"minnow::file"),
-        ("time service + SNTP", r"minnow::time"), ("echo service", r"minnow::echo"),
-        ("core: net (pools, DHCP glue, runner)", r"minnow::(net|service|clock)"),
-        ("smoltcp TCP", r"smoltcp::socket::tcp"), ("smoltcp DHCPv4", r"smoltcp::socket::dhcpv4"),
-        ("smoltcp UDP", r"smoltcp::socket::udp"), ("smoltcp interface", r"smoltcp::iface"),
-        ("smoltcp wire formats", r"smoltcp::wire"), ("smoltcp other", r"smoltcp"),
-        ("board: driver, clock, log, main", r"minnow_mps2"), ("core::fmt", r"core::fmt"),
-    ]
-    sizes = {g: 0 for g, _ in groups}
-    sizes["other (libcore, compiler-builtins)"] = 0
-    for line in out.splitlines():
-        m = re.match(r"([0-9a-f]+) ([0-9a-f]+) ([tTwW]) (.*)", line)
-        if not m:
-            continue
-        size, name = int(m.group(2), 16), m.group(4)
-        for g, rx in groups:
-            if re.search(rx, name):
-                sizes[g] += size
-                break
-        else:
-            sizes["other (libcore, compiler-builtins)"] += size
-    print()
-    print("| .text by owner (symbol sizes; inlined code counts in its caller) | bytes |")
-    print("| --- | ---: |")
-    for g, n in sizes.items():
-        print("| %s | %d |" % (g, n))
+# Each service's exact .text cost: the image rebuilt without it
+# (MINNOW_SERVICES, see build.rs) in a separate target folder.
+fw = os.environ["MINNOW_FW_DIR"]
+def text_without(services):
+    env = dict(os.environ, MINNOW_SERVICES=",".join(services) or "none",
+               CARGO_TARGET_DIR=os.path.join(fw, "target", "size-variants"))
+    subprocess.run(["cargo", "build", "--release", "--locked", "-q"], cwd=fw, env=env, check=True)
+    out = subprocess.run([tool, "-A", os.path.join(fw, "target", "size-variants", "thumbv7em-none-eabihf", "release", "minnow-mps2")],
+                         capture_output=True, text=True, check=True).stdout
+    return int(re.search(r"^\.text\s+(\d+)", out, re.M).group(1))
+ALL = ["time", "echo", "file", "chat"]
+full = text_without(ALL)
+print()
+print("| service | .text it adds (image rebuilt without it) |")
+print("| --- | ---: |")
+for svc, what in (("time", "time (ctime server; the SNTP client is in every image with MINNOW_SNTP)"),
+                  ("echo", "echo (TCP + UDP)"), ("file", "file transfer"), ("chat", "chat room")):
+    print("| %s | %d |" % (what, full - text_without([x for x in ALL if x != svc])))
+print("| base: no service (smoltcp, DHCP, SNTP client, driver, clock, log, panic) | %d |" % text_without([]))
+print("| the image (.text without the vector table) | %d |" % full)
 
 # Live run: user networking on free ports, a little of every service, then
 # the stack's high-water mark read through QEMU's monitor (QEMU zeroes RAM,
@@ -246,10 +248,10 @@ try:
     time.sleep(0.5)
     m = socket.socket(socket.AF_UNIX)
     m.connect(mon)
-    m.sendall(b"xp /4096xw 0x20000000\n")
+    m.sendall(b"xp /%dxw 0x20000000\n" % (STACK // 4))
     dump, end = b"", time.time() + 10
     m.settimeout(1)
-    while time.time() < end and dump.count(b"\n") < 1030:
+    while time.time() < end and dump.count(b"\n") < STACK // 16 + 4:
         try:
             chunk = m.recv(65536)
         except socket.timeout:
@@ -264,14 +266,14 @@ try:
             continue
         base = int(mm.group(1), 16)
         for i, w in enumerate(mm.group(2).split()):
-            if int(w, 16) != 0 and (lowest is None or base + 4 * i < lowest):
+            if int(w, 16) != 0 and base + 4 * i < STACK_TOP and (lowest is None or base + 4 * i < lowest):
                 lowest = base + 4 * i
     print()
     for line in log().splitlines():
         if line.startswith("minnow: ram:") or "sntp: clock set" in line:
             print(line)
     if lowest is not None:
-        used = 0x20004000 - lowest
+        used = STACK_TOP - lowest
         print("minnow: stack high-water mark after boot + echo, UDP echo, time, 1 MiB file, 3-client chat: %d B of %d B" % (used, STACK))
 finally:
     qemu.kill()

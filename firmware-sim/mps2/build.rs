@@ -7,6 +7,7 @@
 //! | `MINNOW_IPV4` | `192.0.2.2/24` | `ADDR/LEN`, `dhcp` (QEMU user networking gives 10.0.2.15), or `none` |
 //! | `MINNOW_IPV6` | `2001:db8::2/64` | `ADDR/LEN` or `none` |
 //! | `MINNOW_GATEWAY` | none | IPv4 default gateway (static addressing; DHCP brings its own) |
+//! | `MINNOW_SERVICES` | `time,echo,file,chat` | which services the image runs, or `none` (the size report builds variants without each one) |
 //! | `MINNOW_SNTP` | none | SNTP server `IPV4[:PORT]` or `[IPV6]:PORT` (port 123 by default); without one the clock stays unset and the time server closes without a time |
 
 use std::env;
@@ -15,12 +16,16 @@ use std::fs;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
 
-const VARS: [&str; 4] = [
+const VARS: [&str; 5] = [
     "MINNOW_IPV4",
     "MINNOW_IPV6",
     "MINNOW_GATEWAY",
     "MINNOW_SNTP",
+    "MINNOW_SERVICES",
 ];
+
+/// The services `MINNOW_SERVICES` can name (default: all).
+const SERVICES: [&str; 4] = ["time", "echo", "file", "chat"];
 
 fn var(name: &str, default: &str) -> String {
     match env::var(name) {
@@ -136,6 +141,30 @@ fn main() {
     );
     let _ = writeln!(code, "/// The SNTP server.");
     let _ = writeln!(code, "pub const SNTP: Option<IpEndpoint> = {sntp_expr};");
+    let services = var("MINNOW_SERVICES", &SERVICES.join(","));
+    let wanted: Vec<&str> = services
+        .split(',')
+        .filter(|s| *s != "none")
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
+    for w in &wanted {
+        if !SERVICES.contains(w) {
+            fail(format!(
+                "MINNOW_SERVICES={services}: unknown service {w:?} (known: {})",
+                SERVICES.join(",")
+            ));
+        }
+    }
+    for name in SERVICES {
+        let _ = writeln!(code, "/// Run the {name} service.");
+        let _ = writeln!(
+            code,
+            "pub const {}: bool = {};",
+            name.to_uppercase(),
+            wanted.contains(&name)
+        );
+    }
     let summary = format!("ipv4 {ipv4}, ipv6 {ipv6}, gateway {gateway}, sntp {sntp}");
     let _ = writeln!(code, "/// The settings as given, for the boot log.");
     let _ = writeln!(code, "pub const SUMMARY: &str = {summary:?};");

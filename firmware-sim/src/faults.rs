@@ -3,6 +3,8 @@
 use core::fmt;
 use smoltcp::time::Duration;
 
+use crate::rng::Rng;
+
 /// Timing and fault rates of the virtual Ethernet. Probabilities are per
 /// frame, from 0 to 1, each drawn independently from the run's seed.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -45,6 +47,24 @@ impl Faults {
         }
     }
 
+    /// A random wire for `seed`, as the property tests draw them: latency
+    /// 0.05 to 5 ms, jitter up to 2 ms, unlimited or 1, 10 or 100 Mbit/s,
+    /// loss up to 30%, duplication up to 10%, reordering up to 20% (by 1 to
+    /// 20 ms), corruption up to 5%.
+    pub fn random(seed: u64) -> Self {
+        let mut r = Rng::derive(seed, 0xfa017);
+        Self {
+            latency: Duration::from_micros(r.range(50, 5_000)),
+            jitter: Duration::from_micros(r.range(0, 2_000)),
+            bandwidth_bps: [0, 1_000_000, 10_000_000, 100_000_000][r.upto(3) as usize],
+            loss: r.unit() * 0.30,
+            duplicate: r.unit() * 0.10,
+            reorder: r.unit() * 0.20,
+            reorder_delay: Duration::from_micros(r.range(1_000, 20_000)),
+            corrupt: r.unit() * 0.05,
+        }
+    }
+
     /// The same timing with every fault rate set to zero.
     pub fn without_faults(self) -> Self {
         Self {
@@ -74,8 +94,22 @@ impl Default for Faults {
     }
 }
 
-fn ms(d: Duration) -> f64 {
-    d.total_micros() as f64 / 1000.0
+/// `x` with at most `places` decimals, trailing zeros dropped.
+fn short(x: f64, places: usize) -> String {
+    let text = format!("{x:.places$}");
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        text
+    }
+}
+
+fn ms(d: Duration) -> String {
+    short(d.total_micros() as f64 / 1000.0, 3)
+}
+
+fn pct(p: f64) -> String {
+    short(p * 100.0, 2)
 }
 
 impl fmt::Display for Faults {
@@ -89,16 +123,33 @@ impl fmt::Display for Faults {
         if self.bandwidth_bps == 0 {
             f.write_str("unlimited bandwidth, ")?;
         } else {
-            write!(f, "{} Mbit/s, ", self.bandwidth_bps as f64 / 1e6)?;
+            write!(f, "{} Mbit/s, ", short(self.bandwidth_bps as f64 / 1e6, 3))?;
         }
         write!(
             f,
             "loss {}%, duplicate {}%, reorder {}% (by {} ms), corrupt {}%",
-            self.loss * 100.0,
-            self.duplicate * 100.0,
-            self.reorder * 100.0,
+            pct(self.loss),
+            pct(self.duplicate),
+            pct(self.reorder),
             ms(self.reorder_delay),
-            self.corrupt * 100.0
+            pct(self.corrupt)
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prints_short_numbers() {
+        let text = Faults::default().to_string();
+        assert_eq!(
+            text,
+            "latency 0.5 ms + jitter 0.2 ms, 10 Mbit/s, loss 1%, duplicate 0.5%, \
+             reorder 1% (by 3 ms), corrupt 0.2%"
+        );
+        let random = Faults::random(7).to_string();
+        assert!(!random.contains("0000"), "{random}");
     }
 }

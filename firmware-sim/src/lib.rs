@@ -13,7 +13,7 @@
 //! - [`trace`], [`tcp_stats`], [`pcap`], [`timeline`]: what is recorded;
 //! - [`programs`]: the board (every core server), the clients, and the
 //!   simulated SNTP server; [`tasks`]: one checked client exchange each;
-//! - [`scenario`]: whole runs and their reports; [`bench`]: the benchmark.
+//! - [`scenario`]: whole runs and their reports; [`mod@bench`]: the benchmark.
 //!
 //! Same seed, same run: [`trace::Trace`] hashes every delivered frame with
 //! its delivery time and destination.

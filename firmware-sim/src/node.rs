@@ -90,7 +90,7 @@ pub struct NodeCtx<'n> {
 
 impl NodeCtx<'_> {
     /// Polls the interface, then `services`, with core's
-    /// [`poll_once`](minnow::net::poll_once); returns its deadline.
+    /// [`minnow::net::poll_once`]; returns its deadline.
     pub fn step(&mut self, services: &mut [&mut dyn Service]) -> Option<Instant> {
         self.stepped = true;
         poll_once(self.iface, self.device, self.sockets, services, self.now)

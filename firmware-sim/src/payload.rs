@@ -95,9 +95,9 @@ pub fn stream_sha256(seed: u64, len: u64) -> [u8; 32] {
 pub fn human(n: u64) -> String {
     match n {
         0..1024 => format!("{n} B"),
-        1024..1_048_576 if n % 1024 == 0 => format!("{} KiB", n / 1024),
+        1024..1_048_576 if n.is_multiple_of(1024) => format!("{} KiB", n / 1024),
         1024..1_048_576 => format!("{:.1} KiB", n as f64 / 1024.0),
-        _ if n % 1_048_576 == 0 => format!("{} MiB", n / 1_048_576),
+        _ if n.is_multiple_of(1_048_576) => format!("{} MiB", n / 1_048_576),
         _ => format!("{:.1} MiB", n as f64 / 1_048_576.0),
     }
 }

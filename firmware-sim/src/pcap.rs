@@ -2,6 +2,10 @@
 //! microsecond timestamps, link type 1 = Ethernet), stamped with virtual
 //! time, for tshark and Wireshark.
 //!
+//! The simulator writes each frame when it arrives, as its receivers see
+//! it: a lost frame is absent, a duplicate appears twice, a corrupted one
+//! as corrupted (tshark flags its checksum when asked to check).
+//!
 //! (The host has its own writer in `host/src/pcap.rs`; both are small
 //! enough that a shared crate is not yet worth it.)
 

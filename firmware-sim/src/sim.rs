@@ -216,3 +216,68 @@ impl<'a> Sim<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::node::NodeCtx;
+
+    /// Wakes every `period` until `until`, counting its polls.
+    struct Sleeper {
+        period: Duration,
+        until: Instant,
+        polls: u32,
+    }
+
+    impl Program for Sleeper {
+        fn poll(&mut self, ctx: &mut NodeCtx<'_>) -> Option<Instant> {
+            self.polls += 1;
+            ctx.step(&mut []);
+            (ctx.now < self.until).then_some(ctx.now + self.period)
+        }
+
+        fn busy(&self) -> bool {
+            true
+        }
+    }
+
+    #[test]
+    fn an_hour_of_timeouts_costs_a_few_steps() {
+        let mut sim = Sim::new(1, Faults::default());
+        sim.add_node(NodeSpec::numbered("sleeper", 1), |_| {
+            Box::new(Sleeper {
+                period: Duration::from_secs(600),
+                until: Instant::from_secs(3600),
+                polls: 0,
+            })
+        });
+        let end = sim.run(Duration::from_secs(7200), 1000);
+        assert_eq!(end, RunEnd::Idle);
+        assert_eq!(sim.now(), Instant::from_secs(3600));
+        assert_eq!(sim.steps(), 7);
+        assert_eq!(sim.nodes()[0].polls(), 7);
+    }
+
+    #[test]
+    fn the_time_limit_stops_a_busy_node() {
+        let mut sim = Sim::new(1, Faults::none());
+        sim.add_node(NodeSpec::numbered("sleeper", 1), |_| {
+            Box::new(Sleeper {
+                period: Duration::from_secs(1),
+                until: Instant::from_secs(1_000_000),
+                polls: 0,
+            })
+        });
+        assert_eq!(sim.run(Duration::from_secs(10), 1000), RunEnd::TimeLimit);
+        assert_eq!(sim.now(), Instant::from_secs(10));
+        let mut sim2 = Sim::new(1, Faults::none());
+        sim2.add_node(NodeSpec::numbered("sleeper", 1), |_| {
+            Box::new(Sleeper {
+                period: Duration::from_secs(1),
+                until: Instant::from_secs(1_000_000),
+                polls: 0,
+            })
+        });
+        assert_eq!(sim2.run(Duration::from_secs(100), 5), RunEnd::StepLimit);
+    }
+}

@@ -16,11 +16,13 @@ fn the_default_scenario_runs_the_same_twice() {
 
 #[test]
 fn faulty_small_runs_repeat_and_seeds_differ() {
-    let mut faults = Faults::default();
-    faults.loss = 0.2;
-    faults.duplicate = 0.05;
-    faults.reorder = 0.1;
-    faults.corrupt = 0.02;
+    let faults = Faults {
+        loss: 0.2,
+        duplicate: 0.05,
+        reorder: 0.1,
+        corrupt: 0.02,
+        ..Faults::default()
+    };
     let mut hashes = Vec::new();
     for seed in [3, 4] {
         let config = ScenarioConfig::small(seed, faults);

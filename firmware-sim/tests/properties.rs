@@ -4,34 +4,17 @@
 //! order holds, nothing panics, and every client finishes by itself.
 //!
 //! 500 seeds in four tests (the harness runs them in parallel), each seed a
-//! small run of every service on its own random wire.
+//! small run of every service on its own random wire ([`Faults::random`]).
+//! Seed N again: `minnow-sim --small --random-faults --seed N`.
 
-use minnow_sim::rng::Rng;
 use minnow_sim::sim::RunEnd;
 use minnow_sim::{Faults, ScenarioConfig, run};
-use smoltcp::time::Duration;
-
-/// A random wire for `seed`: loss up to 30%, duplication up to 10%,
-/// reordering up to 20%, corruption up to 5%, and random timing.
-fn random_faults(seed: u64) -> Faults {
-    let mut r = Rng::derive(seed, 0xfa017);
-    Faults {
-        latency: Duration::from_micros(r.range(50, 5_000)),
-        jitter: Duration::from_micros(r.range(0, 2_000)),
-        bandwidth_bps: [0, 1_000_000, 10_000_000, 100_000_000][r.upto(3) as usize],
-        loss: r.unit() * 0.30,
-        duplicate: r.unit() * 0.10,
-        reorder: r.unit() * 0.20,
-        reorder_delay: Duration::from_micros(r.range(1_000, 20_000)),
-        corrupt: r.unit() * 0.05,
-    }
-}
 
 /// Runs `seeds` and checks every property; returns (tasks ok, tasks failed).
 fn check(seeds: std::ops::Range<u64>) -> (usize, usize) {
     let (mut ok, mut failed) = (0, 0);
     for seed in seeds {
-        let faults = random_faults(seed);
+        let faults = Faults::random(seed);
         let report = run(&ScenarioConfig::small(seed, faults), None);
         let why = || format!("seed {seed}, {faults}\n{}", report.summary_text(None));
         assert_eq!(report.end, RunEnd::Done, "{}", why());
@@ -70,8 +53,12 @@ fn seeds_375_to_499_never_corrupt() {
 #[test]
 fn a_clean_wire_delivers_everything() {
     for seed in 0..10 {
-        let faults = random_faults(seed).without_faults();
+        let faults = Faults::random(seed).without_faults();
         let report = run(&ScenarioConfig::small(seed, faults), None);
-        assert!(report.all_ok(), "seed {seed}\n{}", report.summary_text(None));
+        assert!(
+            report.all_ok(),
+            "seed {seed}\n{}",
+            report.summary_text(None)
+        );
     }
 }

@@ -10,6 +10,7 @@ use std::os::fd::AsFd;
 
 use minnow::echo::client::StreamClient;
 use minnow::net::dhcp::DhcpClient;
+use minnow::net::runner::earliest;
 use minnow::net::tcp_client::ClientState;
 use minnow::service::Service;
 use smoltcp::time::{Duration, Instant};
@@ -137,7 +138,8 @@ pub fn run(
         }
         let watch = stdin_open && sent == pending.len() && client.state() == ClientState::Connected;
         let fd = stdin.as_fd();
-        let deadline = minnow::net::runner::earliest(deadline, linger_until);
+        // Reading may have made the client due again (a FIN behind the data).
+        let deadline = earliest(earliest(deadline, linger_until), client.poll_at(rt.now()));
         stdin_ready = rt
             .wait(deadline, watch.then_some(fd))
             .map_err(|e| e.to_string())?;

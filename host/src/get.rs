@@ -12,6 +12,7 @@ use std::time::Instant as StdInstant;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use minnow::file::{self, reply};
+use minnow::net::runner::earliest;
 use minnow::net::tcp_client::ClientState;
 use minnow::service::Service;
 use smoltcp::time::Duration;
@@ -98,7 +99,11 @@ pub fn run(args: GetArgs) -> Result<(), String> {
         }
         let deadline = rt.step(&mut services);
         if client.state() == ClientState::Connected && sent < request.len() {
-            sent += client.write(&mut rt.net(), &request.as_bytes()[sent..]);
+            let n = client.write(&mut rt.net(), &request.as_bytes()[sent..]);
+            sent += n;
+            if n > 0 {
+                continue; // step again now so the request goes out
+            }
         }
         loop {
             let n = client.read(&mut rt.net(), &mut buf);
@@ -118,6 +123,8 @@ pub fn run(args: GetArgs) -> Result<(), String> {
             ClientState::Failed(e) => break Err(e),
             _ => {}
         }
+        // Reading may have made the client due again (a FIN behind the data).
+        let deadline = earliest(deadline, client.poll_at(rt.now()));
         rt.wait(deadline, None).map_err(|e| e.to_string())?;
     };
     client.finish();

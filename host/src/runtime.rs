@@ -6,11 +6,12 @@ use std::os::fd::BorrowedFd;
 use std::time::Instant as StdInstant;
 
 use minnow::echo::client::StreamClient;
+use minnow::net::runner::earliest;
 use minnow::net::tcp_client::EphemeralPorts;
 use minnow::net::{NetConfig, poll_once, wait_duration};
 use minnow::service::{Net, Service};
 use nix::poll::{PollFd, PollFlags, PollTimeout};
-use smoltcp::iface::{Interface, SocketSet, SocketStorage};
+use smoltcp::iface::{Interface, PollResult, SocketSet, SocketStorage};
 use smoltcp::socket::{tcp, udp};
 use smoltcp::time::{Duration, Instant};
 use smoltcp::wire::IpEndpoint;
@@ -122,15 +123,37 @@ impl Runtime {
     }
 
     /// One loop step; returns the next deadline.
+    ///
+    /// When [`poll_once`] asks to step again at once (usually because a
+    /// service has just queued bytes, e.g. an echo), those packets are sent
+    /// here, in this step, and the deadline is taken afresh: one step per
+    /// echo instead of two, sparing a second read of the device and a second
+    /// pass of every service and socket. It changes nothing else: the
+    /// sockets are polled at the same `now`, so no timer fires that had not
+    /// fired in this step already.
     pub fn step(&mut self, services: &mut [&mut dyn Service]) -> Option<Instant> {
         let now = self.now();
-        poll_once(
+        let next = poll_once(
             &mut self.iface,
             &mut self.device,
             &mut self.sockets,
             services,
             now,
-        )
+        );
+        if next.is_none_or(|at| at > now) {
+            return next;
+        }
+        // As `Interface::poll` does: one pass sends at most one packet per socket.
+        while self
+            .iface
+            .poll_egress(now, &mut self.device, &mut self.sockets)
+            == PollResult::SocketStateChanged
+        {}
+        services
+            .iter()
+            .fold(self.iface.poll_at(now, &self.sockets), |next, service| {
+                earliest(next, service.poll_at(now))
+            })
     }
 
     /// Sleeps until a frame arrives, `extra` is readable, or `deadline`.

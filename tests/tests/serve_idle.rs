@@ -22,5 +22,8 @@ fn idle_serve_uses_no_cpu() {
     std::thread::sleep(Duration::from_secs(3));
     let used = cpu_ticks(server.pid()) - before;
     // 100 ticks per second: 3 s of busy-waiting would be ~300; allow 5 (50 ms).
-    assert!(used <= 5, "idle minnow serve used {used} ticks of CPU in 3 s");
+    assert!(
+        used <= 5,
+        "idle minnow serve used {used} ticks of CPU in 3 s"
+    );
 }

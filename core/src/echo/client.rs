@@ -110,7 +110,12 @@ impl Service for StreamClient {
         self.conn.update(socket, now);
     }
 
-    fn poll_at(&self, _now: Instant) -> Option<Instant> {
+    fn poll_at(&self, now: Instant) -> Option<Instant> {
+        // Bytes read since the last poll may have been followed by the
+        // server's FIN: poll again at once so PeerClosed is seen now.
+        if self.moved {
+            return Some(now);
+        }
         self.conn.poll_at()
     }
 }

@@ -155,6 +155,15 @@ impl<const N: usize> TcpPool<N> {
         now: Instant,
         handler: &mut impl ConnHandler,
     ) {
+        // smoltcp gives a SYN to the first matching socket in set order, so a
+        // duplicated SYN would open a second half-connection on a listening
+        // socket placed before the one in SYN-RECEIVED for that client. A
+        // freed socket therefore waits to listen again until no later one is
+        // in SYN-RECEIVED (one round trip at most).
+        let last_syn_received = self
+            .slots
+            .iter()
+            .rposition(|s| sockets.get::<tcp::Socket>(s.handle).state() == tcp::State::SynReceived);
         for (index, slot) in self.slots.iter_mut().enumerate() {
             let socket = sockets.get_mut::<tcp::Socket>(slot.handle);
             let state = socket.state();
@@ -201,7 +210,8 @@ impl<const N: usize> TcpPool<N> {
                     Some(conn)
                 };
             }
-            if slot.conn.is_none() && !socket.is_open() {
+            let later_handshake = last_syn_received.is_some_and(|j| j > index);
+            if slot.conn.is_none() && !socket.is_open() && !later_handshake {
                 // Also ends TIME-WAIT early: this side has nothing left to
                 // send, and a free socket is worth more than a late FIN.
                 let _ = socket.listen(self.port);

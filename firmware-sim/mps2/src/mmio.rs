@@ -43,7 +43,10 @@ impl Regs {
     }
 
     fn addr(&self, offset: usize) -> usize {
-        assert!(offset.is_multiple_of(4) && offset < self.len, "register offset");
+        assert!(
+            offset.is_multiple_of(4) && offset < self.len,
+            "register offset"
+        );
         self.base + offset
     }
 

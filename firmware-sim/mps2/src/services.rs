@@ -1,9 +1,10 @@
 //! Every core service on the board: sizing, construction, the poll list and
 //! the event log, as `host/src/serve.rs` wires them on Linux.
 //!
-//! Adding a service is four short steps, each marked `// + service` below:
-//! its sizing constants, a field, its construction in [`Services::new`], and
-//! a line in [`Services::poll`] (plus its events in [`Services::report`]).
+//! Adding a service is a few short steps, each marked `// + service` below:
+//! its sizing constants, a field, its construction in [`Services::new`]
+//! (under a `netconfig` flag from `MINNOW_SERVICES`, see `build.rs`), a push
+//! in [`Services::poll`] and its events in [`Services::report`].
 
 use minnow::chat::ChatEvent;
 use minnow::chat::server::ChatServer;
@@ -54,7 +55,7 @@ const ECHO_UDP_BYTES: usize = 2048;
 /// is what a download has in flight; the receive buffer holds a request.
 pub const FILE_SOCKETS: usize = 2;
 const FILE_RX: usize = file::request::MAX_REQUEST + 64;
-const FILE_TX: usize = 4096;
+const FILE_TX: usize = 8192;
 
 /// Chat room (port 9009): members, the longest line taken whole, and each
 /// member's outgoing queue. One more socket answers `room full`.
@@ -148,15 +149,19 @@ pub fn socket_set() -> SocketSet<'static> {
 }
 
 /// Every service of the image. RAM: see `--size` in `scripts/board.sh`.
+///
+/// A service that `MINNOW_SERVICES` leaves out (see `build.rs`) is `None`,
+/// and every use of it is behind its constant flag, so its code is dropped
+/// from the image: that is how the size report measures each service's cost.
 pub struct Services {
     dhcp: Option<DhcpClient>,
     sntp: Option<SntpClient<'static>>,
-    time: &'static mut TcpTimeServer<'static, TIME_SOCKETS>,
-    echo_tcp: &'static mut TcpEchoServer<ECHO_SOCKETS>,
-    echo_udp: &'static mut UdpEchoServer<MAX_DATAGRAM>,
-    file: &'static mut FileServer<StaticFiles<'static>, FILE_SOCKETS>,
-    chat: &'static mut ChatServer<CHAT_SOCKETS, CHAT_LINE>,
-    // + service: its field here (a `&'static mut`, see `place!`).
+    time: Option<&'static mut TcpTimeServer<'static, TIME_SOCKETS>>,
+    echo_tcp: Option<&'static mut TcpEchoServer<ECHO_SOCKETS>>,
+    echo_udp: Option<&'static mut UdpEchoServer<MAX_DATAGRAM>>,
+    file: Option<&'static mut FileServer<StaticFiles<'static>, FILE_SOCKETS>>,
+    chat: Option<&'static mut ChatServer<CHAT_SOCKETS, CHAT_LINE>>,
+    // + service: its field here (an optional `&'static mut`, see `place!`).
     ready: bool,
 }
 
@@ -165,6 +170,10 @@ fn must<T, E: core::fmt::Debug>(what: &str, r: Result<T, E>) -> T {
         Ok(v) => v,
         Err(e) => panic!("{what}: {e:?}"),
     }
+}
+
+fn size<T>(service: &Option<&'static mut T>) -> usize {
+    service.as_deref().map_or(0, core::mem::size_of_val)
 }
 
 impl Services {
@@ -181,53 +190,62 @@ impl Services {
         let mut ports = EphemeralPorts::new(seed);
         let linger = Duration::from_secs(10);
 
-        let time = place!(
-            TcpTimeServer<'static, TIME_SOCKETS>,
-            TcpTimeServer::new(time::DEFAULT_PORT, TimeFormat::Ctime, clock, linger)
-        );
-        for _ in 0..TIME_SOCKETS {
-            must("time", time.add_socket(sockets, p.tcp(TIME_RX, TIME_TX)));
-        }
-        let idle = Some(Duration::from_secs(300));
-        let echo_tcp = place!(
-            TcpEchoServer<ECHO_SOCKETS>,
-            TcpEchoServer::new(echo::DEFAULT_PORT, idle)
-        );
-        for _ in 0..ECHO_SOCKETS {
-            must(
-                "echo",
-                echo_tcp.add_socket(sockets, p.tcp(ECHO_RX, ECHO_TX)),
+        let time = netconfig::TIME.then(|| {
+            let time = place!(
+                TcpTimeServer<'static, TIME_SOCKETS>,
+                TcpTimeServer::new(time::DEFAULT_PORT, TimeFormat::Ctime, clock, linger)
             );
-        }
-        let echo_udp = place!(
-            UdpEchoServer<MAX_DATAGRAM>,
-            must(
-                "udp echo",
-                UdpEchoServer::new(
-                    sockets,
-                    p.udp(ECHO_UDP_PACKETS, ECHO_UDP_BYTES),
-                    echo::DEFAULT_PORT,
-                ),
+            for _ in 0..TIME_SOCKETS {
+                must("time", time.add_socket(sockets, p.tcp(TIME_RX, TIME_TX)));
+            }
+            time
+        });
+        let echo_tcp = netconfig::ECHO.then(|| {
+            let idle = Some(Duration::from_secs(300));
+            let echo_tcp = place!(
+                TcpEchoServer<ECHO_SOCKETS>,
+                TcpEchoServer::new(echo::DEFAULT_PORT, idle)
+            );
+            for _ in 0..ECHO_SOCKETS {
+                let s = p.tcp(ECHO_RX, ECHO_TX);
+                must("echo", echo_tcp.add_socket(sockets, s));
+            }
+            echo_tcp
+        });
+        let echo_udp = netconfig::ECHO.then(|| {
+            let s = p.udp(ECHO_UDP_PACKETS, ECHO_UDP_BYTES);
+            place!(
+                UdpEchoServer<MAX_DATAGRAM>,
+                must(
+                    "udp echo",
+                    UdpEchoServer::new(sockets, s, echo::DEFAULT_PORT)
+                )
             )
-        );
-        let file = place!(
-            FileServer<StaticFiles<'static>, FILE_SOCKETS>,
-            FileServer::new(file::DEFAULT_PORT, files::store(), FileTimers::default())
-        );
-        for _ in 0..FILE_SOCKETS {
-            must("file", file.add_socket(sockets, p.tcp(FILE_RX, FILE_TX)));
-        }
-        let chat = place!(
-            ChatServer<CHAT_SOCKETS, CHAT_LINE>,
-            ChatServer::new(chat::DEFAULT_PORT, Duration::from_secs(10))
-        );
-        for _ in 0..CHAT_SOCKETS {
-            must("chat", chat.add_socket(sockets, p.tcp(CHAT_RX, CHAT_TX)));
-        }
-        for _ in 0..CHAT_OVERFLOW {
-            let s = p.tcp(CHAT_OVERFLOW_BUF, CHAT_OVERFLOW_BUF);
-            must("chat", chat.add_overflow_socket(sockets, s));
-        }
+        });
+        let file = netconfig::FILE.then(|| {
+            let file = place!(
+                FileServer<StaticFiles<'static>, FILE_SOCKETS>,
+                FileServer::new(file::DEFAULT_PORT, files::store(), FileTimers::default())
+            );
+            for _ in 0..FILE_SOCKETS {
+                must("file", file.add_socket(sockets, p.tcp(FILE_RX, FILE_TX)));
+            }
+            file
+        });
+        let chat = netconfig::CHAT.then(|| {
+            let chat = place!(
+                ChatServer<CHAT_SOCKETS, CHAT_LINE>,
+                ChatServer::new(chat::DEFAULT_PORT, Duration::from_secs(10))
+            );
+            for _ in 0..CHAT_SOCKETS {
+                must("chat", chat.add_socket(sockets, p.tcp(CHAT_RX, CHAT_TX)));
+            }
+            for _ in 0..CHAT_OVERFLOW {
+                let s = p.tcp(CHAT_OVERFLOW_BUF, CHAT_OVERFLOW_BUF);
+                must("chat", chat.add_overflow_socket(sockets, s));
+            }
+            chat
+        });
         // + service: its construction here.
         let sntp = netconfig::SNTP.map(|server: IpEndpoint| {
             must(
@@ -259,14 +277,18 @@ impl Services {
     /// The boot log's list of services.
     pub fn describe(&self) {
         log!(
-            "services: time tcp/{} ({} socket), echo tcp+udp/{} ({} sockets), file tcp/{} ({} files, {} sockets), chat tcp/{} ({} members); sntp {}",
+            "services: {}time tcp/{} ({} socket), {}echo tcp+udp/{} ({} sockets), {}file tcp/{} ({} files, {} sockets), {}chat tcp/{} ({} members); sntp {}",
+            if self.time.is_some() { "" } else { "no " },
             time::DEFAULT_PORT,
             TIME_SOCKETS,
+            if self.echo_tcp.is_some() { "" } else { "no " },
             echo::DEFAULT_PORT,
             ECHO_SOCKETS,
+            if self.file.is_some() { "" } else { "no " },
             file::DEFAULT_PORT,
             files::TABLE.len(),
             FILE_SOCKETS,
+            if self.chat.is_some() { "" } else { "no " },
             chat::DEFAULT_PORT,
             CHAT_SOCKETS,
             if self.sntp.is_some() {
@@ -279,13 +301,12 @@ impl Services {
 
     /// RAM of the service structs (their sockets' buffers and slots apart).
     pub fn ram(&self) -> usize {
-        use core::mem::size_of_val;
-        size_of_val(self)
-            + size_of_val(&*self.time)
-            + size_of_val(&*self.echo_tcp)
-            + size_of_val(&*self.echo_udp)
-            + size_of_val(&*self.file)
-            + size_of_val(&*self.chat)
+        core::mem::size_of_val(self)
+            + size(&self.time)
+            + size(&self.echo_tcp)
+            + size(&self.echo_udp)
+            + size(&self.file)
+            + size(&self.chat)
     }
 
     /// Logs the RAM each part takes, for the size report.
@@ -293,11 +314,11 @@ impl Services {
         use core::mem::{size_of, size_of_val};
         log!(
             "ram: service structs: time {} B, echo tcp {} B, echo udp {} B, file {} B, chat {} B, sntp+dhcp+list {} B",
-            size_of_val(&*self.time),
-            size_of_val(&*self.echo_tcp),
-            size_of_val(&*self.echo_udp),
-            size_of_val(&*self.file),
-            size_of_val(&*self.chat),
+            size(&self.time),
+            size(&self.echo_tcp),
+            size(&self.echo_udp),
+            size(&self.file),
+            size(&self.chat),
             size_of_val(self),
         );
         log!(
@@ -338,12 +359,32 @@ impl Services {
         if let Some(s) = self.sntp.as_mut() {
             let _ = list.push(s);
         }
-        let _ = list.push(&mut *self.time);
-        let _ = list.push(&mut *self.echo_tcp);
-        let _ = list.push(&mut *self.echo_udp);
-        let _ = list.push(&mut *self.file);
-        let _ = list.push(&mut *self.chat);
-        // + service: one line here (and raise the list's capacity if full).
+        if netconfig::TIME
+            && let Some(s) = self.time.as_deref_mut()
+        {
+            let _ = list.push(s);
+        }
+        if netconfig::ECHO
+            && let Some(s) = self.echo_tcp.as_deref_mut()
+        {
+            let _ = list.push(s);
+        }
+        if netconfig::ECHO
+            && let Some(s) = self.echo_udp.as_deref_mut()
+        {
+            let _ = list.push(s);
+        }
+        if netconfig::FILE
+            && let Some(s) = self.file.as_deref_mut()
+        {
+            let _ = list.push(s);
+        }
+        if netconfig::CHAT
+            && let Some(s) = self.chat.as_deref_mut()
+        {
+            let _ = list.push(s);
+        }
+        // + service: push it here (and raise the list's capacity if full).
         poll_once(iface, device, sockets, &mut list, now)
     }
 
@@ -353,20 +394,40 @@ impl Services {
             self.ready = true;
             log!("ready");
         }
-        while let Some(e) = self.time.events.pop() {
-            log_time(e);
+        if netconfig::TIME
+            && let Some(s) = self.time.as_deref_mut()
+        {
+            while let Some(e) = s.events.pop() {
+                log_time(e);
+            }
         }
-        while let Some(e) = self.echo_tcp.events.pop() {
-            log_echo("tcp", e);
+        if netconfig::ECHO
+            && let Some(s) = self.echo_tcp.as_deref_mut()
+        {
+            while let Some(e) = s.events.pop() {
+                log_echo("tcp", e);
+            }
         }
-        while let Some(e) = self.echo_udp.events.pop() {
-            log_echo("udp", e);
+        if netconfig::ECHO
+            && let Some(s) = self.echo_udp.as_deref_mut()
+        {
+            while let Some(e) = s.events.pop() {
+                log_echo("udp", e);
+            }
         }
-        while let Some(e) = self.file.events.pop() {
-            log_file(e);
+        if netconfig::FILE
+            && let Some(s) = self.file.as_deref_mut()
+        {
+            while let Some(e) = s.events.pop() {
+                log_file(e);
+            }
         }
-        while let Some(e) = self.chat.events.pop() {
-            log_chat(e);
+        if netconfig::CHAT
+            && let Some(s) = self.chat.as_deref_mut()
+        {
+            while let Some(e) = s.events.pop() {
+                log_chat(e);
+            }
         }
         // + service: drain its events here.
         if let Some(s) = self.sntp.as_mut() {

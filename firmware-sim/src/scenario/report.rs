@@ -187,7 +187,11 @@ impl Report {
             w.corrupted,
             w.unroutable
         );
-        let _ = writeln!(s, "tcp:    {} segments retransmitted", self.tcp_retransmits);
+        let _ = writeln!(
+            s,
+            "tcp:    {} segments retransmitted; simulator: {} steps, {} node polls",
+            self.tcp_retransmits, self.steps, self.polls
+        );
         let sim_secs = self.sim_time.total_micros() as f64 / 1e6;
         let _ = match wall {
             Some(wall) => {

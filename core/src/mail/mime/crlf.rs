@@ -4,7 +4,7 @@
 //! line breaks are CRLF before any encoding), so a receiver decodes every
 //! line break of a text part as CRLF.
 
-/// Output of one [`Crlf`] step: at most 3 bytes.
+/// Output of one [`Crlf`] step: at most 3 bytes. RAM: 4 bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Out {
     bytes: [u8; 3],
