@@ -103,13 +103,13 @@ fn minnow_echo_client_udp_against_kernel_udp_echo() {
 import socket
 s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
 s.bind(('2001:db8::1', 12345))
+import sys; print('ready', file=sys.stderr, flush=True)
 while True:
     d, a = s.recvfrom(65535); s.sendto(d, a)
 "#;
     let mut srv = ns.command("python3");
     srv.args(["-c", script]);
-    let _srv = ns.spawn(srv);
-    std::thread::sleep(Duration::from_millis(300));
+    let _srv = ns.spawn_ready(srv, "ready", Duration::from_secs(20));
     let mut cmd = ns.command("sh");
     cmd.arg("-c").arg(format!(
         "printf 'one\\ntwo\\nthree\\n' | {} echo --udp '[2001:db8::1]:12345'",

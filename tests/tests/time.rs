@@ -162,6 +162,7 @@ import socket, struct, sys, time
 mode = sys.argv[1]
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(('192.0.2.1', 123))
+import sys; print('ready', file=sys.stderr, flush=True)
 OFF = 2208988800
 def ts(t):
     return struct.pack('!II', int(t) + OFF, int((t % 1) * 2**32))
@@ -183,8 +184,7 @@ fn sntp_sets_the_clock_and_time_server_serves_it() {
     let ns = Netns::new();
     let mut srv = ns.command("python3");
     srv.args(["-c", SNTP_SERVER, "good"]);
-    let _sntp = ns.spawn(srv);
-    std::thread::sleep(Duration::from_millis(300));
+    let _sntp = ns.spawn_ready(srv, "ready", Duration::from_secs(20));
     let server = ns.serve(&["--sntp", "192.0.2.1"]);
     assert!(
         server.wait_for_stderr("sntp: clock set to 1491314851", T),
@@ -201,8 +201,7 @@ fn spoofed_or_malformed_sntp_replies_never_set_the_clock() {
         let ns = Netns::new();
         let mut srv = ns.command("python3");
         srv.args(["-c", SNTP_SERVER, mode]);
-        let _sntp = ns.spawn(srv);
-        std::thread::sleep(Duration::from_millis(300));
+        let _sntp = ns.spawn_ready(srv, "ready", Duration::from_secs(20));
         let server = ns.serve(&["--sntp", "192.0.2.1"]);
         assert!(
             server.wait_for_stderr("sntp: ignored", T),

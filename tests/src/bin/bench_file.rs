@@ -117,7 +117,8 @@ impl Server {
     fn name(self) -> &'static str {
         match self {
             Server::Minnow { extra: [] } => "Minnow serve (64 KiB file buffer)",
-            Server::Minnow { .. } => "Minnow serve --file-buffer 262144",
+            Server::Minnow { extra: [_, _] } => "Minnow serve --file-buffer 262144",
+            Server::Minnow { .. } => "Minnow serve --no-echo --no-time --no-chat",
             Server::Raw => "raw smoltcp (64 KiB tx buffer)",
             Server::NotesPy => "Linux kernel, file_server.py",
             Server::Sendfile => "Linux kernel, Python sendfile",
@@ -168,6 +169,10 @@ struct Spec {
 const MINNOW: Server = Server::Minnow { extra: &[] };
 const MINNOW_BUF: Server = Server::Minnow {
     extra: &["--file-buffer", "262144"],
+};
+/// The file server alone: 8 sockets in the set instead of about 300.
+const MINNOW_ALONE: Server = Server::Minnow {
+    extra: &["--no-echo", "--no-time", "--no-chat"],
 };
 
 /// The rows, grouped by server (each server is started once per round for its clients).
@@ -235,6 +240,11 @@ const ROWS: &[Spec] = &[
     Spec {
         key: "minnow-buf-rust",
         server: MINNOW_BUF,
+        client: Client::Rust,
+    },
+    Spec {
+        key: "minnow-alone-rust",
+        server: MINNOW_ALONE,
         client: Client::Rust,
     },
 ];
@@ -564,16 +574,21 @@ impl Row {
         best_median(&v)
     }
 
-    /// Server and client CPU as shares of one core, in the best sample.
-    fn cpu(&self) -> (Option<f64>, Option<f64>) {
+    /// Server CPU ns per file byte, server and client CPU as shares of one
+    /// core, in the best sample.
+    fn cpu(&self) -> (Option<f64>, Option<f64>, Option<f64>) {
         let best = self
             .samples
             .iter()
             .filter_map(|s| Some((s.dl.as_ref().ok()?, s.server_cpu)))
             .max_by(|a, b| a.0.mb_per_s().total_cmp(&b.0.mb_per_s()));
         match best {
-            Some((d, server)) => (server.map(|c| c / d.secs), Some(d.client_cpu / d.secs)),
-            None => (None, None),
+            Some((d, server)) => (
+                server.map(|c| c * 1e9 / d.bytes as f64),
+                server.map(|c| c / d.secs),
+                Some(d.client_cpu / d.secs),
+            ),
+            None => (None, None, None),
         }
     }
 }
@@ -736,24 +751,28 @@ fn print_table(rows: &[Row], o: &Opts, load_before: &str, load_after: &str) {
         }
     );
     println!(
-        "MB/s = 10^6 file bytes/s. CPU % = CPU time during the download / its wall time (100 = one core)."
+        "MB/s = 10^6 file bytes/s. Server CPU time during the download (/proc/PID/stat, 10 ms ticks) per file byte,"
+    );
+    println!(
+        "and CPU % = CPU time / the download's wall time (100 = one core), of the best sample."
     );
     println!("Machine: {load_before} before, {load_after} after.");
     let w = if o.repeat > 1 { 15 } else { 8 };
     println!(
-        "{:<36} {:<5} {:<20} {:>w$} {:>11} {:>11}",
-        "server", "link", "client", "MB/s", "server CPU%", "client CPU%"
+        "{:<44} {:<5} {:<19} {:>w$} {:>10} {:>11} {:>11}",
+        "server", "link", "client", "MB/s", "srv ns/B", "server CPU%", "client CPU%"
     );
-    println!("{}", "-".repeat(36 + 5 + 20 + w + 11 + 11 + 5));
+    println!("{}", "-".repeat(44 + 5 + 19 + w + 10 + 11 + 11 + 6));
     for r in rows {
-        let (scpu, ccpu) = r.cpu();
+        let (nsb, scpu, ccpu) = r.cpu();
         let pct = |v: Option<f64>| v.map_or("-".into(), |v| format!("{:.0}", v * 100.0));
         println!(
-            "{:<36} {:<5} {:<20} {:>w$} {:>11} {:>11}",
+            "{:<44} {:<5} {:<19} {:>w$} {:>10} {:>11} {:>11}",
             r.spec.server.name(),
             r.spec.server.link(),
             r.spec.client.name(),
             fmt_best_median(r.mb_per_s(), 1, o.repeat),
+            nsb.map_or("-".into(), |v| format!("{v:.2}")),
             pct(scpu),
             pct(ccpu)
         );
@@ -863,6 +882,20 @@ fn print_ratios(rows: &[Row]) {
         "Minnow --file-buffer 262144 / defaults, Rust client",
         "minnow-buf-rust",
         "minnow-rust",
+        rows,
+        None,
+    );
+    ratio(
+        "Minnow file server alone / defaults, Rust client",
+        "minnow-alone-rust",
+        "minnow-rust",
+        rows,
+        None,
+    );
+    ratio(
+        "Minnow file server alone / raw smoltcp, Rust client",
+        "minnow-alone-rust",
+        "raw-rust",
         rows,
         None,
     );

@@ -546,7 +546,7 @@ impl<'a, R: Read> Composer<'a, R> {
                 return Ok(());
             }
             if self.unit(item)? {
-                self.sub += 1;
+                self.sub = self.sub.saturating_add(1);
                 return Ok(());
             }
             self.item += 1;
@@ -730,11 +730,9 @@ impl<'a, R: Read> Composer<'a, R> {
             self.post = b"\r\n";
             return true;
         };
-        if !self.cur.name_done {
-            if let Some(name) = a.display_name() {
-                self.name_token(name);
-                return true;
-            }
+        if let (false, Some(name)) = (self.cur.name_done, a.display_name()) {
+            self.name_token(name);
+            return true;
         }
         let last = self.cur.idx + 1 >= count;
         let named = a.display_name().is_some();

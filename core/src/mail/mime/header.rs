@@ -557,14 +557,14 @@ mod tests {
         assert_eq!(name_form("John Smith"), NameForm::Atoms);
         assert_eq!(name_form("O'Brien"), NameForm::Atoms);
         assert_eq!(name_form(&"n".repeat(76)), NameForm::Atoms);
-        assert_eq!(name_form(&"n ".repeat(100).trim_end()), NameForm::Atoms);
+        assert_eq!(name_form("n ".repeat(100).trim_end()), NameForm::Atoms);
         assert_eq!(name_form("Smith, John"), NameForm::Quoted);
         assert_eq!(name_form("J. \"Q\" Public"), NameForm::Quoted);
         assert_eq!(name_form(" lead"), NameForm::Quoted);
         assert_eq!(name_form("two  spaces"), NameForm::Quoted);
         assert_eq!(name_form(&"n".repeat(77)), NameForm::Encoded);
         assert_eq!(
-            name_form(&"n, ".repeat(30).trim_end()),
+            name_form("n, ".repeat(30).trim_end()),
             NameForm::QuotedSplit
         );
         assert_eq!(name_form(&"n.".repeat(30)), NameForm::Quoted);

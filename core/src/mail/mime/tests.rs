@@ -429,9 +429,22 @@ fn subjects_fold_and_decode() {
         // after the colon.
         let value = value.strip_prefix(' ').unwrap_or(&value);
         let plain = header::subject_is_plain(subject);
+        let folded: Vec<&String> = headers[start..]
+            .iter()
+            .take_while(|l| l.starts_with("Subject:") || l.starts_with(' '))
+            .collect();
+        for line in &folded {
+            assert!(line.len() <= 76, "{line:?}");
+        }
         if plain {
             assert_eq!(value, subject, "plain subject kept as is");
             assert!(!value.contains("=?"));
+            // Greedy folding: each fold is where the next word would pass
+            // column 76.
+            for pair in folded.windows(2) {
+                let next_word = pair[1][1..].split(' ').next().unwrap();
+                assert!(pair[0].len() + 1 + next_word.len() > 76, "{pair:?}");
+            }
         } else {
             assert_eq!(decode_words(value), subject);
         }
@@ -578,7 +591,8 @@ fn cr_and_lf_are_refused_in_every_field() {
         let inject = |s: &str| -> &'static str {
             std::boxed::Box::leak(format!("ok{bad}{s}").into_boxed_str())
         };
-        let mut cases: Vec<(Envelope<'static>, Vec<(&'static str, &'static str)>, Field)> = vec![];
+        type Case = (Envelope<'static>, Vec<(&'static str, &'static str)>, Field);
+        let mut cases: Vec<Case> = vec![];
         let base = envelope("subject");
         let mut e = base;
         e.from.name = Some(inject("name"));
