@@ -94,7 +94,8 @@ fn main() -> ! {
     };
     log!("net: {}", netconfig::SUMMARY);
     // In .bss, not on the stack: with 64 neighbour entries it is 2.8 KiB.
-    let iface: &'static mut Interface = IFACE.init(config.build(eth, clock.now()));
+    let now = clock.now();
+    let iface: &'static mut Interface = IFACE.init_with(|| config.build(eth, now));
     let mut sockets = services::socket_set();
     let wall_clock: &'static WallClock = WALL_CLOCK.init(WallClock::new());
     let mut services = Services::new(&mut sockets, wall_clock, seed);

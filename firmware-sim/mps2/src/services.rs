@@ -55,7 +55,7 @@ const ECHO_UDP_BYTES: usize = 2048;
 /// is what a download has in flight; the receive buffer holds a request.
 pub const FILE_SOCKETS: usize = 2;
 const FILE_RX: usize = file::request::MAX_REQUEST + 64;
-const FILE_TX: usize = 8192;
+const FILE_TX: usize = 6144;
 
 /// Chat room (port 9009): members, the longest line taken whole, and each
 /// member's outgoing queue. One more socket answers `room full`.

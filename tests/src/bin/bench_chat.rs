@@ -102,11 +102,13 @@ struct Opts {
     rate: f64,
     paced_seconds: f64,
     repeat: usize,
+    /// Set TCP_QUICKACK after every read (acknowledge at once, no delayed ACK).
+    quickack: bool,
 }
 
 fn usage() -> ! {
     eprintln!(
-        "usage: bench-chat [--clients N] [--messages M] [--window W] [--rate R] [--paced-seconds S] [--repeat R]\n\
+        "usage: bench-chat [--clients N] [--messages M] [--window W] [--rate R] [--paced-seconds S] [--repeat R] [--quickack]\n\
          Run as root: it creates network namespaces and TAP devices."
     );
     std::process::exit(2)
@@ -120,6 +122,7 @@ fn main() {
         rate: 500.0,
         paced_seconds: 2.0,
         repeat: 1,
+        quickack: false,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut it = args.iter();
@@ -132,6 +135,7 @@ fn main() {
             "--rate" => o.rate = val().parse().unwrap_or_else(|_| usage()),
             "--paced-seconds" => o.paced_seconds = val().parse().unwrap_or_else(|_| usage()),
             "--repeat" => o.repeat = val().parse().unwrap_or_else(|_| usage()),
+            "--quickack" => o.quickack = true,
             _ => usage(),
         }
     }
@@ -282,3 +286,877 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len()).any(|w| w == needle)
 }
 
+// ---------------------------------------------------------------- phases
+
+/// What the sender sees of a phase (the reader updates it).
+struct Progress {
+    /// Messages received by all the others, per sender.
+    done: Vec<AtomicUsize>,
+    done_total: AtomicUsize,
+    /// The reader has stopped (every message delivered, a stall, or an error).
+    reader_done: AtomicBool,
+    /// The sender failed: the reader stops.
+    abort: AtomicBool,
+}
+
+impl Progress {
+    fn new(senders: usize) -> Progress {
+        Progress {
+            done: (0..senders).map(|_| AtomicUsize::new(0)).collect(),
+            done_total: AtomicUsize::new(0),
+            reader_done: AtomicBool::new(false),
+            abort: AtomicBool::new(false),
+        }
+    }
+}
+
+/// The reader's record of a phase.
+struct Tally {
+    /// 1: load, 2: paced.
+    id: usize,
+    senders: usize,
+    /// Messages per sender.
+    per: usize,
+    /// Per message (`sender * per + seq`): copies received, when the last was
+    /// read, when it was sent.
+    count: Vec<u16>,
+    last_ns: Vec<u64>,
+    sent_ns: Vec<u64>,
+    /// Lines out of order, repeated, one's own, or the server closing.
+    errors: usize,
+    first_error: Option<String>,
+}
+
+impl Tally {
+    fn new(id: usize, senders: usize, per: usize) -> Tally {
+        Tally {
+            id,
+            senders,
+            per,
+            count: vec![0; senders * per],
+            last_ns: vec![0; senders * per],
+            sent_ns: vec![0; senders * per],
+            errors: 0,
+            first_error: None,
+        }
+    }
+
+    fn error(&mut self, what: String) {
+        self.errors += 1;
+        self.first_error.get_or_insert(what);
+    }
+
+    /// Records one received line at client `c`; true if it was the message's last copy.
+    fn record(&mut self, c: &mut Conn, m: Msg, t: u64, progress: &Progress) -> bool {
+        let n = self.senders;
+        if m.phase != self.id || m.sender >= n || m.seq >= self.per {
+            self.error(format!(
+                "client {}: a line from another phase or out of range (phase {}, sender {}, seq {})",
+                c.me, m.phase, m.sender, m.seq
+            ));
+            return false;
+        }
+        if m.sender == c.me {
+            self.error(format!("client {}: got its own line back", c.me));
+            return false;
+        }
+        let slot = (self.id - 1) * n + m.sender;
+        let due = c.last_seq[slot] + 1;
+        if m.seq as i64 != due {
+            self.error(format!(
+                "client {}: from sender {}: line {} where {due} was due",
+                c.me, m.sender, m.seq
+            ));
+        }
+        c.last_seq[slot] = c.last_seq[slot].max(m.seq as i64);
+        let i = m.sender * self.per + m.seq;
+        self.count[i] += 1;
+        self.last_ns[i] = self.last_ns[i].max(t);
+        self.sent_ns[i] = m.sent_ns;
+        match (self.count[i] as usize).cmp(&(n - 1)) {
+            std::cmp::Ordering::Equal => {
+                progress.done[m.sender].fetch_add(1, Ordering::Release);
+                progress.done_total.fetch_add(1, Ordering::Release);
+                true
+            }
+            std::cmp::Ordering::Greater => {
+                self.error(format!(
+                    "line {}/{} received more than {} times",
+                    m.sender,
+                    m.seq,
+                    n - 1
+                ));
+                false
+            }
+            std::cmp::Ordering::Less => false,
+        }
+    }
+}
+
+/// The reader: polls every connection, parses, records; returns when every
+/// message reached every other client, on a stall, at the limit, or on abort.
+fn read_phase(
+    conns: &mut [Conn],
+    tally: &mut Tally,
+    progress: &Progress,
+    base: Instant,
+    sender: &thread::Thread,
+    quickack: bool,
+) {
+    let total = tally.senders * tally.per;
+    let mut fds: Vec<libc::pollfd> = conns
+        .iter()
+        .map(|c| libc::pollfd {
+            fd: if c.eof { -1 } else { c.sock.as_raw_fd() },
+            events: libc::POLLIN,
+            revents: 0,
+        })
+        .collect();
+    let mut buf = vec![0u8; 64 * 1024];
+    let start = Instant::now();
+    let mut last_progress = start;
+    while progress.done_total.load(Ordering::Acquire) < total
+        && !progress.abort.load(Ordering::Relaxed)
+    {
+        // SAFETY: `fds` is a valid array of `fds.len()` pollfd structs.
+        let r = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, 50) };
+        if r < 0 {
+            let e = io::Error::last_os_error();
+            if e.kind() != io::ErrorKind::Interrupted {
+                tally.error(format!("poll: {e}"));
+                break;
+            }
+            continue;
+        }
+        let mut completed = false;
+        for (i, fd) in fds.iter_mut().enumerate() {
+            if fd.revents == 0 {
+                continue;
+            }
+            fd.revents = 0;
+            let c = &mut conns[i];
+            match c.sock.read(&mut buf) {
+                Ok(0) => {
+                    c.eof = true;
+                    fd.fd = -1;
+                    tally.error(format!("client {i}: the server closed the connection"));
+                }
+                Ok(k) => {
+                    let t = now_ns(base);
+                    if quickack {
+                        quick_ack(&c.sock);
+                    }
+                    c.feed(&buf[..k], &mut |c, m| {
+                        completed |= tally.record(c, m, t, progress);
+                    });
+                    last_progress = Instant::now();
+                }
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock
+                            | io::ErrorKind::TimedOut
+                            | io::ErrorKind::Interrupted
+                    ) => {}
+                Err(e) => {
+                    fd.fd = -1;
+                    tally.error(format!("client {i}: read: {e}"));
+                }
+            }
+        }
+        if completed {
+            sender.unpark();
+        }
+        if last_progress.elapsed() >= STALL || start.elapsed() >= PHASE_LIMIT {
+            break;
+        }
+    }
+    progress.reader_done.store(true, Ordering::Release);
+    sender.unpark();
+}
+
+/// Asks Linux to acknowledge what arrives at once (TCP_QUICKACK lasts only
+/// until the stack falls back to delayed ACKs, so it is set after every read).
+fn quick_ack(sock: &TcpStream) {
+    let one: libc::c_int = 1;
+    // SAFETY: setsockopt with a valid fd and a pointer to a c_int of the given size.
+    unsafe {
+        libc::setsockopt(
+            sock.as_raw_fd(),
+            libc::IPPROTO_TCP,
+            libc::TCP_QUICKACK,
+            (&one as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        );
+    }
+}
+
+fn line(phase: usize, sender: usize, seq: usize, t: u64) -> String {
+    format!("M {phase} {sender} {seq} {t}\n")
+}
+
+/// Load: every client sends `per` lines, at most `window` of its own not yet
+/// received by all the others. Returns when its first line went out.
+fn send_load(
+    writers: &[TcpStream],
+    progress: &Progress,
+    per: usize,
+    window: usize,
+    base: Instant,
+) -> Result<u64, String> {
+    let n = writers.len();
+    let mut sent = vec![0usize; n];
+    let mut first = None;
+    loop {
+        let mut all = true;
+        let mut moved = false;
+        for (c, mut w) in writers.iter().enumerate() {
+            while sent[c] < per && sent[c] - progress.done[c].load(Ordering::Acquire) < window {
+                let t = now_ns(base);
+                w.write_all(line(1, c, sent[c], t).as_bytes())
+                    .map_err(|e| format!("client {c}: write: {e}"))?;
+                first.get_or_insert(t);
+                sent[c] += 1;
+                moved = true;
+            }
+            all &= sent[c] == per;
+        }
+        if all || progress.reader_done.load(Ordering::Acquire) {
+            break;
+        }
+        if !moved {
+            thread::park_timeout(Duration::from_millis(5));
+        }
+    }
+    first.ok_or_else(|| "nothing was sent".into())
+}
+
+/// Paced: line k goes out at `k / rate` seconds, from client `k % n`.
+fn send_paced(writers: &[TcpStream], per: usize, rate: f64, base: Instant) -> Result<u64, String> {
+    let n = writers.len();
+    let start = Instant::now();
+    let first = now_ns(base);
+    for k in 0..n * per {
+        let due = start + Duration::from_secs_f64(k as f64 / rate);
+        let now = Instant::now();
+        if due > now {
+            thread::sleep(due - now);
+        }
+        let (c, seq) = (k % n, k / n);
+        let t = now_ns(base);
+        (&writers[c])
+            .write_all(line(2, c, seq, t).as_bytes())
+            .map_err(|e| format!("client {c}: write: {e}"))?;
+    }
+    Ok(first)
+}
+
+/// What a phase measured.
+struct PhaseResult {
+    messages: usize,
+    /// Copies received (at most N-1 per message).
+    delivered: usize,
+    /// Messages some client never received.
+    lost: usize,
+    errors: usize,
+    first_error: Option<String>,
+    /// From the first send to the last copy read.
+    secs: f64,
+    /// Send to last receiver, ms, per fully delivered message, sorted.
+    lat_ms: Vec<f64>,
+    server_cpu: Option<f64>,
+    client_cpu: f64,
+}
+
+impl PhaseResult {
+    fn deliveries_per_s(&self) -> f64 {
+        self.delivered as f64 / self.secs
+    }
+
+    fn messages_per_s(&self) -> f64 {
+        (self.messages - self.lost) as f64 / self.secs
+    }
+
+    fn pct(&self, p: f64) -> Option<f64> {
+        let n = self.lat_ms.len();
+        (n > 0).then(|| self.lat_ms[((n as f64 * p).ceil() as usize).clamp(1, n) - 1])
+    }
+}
+
+enum Kind {
+    Load { window: usize },
+    Paced { rate: f64 },
+}
+
+fn run_phase(
+    conns: &mut [Conn],
+    writers: &[TcpStream],
+    id: usize,
+    per: usize,
+    kind: Kind,
+    base: Instant,
+    server_pid: u32,
+    quickack: bool,
+) -> PhaseResult {
+    let n = conns.len();
+    let progress = Progress::new(n);
+    let mut tally = Tally::new(id, n, per);
+    let cpu0 = cpu_secs(server_pid);
+    let ccpu0 = self_cpu_secs();
+    let me = thread::current();
+    let first = thread::scope(|s| {
+        let reader = s.spawn(|| read_phase(conns, &mut tally, &progress, base, &me, quickack));
+        let r = match kind {
+            Kind::Load { window } => send_load(writers, &progress, per, window, base),
+            Kind::Paced { rate } => send_paced(writers, per, rate, base),
+        };
+        if r.is_err() {
+            progress.abort.store(true, Ordering::Relaxed);
+        }
+        reader.join().expect("bench-chat: the reader panicked");
+        r
+    });
+    let server_cpu = cpu0.zip(cpu_secs(server_pid)).map(|(a, b)| b - a);
+    let client_cpu = self_cpu_secs() - ccpu0;
+    let first = match first {
+        Ok(t) => t,
+        Err(e) => {
+            tally.error(e);
+            0
+        }
+    };
+    let mut lat_ms = Vec::new();
+    let mut delivered = 0;
+    let mut lost = 0;
+    let mut last = first;
+    for i in 0..n * per {
+        let c = (tally.count[i] as usize).min(n - 1);
+        delivered += c;
+        if c == n - 1 {
+            lat_ms.push(tally.last_ns[i].saturating_sub(tally.sent_ns[i]) as f64 / 1e6);
+        } else {
+            lost += 1;
+        }
+        last = last.max(tally.last_ns[i]);
+    }
+    lat_ms.sort_by(|a, b| a.total_cmp(b));
+    PhaseResult {
+        messages: n * per,
+        delivered,
+        lost,
+        errors: tally.errors,
+        first_error: tally.first_error,
+        secs: (last.saturating_sub(first) as f64 / 1e9).max(1e-9),
+        lat_ms,
+        server_cpu,
+        client_cpu,
+    }
+}
+
+// ---------------------------------------------------------------- joining
+
+/// Reads `c` until it has seen `want` join notices.
+fn wait_joins(c: &mut Conn, want: usize, limit: Duration) -> Result<(), String> {
+    let end = Instant::now() + limit;
+    let mut buf = [0u8; 4096];
+    while c.joins < want {
+        if Instant::now() >= end {
+            return Err(format!(
+                "client {} saw {} of {want} join notices within {limit:?}",
+                c.me, c.joins
+            ));
+        }
+        match c.sock.read(&mut buf) {
+            Ok(0) => return Err(format!("client {}: the server closed the connection", c.me)),
+            Ok(k) => c.feed(&buf[..k], &mut |_, _| {}),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
+                ) => {}
+            Err(e) => return Err(format!("client {}: read: {e}", c.me)),
+        }
+    }
+    Ok(())
+}
+
+/// Connects `n` clients one by one from inside `ns`: each join is seen by
+/// client 0 before the next client connects; then every client has seen
+/// the joins after its own.
+fn join_all(ns: &Netns, addr: SocketAddr, n: usize) -> Result<Vec<Conn>, String> {
+    ns.enter(|| {
+        let mut conns: Vec<Conn> = Vec::with_capacity(n);
+        for j in 0..n {
+            let s = TcpStream::connect_timeout(&addr, Duration::from_secs(5))
+                .map_err(|e| format!("client {j}: connect {addr}: {e}"))?;
+            s.set_nodelay(true).map_err(|e| e.to_string())?;
+            s.set_read_timeout(Some(Duration::from_millis(200)))
+                .map_err(|e| e.to_string())?;
+            s.set_write_timeout(Some(STALL))
+                .map_err(|e| e.to_string())?;
+            conns.push(Conn::new(j, s, n));
+            if j > 0 {
+                wait_joins(&mut conns[0], j, Duration::from_secs(10))?;
+            }
+        }
+        for (i, c) in conns.iter_mut().enumerate() {
+            wait_joins(c, n - 1 - i, Duration::from_secs(10))?;
+        }
+        Ok(conns)
+    })
+}
+
+// ---------------------------------------------------------------- one server
+
+struct Round {
+    load: Result<PhaseResult, String>,
+    paced: Result<PhaseResult, String>,
+    /// Minnow only: `VmHWM` KiB once ready, with every client joined, after both phases.
+    hwm: Option<[Option<u64>; 3]>,
+    /// Join, leave and unknown lines seen by all clients.
+    notices: (usize, usize, usize),
+}
+
+fn start_server(client: &Netns, server: &Netns, which: Server) -> Proc {
+    match which {
+        Server::Minnow => client.serve(&["--idle-timeout", "60"]),
+        Server::NotesPy => server.spawn_peer("chat_server.py", &[VETH_SERVER_V4, &PORT.to_string()]),
+    }
+}
+
+fn round(client: &Netns, server: &Netns, which: Server, o: &Opts, base: Instant) -> Round {
+    let proc = start_server(client, server, which);
+    let pid = proc.pid();
+    thread::sleep(Duration::from_millis(200));
+    let hwm_ready = status_kib(pid, "VmHWM");
+    let n = o.clients;
+    let mut out = Round {
+        load: Err("not run".into()),
+        paced: Err("not run".into()),
+        hwm: None,
+        notices: (0, 0, 0),
+    };
+    match join_all(client, which.addr(), n) {
+        Err(e) => {
+            out.load = Err(format!("joining: {e}"));
+            out.paced = Err("joining failed".into());
+        }
+        Ok(mut conns) => {
+            let hwm_joined = status_kib(pid, "VmHWM");
+            let writers: Vec<TcpStream> = conns
+                .iter()
+                .map(|c| c.sock.try_clone().expect("bench-chat: dup socket"))
+                .collect();
+            let load = run_phase(
+                &mut conns,
+                &writers,
+                1,
+                o.messages,
+                Kind::Load { window: o.window },
+                base,
+                pid,
+                o.quickack,
+            );
+            eprintln!(
+                "bench-chat:   load: {:.0} deliveries/s, {} lost, {} errors",
+                load.deliveries_per_s(),
+                load.lost,
+                load.errors
+            );
+            out.load = Ok(load);
+            let per = ((o.rate * o.paced_seconds / n as f64).ceil() as usize).max(1);
+            let paced = run_phase(
+                &mut conns,
+                &writers,
+                2,
+                per,
+                Kind::Paced { rate: o.rate },
+                base,
+                pid,
+                o.quickack,
+            );
+            eprintln!(
+                "bench-chat:   paced: p50 {:.2} ms, p99 {:.2} ms, {} lost, {} errors",
+                paced.pct(0.5).unwrap_or(f64::NAN),
+                paced.pct(0.99).unwrap_or(f64::NAN),
+                paced.lost,
+                paced.errors
+            );
+            out.paced = Ok(paced);
+            if which == Server::Minnow {
+                out.hwm = Some([hwm_ready, hwm_joined, status_kib(pid, "VmHWM")]);
+            }
+            out.notices = conns.iter().fold((0, 0, 0), |a, c| {
+                (a.0 + c.joins, a.1 + c.leaves, a.2 + c.unknown)
+            });
+        }
+    }
+    if !proc.is_running() {
+        eprintln!("bench-chat: the server exited during the run\n{}", proc.dump());
+    }
+    stop(proc);
+    out
+}
+
+// ---------------------------------------------------------------- the benchmark
+
+fn bench(o: &Opts) {
+    minnow_tests::require_root();
+    let bin = minnow_bin();
+    eprintln!("bench-chat: minnow binary {}", bin.display());
+    let load_before = load_note();
+    let client = Netns::new();
+    let server = Netns::new();
+    veth_pair(&client, &server);
+    let base = Instant::now();
+    let mut rounds: Vec<(Server, Round)> = Vec::new();
+    for r in 1..=o.repeat {
+        for which in SERVERS {
+            eprintln!(
+                "bench-chat: round {r}/{}: {} [{}], {} clients",
+                o.repeat,
+                which.name(),
+                which.link(),
+                o.clients
+            );
+            rounds.push((which, round(&client, &server, which, o, base)));
+        }
+    }
+    let load_after = load_note();
+    report(o, &rounds, &load_before, &load_after);
+}
+
+// ---------------------------------------------------------------- report
+
+fn median(mut v: Vec<f64>) -> Option<f64> {
+    v.sort_by(|a, b| a.total_cmp(b));
+    let n = v.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(v[n / 2]),
+        _ => Some((v[n / 2 - 1] + v[n / 2]) / 2.0),
+    }
+}
+
+/// Per server and phase: the figures of every round (failed rounds apart).
+fn phase_rows<'a>(
+    rounds: &'a [(Server, Round)],
+    which: Server,
+    pick: fn(&Round) -> &Result<PhaseResult, String>,
+) -> Vec<&'a PhaseResult> {
+    rounds
+        .iter()
+        .filter(|(s, _)| *s == which)
+        .filter_map(|(_, r)| pick(r).as_ref().ok())
+        .collect()
+}
+
+fn print_phase(
+    title: &str,
+    rounds: &[(Server, Round)],
+    o: &Opts,
+    pick: fn(&Round) -> &Result<PhaseResult, String>,
+) {
+    println!();
+    println!("{title}");
+    let many = o.repeat > 1;
+    let w = if many { 17 } else { 9 };
+    println!(
+        "{:<30} {:<5} {:>w$} {:>w$} {:>8} {:>8} {:>6} {:>7} {:>9} {:>9}",
+        "server",
+        "link",
+        "messages/s",
+        "deliveries/s",
+        "p50 ms",
+        "p99 ms",
+        "lost",
+        "errors",
+        "srv CPU%",
+        "bench CPU%"
+    );
+    println!("{}", "-".repeat(30 + 5 + 2 * w + 8 + 8 + 6 + 7 + 9 + 9 + 9));
+    for which in SERVERS {
+        let rs = phase_rows(rounds, which, pick);
+        let failed = rounds
+            .iter()
+            .filter(|(s, r)| *s == which && pick(r).is_err())
+            .count();
+        if rs.is_empty() {
+            println!("{:<30} {:<5} FAILED", which.name(), which.link());
+            continue;
+        }
+        let bm = |f: fn(&PhaseResult) -> f64| {
+            let v: Vec<f64> = rs.iter().map(|r| f(r)).collect();
+            bench_kit::fmt_best_median(bench_kit::best_median(&v), 0, o.repeat)
+        };
+        let med = |f: &dyn Fn(&PhaseResult) -> Option<f64>| {
+            median(rs.iter().filter_map(|r| f(r)).collect()).map_or("-".into(), |v| format!("{v:.2}"))
+        };
+        let cpu = |f: &dyn Fn(&PhaseResult) -> Option<f64>| {
+            median(rs.iter().filter_map(|r| f(r)).collect()).map_or("-".into(), |v| format!("{:.0}", v * 100.0))
+        };
+        println!(
+            "{:<30} {:<5} {:>w$} {:>w$} {:>8} {:>8} {:>6} {:>7} {:>9} {:>9}",
+            which.name(),
+            which.link(),
+            bm(PhaseResult::messages_per_s),
+            bm(PhaseResult::deliveries_per_s),
+            med(&|r| r.pct(0.5)),
+            med(&|r| r.pct(0.99)),
+            rs.iter().map(|r| r.lost).sum::<usize>(),
+            rs.iter().map(|r| r.errors).sum::<usize>() + failed,
+            cpu(&|r| r.server_cpu.map(|c| c / r.secs)),
+            cpu(&|r| Some(r.client_cpu / r.secs)),
+        );
+    }
+    for (which, r) in rounds {
+        match pick(r) {
+            Err(e) => println!("  {}: FAILED: {e}", which.name()),
+            Ok(p) => {
+                if let Some(e) = &p.first_error {
+                    println!("  {}: first error: {e}", which.name());
+                }
+            }
+        }
+    }
+}
+
+fn best(rounds: &[(Server, Round)], which: Server, pick: fn(&Round) -> &Result<PhaseResult, String>) -> Option<(f64, f64)> {
+    let v: Vec<f64> = phase_rows(rounds, which, pick)
+        .iter()
+        .map(|r| r.deliveries_per_s())
+        .collect();
+    bench_kit::best_median(&v)
+}
+
+fn report(o: &Opts, rounds: &[(Server, Round)], load_before: &str, load_after: &str) {
+    let n = o.clients;
+    let paced_per = ((o.rate * o.paced_seconds / n as f64).ceil() as usize).max(1);
+    println!();
+    println!(
+        "Chat benchmark: {n} clients in one room (one process: a sender thread and a poll(2) reader thread){}.",
+        if o.repeat > 1 {
+            format!("; {} interleaved rounds: best / median of the rates, medians of the latencies", o.repeat)
+        } else {
+            String::new()
+        }
+    );
+    println!(
+        "A delivery = one client reading one line of another; latency = send to the last of the {} receivers.",
+        n - 1
+    );
+    println!(
+        "lost = lines some client never got; errors = lines out of order, repeated or echoed, or a closed connection."
+    );
+    println!("Machine: {load_before} before, {load_after} after.");
+    print_phase(
+        &format!(
+            "Load: {} lines per client ({} in all), at most {} of each client's lines in flight:",
+            o.messages,
+            n * o.messages,
+            o.window
+        ),
+        rounds,
+        o,
+        |r| &r.load,
+    );
+    print_phase(
+        &format!(
+            "Paced: {} lines/s in all, round robin, {} per client ({} in all):",
+            o.rate,
+            paced_per,
+            n * paced_per
+        ),
+        rounds,
+        o,
+        |r| &r.paced,
+    );
+
+    println!();
+    println!("Ratios (same run):");
+    let (m, p) = (
+        best(rounds, Server::Minnow, |r| &r.load),
+        best(rounds, Server::NotesPy, |r| &r.load),
+    );
+    let lost: usize = rounds
+        .iter()
+        .filter(|(s, _)| *s == Server::Minnow)
+        .map(|(_, r)| {
+            [&r.load, &r.paced]
+                .iter()
+                .map(|x| x.as_ref().map_or(1, |p| p.lost + p.errors))
+                .sum::<usize>()
+        })
+        .sum();
+    match (m, p) {
+        (Some((mb, mm)), Some((pb, pm))) => {
+            let r = mb / pb;
+            println!(
+                "{:<56} {r:>6.2}{}  target >= 1.0: {}; Minnow lost or misdelivered lines: {lost} ({})",
+                "Minnow / chat_server.py, deliveries/s under load",
+                if o.repeat > 1 {
+                    format!("  (medians: {:.2})", mm / pm)
+                } else {
+                    String::new()
+                },
+                verdict(r, 1.0),
+                if lost == 0 { "met" } else { "MISSED" }
+            );
+        }
+        _ => println!("Minnow / chat_server.py, deliveries/s under load: n/a (a phase failed)"),
+    }
+    let lat = |which: Server, p: f64| {
+        median(
+            phase_rows(rounds, which, |r| &r.paced)
+                .iter()
+                .filter_map(|r| r.pct(p))
+                .collect(),
+        )
+    };
+    for (label, p) in [("p50", 0.5), ("p99", 0.99)] {
+        if let (Some(a), Some(b)) = (lat(Server::Minnow, p), lat(Server::NotesPy, p)) {
+            println!(
+                "{:<56} {:>6.2}",
+                format!("Minnow / chat_server.py, paced latency {label} (lower is better)"),
+                a / b
+            );
+        }
+    }
+    let notices: Vec<String> = rounds
+        .iter()
+        .map(|(s, r)| format!("{}: {}/{}/{}", s.link(), r.notices.0, r.notices.1, r.notices.2))
+        .collect();
+    println!(
+        "Join/leave/other lines seen by the clients, per round (join expected: {}): {}",
+        n * (n - 1) / 2,
+        notices.join(", ")
+    );
+    ram(o, rounds);
+}
+
+// ---------------------------------------------------------------- RAM per client
+
+fn ram(o: &Opts, rounds: &[(Server, Round)]) {
+    let n = o.clients as f64;
+    println!();
+    println!("RAM per client:");
+    for (_, r) in rounds.iter().filter(|(s, _)| *s == Server::Minnow) {
+        if let Some([Some(ready), Some(joined), Some(after)]) = r.hwm {
+            println!(
+                "  host, measured: minnow serve VmHWM {ready} KiB ready, {joined} KiB with {} joined, {after} KiB after both phases:",
+                o.clients
+            );
+            println!(
+                "    {:.1} KiB per joined client, {:.1} KiB per client after the run (--chat-queue 32768: each member's",
+                (joined as f64 - ready as f64) / n,
+                (after as f64 - ready as f64) / n
+            );
+            println!(
+                "    queue is its 32 KiB transmit buffer, plus a 4 KiB receive buffer; pages count once touched)"
+            );
+            break;
+        }
+    }
+    firmware_ram();
+}
+
+/// The chat sizes of the board image, read from its source.
+fn firmware_ram() {
+    let path = workspace_root().join("firmware-sim/mps2/src/services.rs");
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) => {
+            println!("  firmware, computed: cannot read {}: {e}", path.display());
+            return;
+        }
+    };
+    let consts = rust_consts(&text);
+    let get = |name: &str| eval(name, &consts, 0);
+    let (Some(rx), Some(tx), Some(members)) = (get("CHAT_RX"), get("CHAT_TX"), get("CHAT_SOCKETS"))
+    else {
+        println!(
+            "  firmware, computed: CHAT_RX, CHAT_TX or CHAT_SOCKETS not found in {}",
+            path.display()
+        );
+        return;
+    };
+    // core/src/chat/server.rs: "A member of the room (one per pool socket). RAM: about 80 bytes."
+    const MEMBER: usize = 80;
+    // core/src/net/tcp_pool.rs: "Up to `N` sockets ... RAM: `N` × about 72 bytes here".
+    const POOL_ENTRY: usize = 72;
+    let slot = std::mem::size_of::<smoltcp::iface::SocketStorage<'static>>();
+    let total = rx + tx + MEMBER + POOL_ENTRY + slot;
+    println!(
+        "  firmware, computed: {total} B per member = receive buffer {rx} B + outgoing queue (transmit buffer) {tx} B"
+    );
+    println!(
+        "    (CHAT_RX, CHAT_TX in firmware-sim/mps2/src/services.rs) + member state ~{MEMBER} B (core/src/chat/server.rs)"
+    );
+    println!(
+        "    + pool entry ~{POOL_ENTRY} B (core/src/net/tcp_pool.rs) + socket slot {slot} B (size_of SocketStorage on this"
+    );
+    println!(
+        "    64-bit host: an upper bound for the 32-bit board). The image has {members} places: {} B for its room's members.",
+        members * total
+    );
+}
+
+/// `const NAME: usize = EXPR;` lines of a Rust file.
+fn rust_consts(text: &str) -> HashMap<String, String> {
+    let mut out = HashMap::new();
+    let mut pending: Option<(String, String)> = None;
+    for l in text.lines() {
+        let l = l.trim();
+        if let Some((name, mut expr)) = pending.take() {
+            expr.push(' ');
+            expr.push_str(l);
+            if let Some(e) = expr.strip_suffix(';') {
+                out.insert(name, e.to_string());
+            } else {
+                pending = Some((name, expr));
+            }
+            continue;
+        }
+        let l2 = l.strip_prefix("pub ").unwrap_or(l);
+        let Some(rest) = l2.strip_prefix("const ") else {
+            continue;
+        };
+        let Some((name, rest)) = rest.split_once(": usize =") else {
+            continue;
+        };
+        let rest = rest.trim();
+        match rest.strip_suffix(';') {
+            Some(e) => {
+                out.insert(name.trim().to_string(), e.to_string());
+            }
+            None => pending = Some((name.trim().to_string(), rest.to_string())),
+        }
+    }
+    out
+}
+
+/// Evaluates sums of products of numbers and constant names (enough for buffer sizes).
+fn eval(expr: &str, consts: &HashMap<String, String>, depth: usize) -> Option<usize> {
+    if depth > 16 {
+        return None;
+    }
+    let expr = consts.get(expr.trim()).map_or(expr, String::as_str);
+    if expr.contains(['(', ')', '-', '/', ':']) {
+        return None;
+    }
+    let mut sum = 0usize;
+    for term in expr.split('+') {
+        let mut prod = 1usize;
+        for factor in term.split('*') {
+            let f = factor.trim();
+            let v = match f.replace('_', "").parse::<usize>() {
+                Ok(v) => v,
+                Err(_) if consts.contains_key(f) => eval(f, consts, depth + 1)?,
+                Err(_) => return None,
+            };
+            prod = prod.checked_mul(v)?;
+        }
+        sum = sum.checked_add(prod)?;
+    }
+    Some(sum)
+}
