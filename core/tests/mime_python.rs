@@ -262,7 +262,11 @@ fn temp_dir() -> PathBuf {
 fn python_email_reads_what_we_compose() {
     // Fails, never skips, without python3: the check is the point.
     assert!(
-        Command::new("python3").arg("-c").arg("1").status().is_ok_and(|s| s.success()),
+        Command::new("python3")
+            .arg("-c")
+            .arg("1")
+            .status()
+            .is_ok_and(|s| s.success()),
         "this test needs python3 on PATH"
     );
     let text: &[u8] =

@@ -61,11 +61,11 @@ pub fn parse_size(text: &str) -> Option<u64> {
 
 /// `1 MiB`, `256 MiB`, `1 GiB`, `1000 bytes`.
 pub fn size_name(bytes: u64) -> String {
-    if bytes >= 1 << 30 && bytes % (1 << 30) == 0 {
+    if bytes >= 1 << 30 && bytes.is_multiple_of(1 << 30) {
         format!("{} GiB", bytes >> 30)
-    } else if bytes >= 1 << 20 && bytes % (1 << 20) == 0 {
+    } else if bytes >= 1 << 20 && bytes.is_multiple_of(1 << 20) {
         format!("{} MiB", bytes >> 20)
-    } else if bytes >= 1 << 10 && bytes % (1 << 10) == 0 {
+    } else if bytes >= 1 << 10 && bytes.is_multiple_of(1 << 10) {
         format!("{} KiB", bytes >> 10)
     } else {
         format!("{bytes} bytes")
@@ -215,6 +215,8 @@ impl Measured {
 /// Runs `cmd` (made by `Netns::command`, so it runs inside a namespace) to
 /// completion with `stdin` fed to it, measuring wall time, CPU time and peak
 /// memory; kills it (SIGKILL by its PID, still unreaped) at `limit`.
+// The child is reaped by wait4 (for its rusage), not by `Child::wait`.
+#[allow(clippy::zombie_processes)]
 pub fn run_measured(mut cmd: Command, stdin: &[u8], limit: Duration) -> Measured {
     let what = format!("{cmd:?}");
     cmd.stdin(Stdio::piped())

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use minnow_tests::{Netns, minnow_bin, peer};
+use minnow_tests::Netns;
 
 const T: Duration = Duration::from_secs(90);
 

@@ -50,7 +50,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use bench_kit::{
-    VETH_SERVER_V4, cpu_secs, load_note, self_cpu_secs, status_kib, stop, veth_pair, verdict,
+    VETH_SERVER_V4, cpu_secs, load_note, self_cpu_secs, status_kib, stop, verdict, veth_pair,
 };
 use minnow_tests::{Netns, Proc, minnow_bin, workspace_root};
 
@@ -672,7 +672,9 @@ fn wait_joins(c: &mut Conn, want: usize, limit: Duration) -> Result<(), String> 
             Err(e)
                 if matches!(
                     e.kind(),
-                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
+                    io::ErrorKind::WouldBlock
+                        | io::ErrorKind::TimedOut
+                        | io::ErrorKind::Interrupted
                 ) => {}
             Err(e) => return Err(format!("client {}: read: {e}", c.me)),
         }
@@ -720,7 +722,9 @@ struct Round {
 fn start_server(client: &Netns, server: &Netns, which: Server) -> Proc {
     match which {
         Server::Minnow => client.serve(&["--idle-timeout", "60"]),
-        Server::NotesPy => server.spawn_peer("chat_server.py", &[VETH_SERVER_V4, &PORT.to_string()]),
+        Server::NotesPy => {
+            server.spawn_peer("chat_server.py", &[VETH_SERVER_V4, &PORT.to_string()])
+        }
     }
 }
 
@@ -792,7 +796,10 @@ fn round(client: &Netns, server: &Netns, which: Server, o: &Opts, base: Instant)
         }
     }
     if !proc.is_running() {
-        eprintln!("bench-chat: the server exited during the run\n{}", proc.dump());
+        eprintln!(
+            "bench-chat: the server exited during the run\n{}",
+            proc.dump()
+        );
     }
     stop(proc);
     out
@@ -890,10 +897,12 @@ fn print_phase(
             bench_kit::fmt_best_median(bench_kit::best_median(&v), 0, o.repeat)
         };
         let med = |f: &dyn Fn(&PhaseResult) -> Option<f64>| {
-            median(rs.iter().filter_map(|r| f(r)).collect()).map_or("-".into(), |v| format!("{v:.2}"))
+            median(rs.iter().filter_map(|r| f(r)).collect())
+                .map_or("-".into(), |v| format!("{v:.2}"))
         };
         let cpu = |f: &dyn Fn(&PhaseResult) -> Option<f64>| {
-            median(rs.iter().filter_map(|r| f(r)).collect()).map_or("-".into(), |v| format!("{:.0}", v * 100.0))
+            median(rs.iter().filter_map(|r| f(r)).collect())
+                .map_or("-".into(), |v| format!("{:.0}", v * 100.0))
         };
         println!(
             "{:<30} {:<5} {:>w$} {:>w$} {:>8} {:>8} {:>6} {:>7} {:>9} {:>9}",
@@ -921,7 +930,11 @@ fn print_phase(
     }
 }
 
-fn best(rounds: &[(Server, Round)], which: Server, pick: fn(&Round) -> &Result<PhaseResult, String>) -> Option<(f64, f64)> {
+fn best(
+    rounds: &[(Server, Round)],
+    which: Server,
+    pick: fn(&Round) -> &Result<PhaseResult, String>,
+) -> Option<(f64, f64)> {
     let v: Vec<f64> = phase_rows(rounds, which, pick)
         .iter()
         .map(|r| r.deliveries_per_s())
@@ -936,7 +949,10 @@ fn report(o: &Opts, rounds: &[(Server, Round)], load_before: &str, load_after: &
     println!(
         "Chat benchmark: {n} clients in one room (one process: a sender thread and a poll(2) reader thread){}.",
         if o.repeat > 1 {
-            format!("; {} interleaved rounds: best / median of the rates, medians of the latencies", o.repeat)
+            format!(
+                "; {} interleaved rounds: best / median of the rates, medians of the latencies",
+                o.repeat
+            )
         } else {
             String::new()
         }
@@ -1024,7 +1040,15 @@ fn report(o: &Opts, rounds: &[(Server, Round)], load_before: &str, load_after: &
     }
     let notices: Vec<String> = rounds
         .iter()
-        .map(|(s, r)| format!("{}: {}/{}/{}", s.link(), r.notices.0, r.notices.1, r.notices.2))
+        .map(|(s, r)| {
+            format!(
+                "{}: {}/{}/{}",
+                s.link(),
+                r.notices.0,
+                r.notices.1,
+                r.notices.2
+            )
+        })
         .collect();
     println!(
         "Join/leave/other lines seen by the clients, per round (join expected: {}): {}",
