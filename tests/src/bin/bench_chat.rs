@@ -588,19 +588,30 @@ enum Kind {
     Paced { rate: f64 },
 }
 
+/// What every phase of a round shares.
+struct Ctx {
+    /// The clock of the send and arrival times.
+    base: Instant,
+    server_pid: u32,
+    quickack: bool,
+}
+
 fn run_phase(
     conns: &mut [Conn],
     writers: &[TcpStream],
     id: usize,
     per: usize,
     kind: Kind,
-    base: Instant,
-    server_pid: u32,
-    quickack: bool,
+    ctx: &Ctx,
 ) -> PhaseResult {
     let n = conns.len();
     let progress = Progress::new(n);
     let mut tally = Tally::new(id, n, per);
+    let Ctx {
+        base,
+        server_pid,
+        quickack,
+    } = *ctx;
     let cpu0 = cpu_secs(server_pid);
     let ccpu0 = self_cpu_secs();
     let me = thread::current();
@@ -747,6 +758,11 @@ fn round(client: &Netns, server: &Netns, which: Server, o: &Opts, base: Instant)
         }
         Ok(mut conns) => {
             let hwm_joined = status_kib(pid, "VmHWM");
+            let ctx = Ctx {
+                base,
+                server_pid: pid,
+                quickack: o.quickack,
+            };
             let writers: Vec<TcpStream> = conns
                 .iter()
                 .map(|c| c.sock.try_clone().expect("bench-chat: dup socket"))
@@ -757,9 +773,7 @@ fn round(client: &Netns, server: &Netns, which: Server, o: &Opts, base: Instant)
                 1,
                 o.messages,
                 Kind::Load { window: o.window },
-                base,
-                pid,
-                o.quickack,
+                &ctx,
             );
             eprintln!(
                 "bench-chat:   load: {:.0} deliveries/s, {} lost, {} errors",
@@ -775,9 +789,7 @@ fn round(client: &Netns, server: &Netns, which: Server, o: &Opts, base: Instant)
                 2,
                 per,
                 Kind::Paced { rate: o.rate },
-                base,
-                pid,
-                o.quickack,
+                &ctx,
             );
             eprintln!(
                 "bench-chat:   paced: p50 {:.2} ms, p99 {:.2} ms, {} lost, {} errors",
@@ -846,11 +858,11 @@ fn median(mut v: Vec<f64>) -> Option<f64> {
 }
 
 /// Per server and phase: the figures of every round (failed rounds apart).
-fn phase_rows<'a>(
-    rounds: &'a [(Server, Round)],
+fn phase_rows(
+    rounds: &[(Server, Round)],
     which: Server,
     pick: fn(&Round) -> &Result<PhaseResult, String>,
-) -> Vec<&'a PhaseResult> {
+) -> Vec<&PhaseResult> {
     rounds
         .iter()
         .filter(|(s, _)| *s == which)

@@ -256,19 +256,28 @@ fn stored_attachment(ns: &Netns, eml: &Path) -> Result<(String, u64), String> {
         })
 }
 
-fn send(
-    ns: &Netns,
-    sink: &Proc,
-    maildir: &Path,
-    n: &mut usize,
-    client: Client,
-    text: &Path,
-    attach: &Path,
+/// The sink and where it stores.
+struct Setup<'a> {
+    ns: &'a Netns,
+    sink: &'a Proc,
+    maildir: &'a Path,
+    text: &'a Path,
+    /// Messages stored so far.
+    stored: usize,
+}
+
+/// One attachment file.
+struct Attach<'a> {
+    path: &'a Path,
     size: u64,
-    want_sha: &str,
-) -> Sample {
+    sha: &'a str,
+}
+
+fn send(setup: &mut Setup<'_>, client: Client, att: &Attach<'_>) -> Sample {
+    let (ns, sink) = (setup.ns, setup.sink);
+    let size = att.size;
     let cpu0 = cpu_secs(sink.pid());
-    let m = run_measured(command(ns, client, text, attach), b"", LIMIT);
+    let m = run_measured(command(ns, client, setup.text, att.path), b"", LIMIT);
     let sink_cpu = cpu0.zip(cpu_secs(sink.pid())).map(|(a, b)| b - a);
     let mut sample = Sample {
         client,
@@ -282,17 +291,18 @@ fn send(
         sample.run = Err(m.dump(client.name()));
         return sample;
     }
-    *n += 1;
-    let eml: PathBuf = maildir.join(format!("{:04}.eml", *n));
+    setup.stored += 1;
+    let eml: PathBuf = setup.maildir.join(format!("{:04}.eml", setup.stored));
     let stored = std::fs::metadata(&eml).map(|md| md.len()).ok();
     sample.stored = stored;
     if client == Client::Python {
         sample.note = m.stdout.lines().last().map(str::to_string);
     }
     sample.run = match stored_attachment(ns, &eml) {
-        Ok((sha, len)) if sha == want_sha && len == size => Ok(m),
+        Ok((sha, len)) if sha == att.sha && len == size => Ok(m),
         Ok((sha, len)) => Err(format!(
-            "the stored attachment differs: {len} bytes, sha256 {sha}; want {size}, {want_sha}"
+            "the stored attachment differs: {len} bytes, sha256 {sha}; want {size}, {}",
+            att.sha
         )),
         Err(e) => Err(e),
     };
@@ -313,7 +323,13 @@ fn bench(o: &Opts) {
     let text = work.join("body.txt");
     std::fs::write(&text, "Hello,\n\nthe file is attached.\n").unwrap();
     let sink = start_sink(&ns, &maildir);
-    let mut n = 0usize;
+    let mut setup = Setup {
+        ns: &ns,
+        sink: &sink,
+        maildir: &maildir,
+        text: &text,
+        stored: 0,
+    };
     let mut samples = Vec::new();
     for round in 1..=o.repeat {
         for &size in &o.sizes {
@@ -321,6 +337,11 @@ fn bench(o: &Opts) {
             let attach = dir.join(ATTACHMENT);
             write_attachment(&attach, size);
             let sha = sha256_file(&attach);
+            let att = Attach {
+                path: &attach,
+                size,
+                sha: &sha,
+            };
             for client in [Client::Minnow, Client::Python] {
                 eprintln!(
                     "bench-mail: round {round}/{}: {} with a {} attachment",
@@ -328,9 +349,7 @@ fn bench(o: &Opts) {
                     client.name(),
                     size_name(size)
                 );
-                let s = send(
-                    &ns, &sink, &maildir, &mut n, client, &text, &attach, size, &sha,
-                );
+                let s = send(&mut setup, client, &att);
                 match &s.run {
                     Ok(m) => eprintln!(
                         "bench-mail:   {:.2} s, peak {} KiB",
