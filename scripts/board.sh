@@ -9,18 +9,22 @@
 #
 # User networking (default): the image asks QEMU's DHCP server for its address
 # (10.0.2.15), sets its clock by SNTP from a small server this script runs on
-# 127.0.0.1 (the guest sees it as 10.0.2.2), and QEMU forwards these ports,
-# bound to 127.0.0.1 only, so the notes' clients reach every service:
+# 127.0.0.1 (the guest sees it as 10.0.2.2), mails one message at boot to
+# ../shared/peers/smtp_sink.py on 127.0.0.1:2525 (MINNOW_SMTP_PORT; needs
+# python3 with aiosmtpd; the message lands in a folder printed at start), and
+# QEMU forwards these ports, bound to 127.0.0.1 only, so the notes' clients
+# reach every service:
 #   time 9999/tcp, echo 12345/tcp+udp, file 60000/tcp, chat 9009/tcp
 # e.g. python3 ../shared/peers/time_client.py 127.0.0.1 9999
 #
 # --tap: creates namespace "minnow-board" (MINNOW_NS) with TAP device tap0
-# (Linux side 192.0.2.1/24, 2001:db8::1/64) and an SNTP server on 192.0.2.1,
-# and boots the image there as 192.0.2.2/24 and 2001:db8::2/64. Nothing
-# outside the namespace is touched; Ctrl-C removes it.
+# (Linux side 192.0.2.1/24, 2001:db8::1/64), an SNTP server and smtp_sink.py
+# on 192.0.2.1, and boots the image there as 192.0.2.2/24 and 2001:db8::2/64.
+# Nothing outside the namespace is touched; Ctrl-C removes it.
 #
 # The addresses are built into the image: MINNOW_IPV4 (CIDR, dhcp or none),
-# MINNOW_IPV6 (CIDR or none), MINNOW_GATEWAY, MINNOW_SNTP (IP[:PORT] or none);
+# MINNOW_IPV6 (CIDR or none), MINNOW_GATEWAY, MINNOW_SNTP (IP[:PORT] or none),
+# MINNOW_SMTP (IP[:PORT] or none: no mail), MINNOW_MAIL_FROM, MINNOW_MAIL_TO;
 # see firmware-sim/mps2/build.rs. Ctrl-C stops QEMU.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,8 +33,9 @@ FW="$ROOT/firmware-sim/mps2"
 ELF="$FW/target/thumbv7em-none-eabihf/release/minnow-mps2"
 PEERS=$(cd "$ROOT/../shared/peers" 2>/dev/null && pwd || echo ../shared/peers)
 SNTP_PORT=${MINNOW_SNTP_PORT:-12300}
+SMTP_PORT=${MINNOW_SMTP_PORT:-2525}
 
-usage() { sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; }
 
 mode=user
 case "${1:-}" in
@@ -69,7 +74,34 @@ while True:
     s.sendto(hdr + ts(now) + req[40:48] + ts(now) + ts(time.time()), addr)
 '
 SNTP_PID=
-stop_sntp() { if [ -n "$SNTP_PID" ]; then kill "$SNTP_PID" 2>/dev/null || true; fi; }
+SMTP_PID=
+stop_sntp() {
+    if [ -n "$SNTP_PID" ]; then kill "$SNTP_PID" 2>/dev/null || true; fi
+    if [ -n "$SMTP_PID" ]; then kill "$SMTP_PID" 2>/dev/null || true; fi
+}
+
+# The SMTP server the board mails at boot: smtp_sink.py (aiosmtpd), when
+# python3 has aiosmtpd and MINNOW_SMTP was not given. Sets MINNOW_SMTP to
+# $1 (the address the guest uses) and MAILDIR; the server starts with
+# start_smtp PREFIX... HOST (PREFIX: e.g. `ip netns exec NS`).
+MAILDIR=
+want_smtp() {
+    if [ -n "${MINNOW_SMTP:-}" ]; then return; fi
+    if [ -f "$PEERS/smtp_sink.py" ] && python3 -c 'import aiosmtpd' 2>/dev/null; then
+        export MINNOW_SMTP=$1
+        MAILDIR=$(mktemp -d "${TMPDIR:-/tmp}/minnow-board-mail.XXXXXX")
+    else
+        echo "board.sh: no mail at boot (needs python3 with aiosmtpd, or MINNOW_SMTP)" >&2
+        export MINNOW_SMTP=none
+    fi
+}
+start_smtp() {
+    [ -n "$MAILDIR" ] || return 0
+    local host=${*: -1}
+    "$@" "$SMTP_PORT" "$MAILDIR" >/dev/null &
+    SMTP_PID=$!
+    echo "smtp_sink.py on $host:$SMTP_PORT stores the board's mail in $MAILDIR"
+}
 
 # QEMU runs as a child the script waits for, so a SIGTERM to the script (not
 # only Ctrl-C, which reaches the whole process group) stops QEMU too.
@@ -91,10 +123,12 @@ build)
 user)
     export MINNOW_IPV4=${MINNOW_IPV4:-dhcp} MINNOW_IPV6=${MINNOW_IPV6:-none}
     export MINNOW_SNTP=${MINNOW_SNTP:-10.0.2.2:$SNTP_PORT}
+    want_smtp "10.0.2.2:$SMTP_PORT"
     build
     trap stop_sntp EXIT
     python3 -c "$SNTP_PY" 127.0.0.1 "$SNTP_PORT" &
     SNTP_PID=$!
+    start_smtp python3 "$PEERS/smtp_sink.py" 127.0.0.1
     fwd=hostfwd=tcp:127.0.0.1:9999-:9999,hostfwd=tcp:127.0.0.1:12345-:12345
     fwd=$fwd,hostfwd=udp:127.0.0.1:12345-:12345,hostfwd=tcp:127.0.0.1:60000-:60000
     fwd=$fwd,hostfwd=tcp:127.0.0.1:9009-:9009
@@ -113,6 +147,7 @@ tap)
     [ "$(id -u)" = 0 ] || { echo "board.sh --tap: needs root (creates a network namespace and a TAP device): sudo $0 --tap" >&2; exit 1; }
     export MINNOW_IPV4=${MINNOW_IPV4:-192.0.2.2/24} MINNOW_IPV6=${MINNOW_IPV6:-2001:db8::2/64}
     export MINNOW_SNTP=${MINNOW_SNTP:-192.0.2.1}
+    want_smtp "192.0.2.1:$SMTP_PORT"
     build
     NS=${MINNOW_NS:-minnow-board}
     ip netns add "$NS"
@@ -130,6 +165,7 @@ tap)
     # `ip netns exec` execs python3, so $! is the server itself.
     ip netns exec "$NS" python3 -c "$SNTP_PY" 192.0.2.1 123 &
     SNTP_PID=$!
+    start_smtp ip netns exec "$NS" python3 "$PEERS/smtp_sink.py" 192.0.2.1
     cat <<MSG
 Minnow boots on mps2-an386 in namespace $NS at 192.0.2.2 and 2001:db8::2. In another shell:
   sudo ip netns exec $NS python3 $PEERS/time_client.py 192.0.2.2 9999
@@ -144,10 +180,12 @@ size)
     # The user-networking image (DHCP + SNTP: every feature in).
     export MINNOW_IPV4=${MINNOW_IPV4:-dhcp} MINNOW_IPV6=${MINNOW_IPV6:-none}
     export MINNOW_SNTP=${MINNOW_SNTP:-10.0.2.2:$SNTP_PORT}
+    want_smtp "10.0.2.2:$SMTP_PORT"
     build
-    trap stop_sntp EXIT
+    trap 'stop_sntp; [ -z "$MAILDIR" ] || rm -rf "$MAILDIR"' EXIT
     python3 -c "$SNTP_PY" 127.0.0.1 "$SNTP_PORT" &
     SNTP_PID=$!
+    start_smtp python3 "$PEERS/smtp_sink.py" 127.0.0.1
     MINNOW_FW_DIR="$FW" python3 - "$ELF" "$PEERS" <<'PY'
 # Size report: sections, RAM budget, .text by owner, and a live run that
 # measures the stack's high-water mark and reads the image's own RAM figures.
@@ -194,13 +232,17 @@ def text_without(services):
     out = subprocess.run([tool, "-A", os.path.join(fw, "target", "size-variants", "thumbv7em-none-eabihf", "release", "minnow-mps2")],
                          capture_output=True, text=True, check=True).stdout
     return int(re.search(r"^\.text\s+(\d+)", out, re.M).group(1))
-ALL = ["time", "echo", "file", "chat"]
+MAIL = os.environ.get("MINNOW_SMTP", "none") != "none"
+ALL = ["time", "echo", "file", "chat"] + (["mail"] if MAIL else [])
 full = text_without(ALL)
 print()
 print("| service | .text it adds (image rebuilt without it) |")
 print("| --- | ---: |")
 for svc, what in (("time", "time (ctime server; the SNTP client is in every image with MINNOW_SNTP)"),
-                  ("echo", "echo (TCP + UDP)"), ("file", "file transfer"), ("chat", "chat room")):
+                  ("echo", "echo (TCP + UDP)"), ("file", "file transfer"), ("chat", "chat room"),
+                  ("mail", "mail at boot (MIME composer + SMTP client, plain SMTP)")):
+    if svc not in ALL:
+        continue
     print("| %s | %d |" % (what, full - text_without([x for x in ALL if x != svc])))
 print("| base: no service (smoltcp, DHCP, SNTP client, driver, clock, log, panic) | %d |" % text_without([]))
 print("| the image (.text without the vector table) | %d |" % full)
@@ -232,6 +274,9 @@ def log():
 try:
     end = time.time() + 20
     while "ready" not in log() and time.time() < end:
+        time.sleep(0.1)
+    end = time.time() + 30  # the boot mail (after SNTP), so its stack counts
+    while MAIL and "mail: accepted" not in log() and "mail: failed" not in log() and time.time() < end:
         time.sleep(0.1)
     py = sys.executable
     run = lambda *a: subprocess.run([py] + list(a), capture_output=True, timeout=60)
@@ -270,7 +315,7 @@ try:
                 lowest = base + 4 * i
     print()
     for line in log().splitlines():
-        if line.startswith("minnow: ram:") or "sntp: clock set" in line:
+        if line.startswith("minnow: ram:") or "sntp: clock set" in line or line.startswith("minnow: mail:"):
             print(line)
     if lowest is not None:
         used = STACK_TOP - lowest

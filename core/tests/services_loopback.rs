@@ -558,3 +558,74 @@ fn file_server_times_out_a_silent_client() {
         b"ERR no default file\n"
     );
 }
+
+#[test]
+fn a_full_room_answers_room_full_and_a_freed_place_is_taken_again() {
+    use minnow::chat::server::ChatServer;
+    let mut b = Bench::new();
+    let mut room = ChatServer::<4, 64>::new(9009, Duration::from_secs(2));
+    room.set_room(2);
+    while room.wants_socket() {
+        room.add_socket(&mut b.sockets, tcp_socket(1024)).unwrap();
+    }
+    room.add_overflow_socket(&mut b.sockets, tcp_socket(64))
+        .unwrap();
+    let remote = IpEndpoint::new(LOCAL, 9009);
+    let mut clients = Vec::new();
+    for _ in 0..3 {
+        let h = b.sockets.add(tcp_socket(1024));
+        let now = b.now;
+        let port = b.ports.next_port();
+        clients.push(StreamClient::connect(
+            &mut b.net(),
+            h,
+            remote,
+            port,
+            now,
+            Duration::from_secs(5),
+            None,
+        ));
+        for _ in 0..30 {
+            let mut services: Vec<&mut dyn Service> = vec![&mut room];
+            services.extend(clients.iter_mut().map(|c| c as &mut dyn Service));
+            b.step(&mut services);
+        }
+    }
+    assert_eq!(room.members(), 2);
+    let mut buf = [0u8; 64];
+    let n = clients[2].read(&mut b.net(), &mut buf);
+    assert_eq!(&buf[..n], b"room full\n");
+    // The first member heard of the second joining, and of nothing else.
+    let n = clients[0].read(&mut b.net(), &mut buf);
+    assert!(
+        buf[..n].ends_with(b"entered our chatting room\n"),
+        "{:?}",
+        &buf[..n]
+    );
+    assert_eq!(buf[..n].iter().filter(|&&c| c == b'\n').count(), 1);
+    // Then it leaves, and its place is free again.
+    clients[0].finish();
+    for _ in 0..30 {
+        let mut services: Vec<&mut dyn Service> = vec![&mut room];
+        services.extend(clients.iter_mut().map(|c| c as &mut dyn Service));
+        b.step(&mut services);
+    }
+    assert_eq!(clients[2].state(), ClientState::PeerClosed);
+    assert_eq!(room.members(), 1);
+    let h = b.sockets.add(tcp_socket(1024));
+    let (now, port) = (b.now, b.ports.next_port());
+    let mut late = StreamClient::connect(
+        &mut b.net(),
+        h,
+        remote,
+        port,
+        now,
+        Duration::from_secs(5),
+        None,
+    );
+    for _ in 0..30 {
+        b.step(&mut [&mut room, &mut late]);
+    }
+    assert_eq!(room.members(), 2);
+    assert_eq!(late.state(), ClientState::Connected);
+}

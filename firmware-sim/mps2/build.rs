@@ -9,6 +9,9 @@
 //! | `MINNOW_GATEWAY` | none | IPv4 default gateway (static addressing; DHCP brings its own) |
 //! | `MINNOW_SERVICES` | `time,echo,file,chat` | which services the image runs, or `none` (the size report builds variants without each one) |
 //! | `MINNOW_SNTP` | none | SNTP server `IPV4[:PORT]` or `[IPV6]:PORT` (port 123 by default); without one the clock stays unset and the time server closes without a time |
+//! | `MINNOW_SMTP` | none | SMTP server `IPV4[:PORT]` or `[IPV6]:PORT` (port 25 by default) the board mails one message to at boot, over plain SMTP; without one there is no mail service |
+//! | `MINNOW_MAIL_FROM` | `Minnow board <minnow@mps2.test>` | the message's sender, `ADDR` or `NAME <ADDR>` |
+//! | `MINNOW_MAIL_TO` | `inbox@mps2.test` | its recipient, `ADDR` or `NAME <ADDR>` |
 
 use std::env;
 use std::fmt::Write as _;
@@ -16,16 +19,20 @@ use std::fs;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
 
-const VARS: [&str; 5] = [
+const VARS: [&str; 8] = [
     "MINNOW_IPV4",
     "MINNOW_IPV6",
     "MINNOW_GATEWAY",
     "MINNOW_SNTP",
     "MINNOW_SERVICES",
+    "MINNOW_SMTP",
+    "MINNOW_MAIL_FROM",
+    "MINNOW_MAIL_TO",
 ];
 
-/// The services `MINNOW_SERVICES` can name (default: all).
-const SERVICES: [&str; 4] = ["time", "echo", "file", "chat"];
+/// The services `MINNOW_SERVICES` can name (default: all). `mail` runs only
+/// when `MINNOW_SMTP` names a server.
+const SERVICES: [&str; 5] = ["time", "echo", "file", "chat", "mail"];
 
 fn var(name: &str, default: &str) -> String {
     match env::var(name) {
@@ -110,24 +117,13 @@ fn main() {
             format!("Some({})", v4(a))
         }
     };
-    let sntp_expr = match sntp.as_str() {
-        "none" => "None".to_string(),
-        text => {
-            let sa = text
-                .parse::<SocketAddr>()
-                .or_else(|_| text.parse::<IpAddr>().map(|ip| SocketAddr::new(ip, 123)))
-                .unwrap_or_else(|_| {
-                    fail(format!(
-                        "MINNOW_SNTP={text}: expected IPV4[:PORT] or [IPV6]:PORT"
-                    ))
-                });
-            let addr = match sa.ip() {
-                IpAddr::V4(a) => format!("IpAddress::Ipv4({})", v4(a)),
-                IpAddr::V6(a) => format!("IpAddress::Ipv6({})", v6(a)),
-            };
-            format!("Some(IpEndpoint::new({addr}, {}))", sa.port())
-        }
-    };
+    let sntp_expr = endpoint("MINNOW_SNTP", &sntp, 123);
+    let smtp = var("MINNOW_SMTP", "none");
+    let smtp_expr = endpoint("MINNOW_SMTP", &smtp, 25);
+    let mail_from = var("MINNOW_MAIL_FROM", "Minnow board <minnow@mps2.test>");
+    let (from_name, from_addr) = mailbox("MINNOW_MAIL_FROM", &mail_from);
+    let mail_to = var("MINNOW_MAIL_TO", "inbox@mps2.test");
+    let (to_name, to_addr) = mailbox("MINNOW_MAIL_TO", &mail_to);
     let _ = writeln!(code, "/// Get the IPv4 address by DHCPv4.");
     let _ = writeln!(code, "pub const DHCP: bool = {dhcp};");
     let _ = writeln!(code, "/// The static IPv4 address.");
@@ -141,6 +137,24 @@ fn main() {
     );
     let _ = writeln!(code, "/// The SNTP server.");
     let _ = writeln!(code, "pub const SNTP: Option<IpEndpoint> = {sntp_expr};");
+    let _ = writeln!(code, "/// The SMTP server the board mails at boot.");
+    let _ = writeln!(code, "pub const SMTP: Option<IpEndpoint> = {smtp_expr};");
+    let _ = writeln!(code, "/// The message's sender: display name and address.");
+    let _ = writeln!(
+        code,
+        "pub const MAIL_FROM: (Option<&str>, &str) = ({from_name:?}, {from_addr:?});"
+    );
+    let domain = from_addr.rsplit_once('@').map_or("", |(_, d)| d);
+    let _ = writeln!(code, "/// The sender's domain (EHLO, Message-ID).");
+    let _ = writeln!(code, "pub const MAIL_DOMAIN: &str = {domain:?};");
+    let _ = writeln!(
+        code,
+        "/// The message's recipient: display name and address."
+    );
+    let _ = writeln!(
+        code,
+        "pub const MAIL_TO: (Option<&str>, &str) = ({to_name:?}, {to_addr:?});"
+    );
     let services = var("MINNOW_SERVICES", &SERVICES.join(","));
     let wanted: Vec<&str> = services
         .split(',')
@@ -156,16 +170,19 @@ fn main() {
             ));
         }
     }
-    for name in SERVICES {
-        let _ = writeln!(code, "/// Run the {name} service.");
-        let _ = writeln!(
-            code,
-            "pub const {}: bool = {};",
-            name.to_uppercase(),
-            wanted.contains(&name)
-        );
+    let explicit = env::var("MINNOW_SERVICES").is_ok_and(|v| !v.trim().is_empty());
+    if explicit && wanted.contains(&"mail") && smtp == "none" {
+        fail(format!(
+            "MINNOW_SERVICES={services} names mail, but MINNOW_SMTP gives no server"
+        ));
     }
-    let summary = format!("ipv4 {ipv4}, ipv6 {ipv6}, gateway {gateway}, sntp {sntp}");
+    for name in SERVICES {
+        // Mail needs a server: without MINNOW_SMTP it is off.
+        let on = wanted.contains(&name) && (name != "mail" || smtp != "none");
+        let _ = writeln!(code, "/// Run the {name} service.");
+        let _ = writeln!(code, "pub const {}: bool = {on};", name.to_uppercase());
+    }
+    let summary = format!("ipv4 {ipv4}, ipv6 {ipv6}, gateway {gateway}, sntp {sntp}, smtp {smtp}");
     let _ = writeln!(code, "/// The settings as given, for the boot log.");
     let _ = writeln!(code, "pub const SUMMARY: &str = {summary:?};");
     fs::write(out.join("netconfig.rs"), code).expect("write netconfig.rs");
@@ -174,6 +191,78 @@ fn main() {
         random_bytes(RANDOM_FILE_LEN, RANDOM_FILE_SEED),
     )
     .expect("write random-1m.bin");
+}
+
+/// `IPV4[:PORT]` or `[IPV6]:PORT` (or a bare IPv6 address) as an
+/// `Option<IpEndpoint>` expression; `none` is `None`.
+fn endpoint(name: &str, text: &str, default_port: u16) -> String {
+    if text == "none" {
+        return "None".to_string();
+    }
+    let sa = text
+        .parse::<SocketAddr>()
+        .or_else(|_| {
+            text.parse::<IpAddr>()
+                .map(|ip| SocketAddr::new(ip, default_port))
+        })
+        .unwrap_or_else(|_| {
+            fail(format!(
+                "{name}={text}: expected IPV4[:PORT] or [IPV6]:PORT"
+            ))
+        });
+    if sa.port() == 0 {
+        fail(format!("{name}={text}: port 0"));
+    }
+    let addr = match sa.ip() {
+        IpAddr::V4(a) => format!("IpAddress::Ipv4({})", v4(a)),
+        IpAddr::V6(a) => format!("IpAddress::Ipv6({})", v6(a)),
+    };
+    format!("Some(IpEndpoint::new({addr}, {}))", sa.port())
+}
+
+/// `ADDR` or `NAME <ADDR>` as (name, address), checked the way the core's
+/// composer checks it at run time (a plain ASCII `local@domain`, a display
+/// name without control characters), so that a typo fails here.
+fn mailbox(name: &str, text: &str) -> (Option<String>, String) {
+    let (display, addr) = match (text.rfind('<'), text.ends_with('>')) {
+        (Some(i), true) => {
+            let n = text[..i].trim();
+            (
+                (!n.is_empty()).then(|| n.to_string()),
+                &text[i + 1..text.len() - 1],
+            )
+        }
+        _ => (None, text),
+    };
+    let addr = addr.trim();
+    let bad = |why: &str| -> ! { fail(format!("{name}={text}: {why}")) };
+    if display
+        .as_deref()
+        .is_some_and(|n| n.chars().any(char::is_control))
+    {
+        bad("control character in the display name");
+    }
+    let Some((local, domain)) = addr.rsplit_once('@') else {
+        bad("expected local@domain");
+    };
+    let atext = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~".contains(c);
+    let dot_atom =
+        |s: &str| !s.is_empty() && s.split('.').all(|p| !p.is_empty() && p.chars().all(atext));
+    if addr.len() > 254 || local.len() > 64 || !dot_atom(local) || local.contains("=?") {
+        bad("the local part must be a plain ASCII dot-atom (at most 64 bytes)");
+    }
+    let label = |l: &str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    };
+    let literal = domain.starts_with('[') && domain.ends_with(']');
+    if !literal && !domain.split('.').all(label) {
+        bad("the domain must be a domain name or an [address literal]");
+    }
+    (display, addr.to_string())
 }
 
 /// `random-1m.bin` in the image's file table: 1 MiB that a test can rebuild

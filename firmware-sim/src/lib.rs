@@ -11,8 +11,9 @@
 //! - [`sim`]: the event loop; virtual time jumps to the next frame or
 //!   deadline, so long timeouts cost no wall time;
 //! - [`trace`], [`tcp_stats`], [`pcap`], [`timeline`]: what is recorded;
-//! - [`programs`]: the board (every core server), the clients, and the
-//!   simulated SNTP server; [`tasks`]: one checked client exchange each;
+//! - [`programs`]: the board (every core server, and a mail), the clients,
+//!   and the simulated SNTP and SMTP servers; [`tasks`]: one checked
+//!   exchange each; [`mime_read`]: the SMTP server's MIME reader;
 //! - [`scenario`]: whole runs and their reports; [`mod@bench`]: the benchmark.
 //!
 //! Same seed, same run: [`trace::Trace`] hashes every delivered frame with
@@ -21,6 +22,7 @@
 pub mod bench;
 pub mod device;
 pub mod faults;
+pub mod mime_read;
 pub mod node;
 pub mod payload;
 pub mod pcap;

@@ -16,7 +16,8 @@ use smoltcp::time::Duration;
 
 /// Minnow's services on many simulated nodes, a virtual clock and a faulty
 /// wire. With no arguments: the default scenario (a board running every
-/// server, an SNTP server, 4 clients), its timeline and summary.
+/// server and sending a mail, SNTP and SMTP servers, 4 clients), its
+/// timeline and summary.
 #[derive(Parser, Debug)]
 #[command(version, about)]
 struct Cli {
@@ -41,7 +42,8 @@ enum Command {
 /// Which services the clients exercise.
 #[derive(ValueEnum, Clone, Copy, Debug)]
 enum MixArg {
-    /// Time, TCP and UDP echo, file downloads, then the chat room.
+    /// Time, TCP and UDP echo, file downloads, then the chat room; the
+    /// board mails the SMTP server.
     Every,
     /// TCP echo only.
     Echo,
@@ -54,7 +56,8 @@ struct RunArgs {
     /// Seed of every random choice: the same seed gives the same run.
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Client nodes (the board and the SNTP server come on top).
+    /// Client nodes (the board and the SNTP server, with every service
+    /// the SMTP server too, come on top).
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=MAX_CLIENTS as i64))]
     clients: u16,
     /// What the clients do.
@@ -92,7 +95,7 @@ struct RunArgs {
     #[arg(long)]
     random_faults: bool,
     /// The property tests' small transfers (8 KiB echo, 4 datagrams, a
-    /// 6 KiB file, 3 chat lines).
+    /// 6 KiB file, 3 chat lines, a 1 KiB mail attachment).
     #[arg(long)]
     small: bool,
     /// Bytes each TCP echo client sends.
@@ -107,6 +110,9 @@ struct RunArgs {
     /// Lines each chat member sends.
     #[arg(long)]
     chat_lines: Option<u32>,
+    /// Size of the board's mail attachment.
+    #[arg(long)]
+    mail_bytes: Option<usize>,
     /// Stop at this virtual time, seconds.
     #[arg(long, default_value_t = 1800)]
     time_limit: u64,
@@ -177,6 +183,7 @@ impl RunArgs {
         w.file_bytes = self.file_bytes.unwrap_or(w.file_bytes);
         w.datagrams = self.datagrams.unwrap_or(w.datagrams);
         w.chat_lines = self.chat_lines.unwrap_or(w.chat_lines);
+        w.mail_bytes = self.mail_bytes.unwrap_or(w.mail_bytes);
         c
     }
 }
@@ -189,10 +196,12 @@ fn run(args: &RunArgs) -> Result<Report, String> {
         )),
         None => None,
     };
+    let mail = config.mix == Mix::Every;
     println!(
-        "minnow-sim: seed {}, {} nodes (board 192.0.2.2, sntp 192.0.2.123, {} clients from 192.0.2.10)",
+        "minnow-sim: seed {}, {} nodes (board 192.0.2.2, sntp 192.0.2.123, {}{} clients from 192.0.2.10)",
         config.seed,
-        config.clients + 2,
+        config.clients + 2 + usize::from(mail),
+        if mail { "smtp 192.0.2.25, " } else { "" },
         config.clients
     );
     println!("wire: {}\n", config.faults);

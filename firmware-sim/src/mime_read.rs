@@ -356,7 +356,10 @@ mod tests {
         );
         let body = b"--b\r\nA: 1\r\n\r\none\r\n--b\r\nA: 2\r\n\r\ntwo\r\n\r\n--b--\r\n";
         let parts = multipart(body, "b").unwrap();
-        assert_eq!(parts, [&b"A: 1\r\n\r\none"[..], &b"A: 2\r\n\r\ntwo\r\n"[..]]);
+        assert_eq!(
+            parts,
+            [&b"A: 1\r\n\r\none"[..], &b"A: 2\r\n\r\ntwo\r\n"[..]]
+        );
         let (fields, rest) = split_head(parts[1]).unwrap();
         assert_eq!(field(&fields, "a"), Some("2"));
         assert_eq!(rest, b"two\r\n");

@@ -1,7 +1,9 @@
 //! Properties over many seeds: with loss up to 30%, duplication,
-//! reordering and corruption, every task either succeeds with identical
-//! bytes or fails with a reported error (never silently corrupt), the chat
-//! order holds, nothing panics, and every client finishes by itself.
+//! reordering and corruption, every task (the board's mail included: the
+//! SMTP server's copy must be the composer's output byte for byte) either
+//! succeeds with identical bytes or fails with a reported error (never
+//! silently corrupt), the chat order holds, nothing panics, and every
+//! client finishes by itself.
 //!
 //! 500 seeds in four tests (the harness runs them in parallel), each seed a
 //! small run of every service on its own random wire ([`Faults::random`]).
@@ -19,7 +21,15 @@ fn check(seeds: std::ops::Range<u64>) -> (usize, usize) {
         let why = || format!("seed {seed}, {faults}\n{}", report.summary_text(None));
         assert_eq!(report.end, RunEnd::Done, "{}", why());
         assert!(!report.any_corrupt(), "{}", why());
-        assert_eq!(report.rows.len(), 12, "every task reports: {}", why());
+        assert_eq!(report.rows.len(), 13, "every task reports: {}", why());
+        assert!(
+            report
+                .rows
+                .iter()
+                .any(|r| r.node == "board" && r.outcome.task.starts_with("mail")),
+            "the board's mail reports: {}",
+            why()
+        );
         failed += report.failed().count();
         ok += report.rows.len() - report.failed().count();
     }

@@ -272,7 +272,9 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
             args.chat_port,
             Duration::from_millis(args.chat_stall_ms),
         ));
-        for _ in 0..args.chat_members {
+        // The room grows its sockets as members come (see ChatServer::wants_socket).
+        room.set_room(usize::from(args.chat_members));
+        while room.wants_socket() {
             room.add_socket(&mut rt.sockets, tcp_socket(4096, args.chat_queue as usize))
                 .map_err(full)?;
         }
@@ -365,8 +367,17 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
         if let Some(c) = chat.as_mut() {
             services.push(c.as_mut());
         }
-        let deadline = rt.step(&mut services);
+        let mut deadline = rt.step(&mut services);
         drop(services);
+        if let Some(c) = chat.as_mut()
+            && c.wants_socket()
+        {
+            while c.wants_socket() {
+                c.add_socket(&mut rt.sockets, tcp_socket(4096, args.chat_queue as usize))
+                    .map_err(full)?;
+            }
+            deadline = Some(rt.now());
+        }
 
         while let Some(e) = tcp_echo.events.pop() {
             log_echo("tcp", args.echo_port, e);

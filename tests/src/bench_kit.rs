@@ -86,6 +86,21 @@ pub fn cpu_secs(pid: u32) -> Option<f64> {
     Some(ticks as f64 / if hz > 0 { hz as f64 } else { 100.0 })
 }
 
+/// Time every thread of process `pid` has spent waiting on a run queue
+/// (runnable, but another task had the CPU), seconds, from
+/// `/proc/PID/task/*/schedstat` (threads that exited no longer count).
+pub fn runq_wait_secs(pid: u32) -> Option<f64> {
+    let mut total = 0u64;
+    for t in std::fs::read_dir(format!("/proc/{pid}/task")).ok()? {
+        let path = t.ok()?.path().join("schedstat");
+        let Ok(text) = std::fs::read_to_string(path) else {
+            continue;
+        };
+        total += text.split_whitespace().nth(1)?.parse::<u64>().ok()?;
+    }
+    Some(total as f64 / 1e9)
+}
+
 /// CPU time of this process's calling thread so far.
 pub fn thread_cpu_secs() -> f64 {
     rusage_secs(libc::RUSAGE_THREAD)
@@ -183,6 +198,9 @@ pub struct Measured {
     /// every few milliseconds; the high-water mark only grows, so the last
     /// reading is the peak up to a few milliseconds before exit).
     pub hwm_kib: Option<u64>,
+    /// Time it was runnable but waited for a CPU (every thread), the last
+    /// reading of `/proc/PID/task/*/schedstat` while it ran.
+    pub runq_wait: Option<f64>,
     /// wait4's `ru_maxrss`, KiB (includes `ip netns exec` before its exec,
     /// a few MiB; hence the sampled `VmHWM` above).
     pub maxrss_kib: u64,
@@ -242,6 +260,7 @@ pub fn run_measured(mut cmd: Command, stdin: &[u8], limit: Duration) -> Measured
     let out = drain(Box::new(child.stdout.take().expect("piped stdout")));
     let err = drain(Box::new(child.stderr.take().expect("piped stderr")));
     let mut hwm = None;
+    let mut runq_wait = None;
     let mut timed_out = false;
     // SAFETY (all libc calls below): plain syscalls on our own child's PID,
     // which stays ours until wait4 reaps it.
@@ -263,6 +282,9 @@ pub fn run_measured(mut cmd: Command, stdin: &[u8], limit: Duration) -> Measured
         if let Some(h) = status_kib(pid, "VmHWM") {
             hwm = Some(h);
         }
+        if let Some(w) = runq_wait_secs(pid) {
+            runq_wait = Some(w);
+        }
         if start.elapsed() >= limit {
             timed_out = true;
             unsafe { libc::kill(pid_t, libc::SIGKILL) };
@@ -281,6 +303,7 @@ pub fn run_measured(mut cmd: Command, stdin: &[u8], limit: Duration) -> Measured
         wall,
         cpu: tv(ru.ru_utime) + tv(ru.ru_stime),
         hwm_kib: hwm,
+        runq_wait,
         maxrss_kib: ru.ru_maxrss as u64,
         stdout: out.join().unwrap_or_default(),
         stderr: err.join().unwrap_or_default(),

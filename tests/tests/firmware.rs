@@ -1,14 +1,18 @@
 //! The board: Minnow's firmware image (`firmware-sim/mps2`) booted in QEMU's
 //! `mps2-an386` (Cortex-M4F + LAN9118) on a TAP device inside a namespace,
 //! with the notes' peers against it: time (clock set by SNTP), echo over TCP
-//! and UDP, file transfer with a hash check, and a three-client chat.
+//! and UDP, file transfer with a hash check, a three-client chat, and the
+//! mail the board sends at boot (to aiosmtpd in ../shared/peers/smtp_sink.py,
+//! the stored message parsed with Python's email package).
 //!
 //! The image is built once per test process with `cargo build --release` in
 //! `firmware-sim/mps2`, as 192.0.2.2/24 and 2001:db8::2/64 with SNTP from
-//! 192.0.2.1 (env `MINNOW_BOARD_ELF` names a prebuilt image instead). A
-//! missing `qemu-system-arm` fails these tests: it is never a skip.
+//! 192.0.2.1 and mail to 192.0.2.1:2525 (env `MINNOW_BOARD_ELF` names a
+//! prebuilt image instead). Every test's board mails at boot; where no SMTP
+//! server listens it logs the refusal and serves on. A missing
+//! `qemu-system-arm` fails these tests: it is never a skip.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -22,6 +26,12 @@ const BOOT: Duration = Duration::from_secs(30);
 const RANDOM_FILE: &str = "random-1m.bin";
 const RANDOM_LEN: usize = 1 << 20;
 const RANDOM_SEED: u64 = 0x6d6e77;
+/// Where the image mails at boot (`MINNOW_SMTP`), and from and to whom.
+const SMTP_PORT: &str = "2525";
+const MAIL_FROM: &str = "Minnow board <board@minnow.test>";
+const MAIL_TO: &str = "Tester <tester@minnow.test>";
+/// The subject the image writes (firmware-sim/mps2/src/mail.rs).
+const MAIL_SUBJECT: &str = "Hello from the Minnow board";
 
 fn build_image() -> Result<PathBuf, String> {
     if let Some(elf) = std::env::var_os("MINNOW_BOARD_ELF").filter(|v| !v.is_empty()) {
@@ -51,7 +61,11 @@ fn build_image() -> Result<PathBuf, String> {
         .env("MINNOW_IPV4", Netns::MINNOW_V4_CIDR)
         .env("MINNOW_IPV6", Netns::MINNOW_V6_CIDR)
         .env("MINNOW_GATEWAY", "none")
-        .env("MINNOW_SNTP", Netns::HOST_V4);
+        .env("MINNOW_SNTP", Netns::HOST_V4)
+        .env("MINNOW_SMTP", format!("{}:{SMTP_PORT}", Netns::HOST_V4))
+        .env("MINNOW_MAIL_FROM", MAIL_FROM)
+        .env("MINNOW_MAIL_TO", MAIL_TO)
+        .env_remove("MINNOW_SERVICES");
     // The host build's settings must not leak into the board's.
     for var in [
         "RUSTFLAGS",
@@ -227,6 +241,20 @@ fn board_time_server_closes_without_a_time_until_the_clock_is_set() {
         "{}",
         board.dump()
     );
+    // Without SNTP's answer the mail goes out undated after a short wait,
+    // and with no SMTP server listening the refusal is logged.
+    assert!(
+        board.wait_for_stdout("mail: failed: greeting: the connection was lost\n", T),
+        "{}",
+        board.dump()
+    );
+    assert!(
+        board
+            .stdout()
+            .contains("mail: clock unset: the message is dated 1970"),
+        "{}",
+        board.dump()
+    );
 }
 
 #[test]
@@ -363,4 +391,206 @@ fn board_chat_room_with_three_notes_clients() {
         assert!(c.wait_for_stdout(&offline, T), "{}", c.dump());
     }
     assert!(board.wait_for_stdout(" left", T), "{}", board.dump());
+}
+
+/// smtp_sink.py on 192.0.2.1:2525 storing into `maildir`.
+fn smtp_sink(ns: &Netns, maildir: &Path, extra: &[&str]) -> Proc {
+    let mut args = vec![Netns::HOST_V4, SMTP_PORT, maildir.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    let p = ns.spawn(ns.peer_command("smtp_sink.py", &args));
+    assert!(
+        p.wait_for_stdout("ready", Duration::from_secs(20)),
+        "smtp_sink.py: {}",
+        p.dump()
+    );
+    p
+}
+
+/// The SNTP server above, started and given a moment to bind.
+fn sntp_server(ns: &Netns) -> Proc {
+    let mut sntp = ns.command("python3");
+    sntp.args(["-c", SNTP_SERVER]);
+    let p = ns.spawn(sntp);
+    std::thread::sleep(Duration::from_millis(300));
+    p
+}
+
+/// The stored messages (`NNNN.eml`), in order.
+fn stored(maildir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(maildir)
+        .map(|d| {
+            d.filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+/// A message parsed with Python's email package: decoded headers, defects,
+/// and every leaf part (type, filename, sha256, text).
+fn parse_eml(eml: &Path) -> serde_json::Value {
+    let script = r#"
+import email, email.policy, hashlib, json, sys
+with open(sys.argv[1], 'rb') as f:
+    msg = email.message_from_binary_file(f, policy=email.policy.default)
+parts = []
+for part in msg.walk():
+    if part.is_multipart():
+        continue
+    payload = part.get_payload(decode=True) or b''
+    parts.append({
+        'type': part.get_content_type(),
+        'filename': part.get_filename(),
+        'disposition': part.get_content_disposition(),
+        'sha256': hashlib.sha256(payload).hexdigest(),
+        'len': len(payload),
+        'text': payload.decode('utf-8', 'replace').replace('\r\n', '\n') if part.get_content_maintype() == 'text' else None,
+    })
+print(json.dumps({
+    'subject': str(msg['subject']),
+    'from': str(msg['from']),
+    'to': str(msg['to']),
+    'date': str(msg['date']),
+    'message_id': str(msg['message-id']),
+    'mime_version': str(msg['mime-version']),
+    'type': msg.get_content_type(),
+    'defects': [str(d) for d in msg.defects] + [str(d) for p in msg.walk() for d in p.defects],
+    'parts': parts,
+}))
+"#;
+    let out = Command::new("python3")
+        .args(["-c", script])
+        .arg(eml)
+        .output()
+        .expect("python3");
+    assert!(
+        out.status.success(),
+        "parsing {}: {}",
+        eml.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn board_mails_a_message_with_an_attachment_at_boot() {
+    let ns = Netns::new();
+    let dir = TempDir::new("board-mail");
+    let maildir = dir.join("maildir");
+    let _sink = smtp_sink(&ns, &maildir, &[]);
+    let _sntp = sntp_server(&ns);
+    let board = boot(&ns);
+    assert!(
+        board.wait_for_stdout(
+            "mail: accepted for 1 recipient(s): 250 2.0.0 Message accepted for delivery\n",
+            T
+        ),
+        "{}",
+        board.dump()
+    );
+    let log = board.stdout();
+    // The mail waited for the clock.
+    let synced = log.find("sntp: clock set to 1491314851").expect(&log);
+    let sending = log.find("mail: sending").expect(&log);
+    assert!(synced < sending, "{log}");
+    assert!(
+        log.contains(&format!(
+            "mail: sending \"{MAIL_SUBJECT}\" from board@minnow.test to tester@minnow.test via 192.0.2.1:{SMTP_PORT}"
+        )),
+        "{log}"
+    );
+
+    // aiosmtpd wrote the message before it answered 250.
+    let emls = stored(&maildir);
+    assert_eq!(emls.len(), 1, "{emls:?}");
+    let m = parse_eml(&emls[0]);
+    assert_eq!(m["subject"], MAIL_SUBJECT, "{m}");
+    assert_eq!(m["from"], MAIL_FROM, "{m}");
+    assert_eq!(m["to"], MAIL_TO, "{m}");
+    assert_eq!(m["mime_version"], "1.0", "{m}");
+    assert_eq!(m["type"], "multipart/mixed", "{m}");
+    assert!(
+        m["date"]
+            .as_str()
+            .unwrap()
+            .starts_with("Tue, 04 Apr 2017 14:07:"),
+        "dated by the SNTP clock: {m}"
+    );
+    let mid = m["message_id"].as_str().unwrap();
+    assert!(
+        mid.starts_with('<') && mid.ends_with("@minnow.test>"),
+        "{m}"
+    );
+    assert_eq!(m["defects"].as_array().unwrap().len(), 0, "{m}");
+    let parts = m["parts"].as_array().unwrap();
+    assert_eq!(parts.len(), 2, "{m}");
+    assert_eq!(parts[0]["type"], "text/plain", "{m}");
+    let text = parts[0]["text"].as_str().unwrap();
+    assert!(
+        text.starts_with(
+            "Hello from Minnow, running as firmware on an Arm Cortex-M4 (QEMU mps2-an386).\n\n"
+        ) && text.contains("the attachment is hello.txt from the board's file table.\n"),
+        "{text:?}"
+    );
+
+    // The attachment is the file table's hello.txt, byte for byte: the same
+    // file the board's file server sends.
+    let att = &parts[1];
+    assert_eq!(att["filename"], "hello.txt", "{m}");
+    assert_eq!(att["disposition"], "attachment", "{m}");
+    assert_eq!(att["type"], "text/plain", "{m}");
+    let hello = dir.join("hello.txt");
+    let out = run_peer(
+        &ns,
+        "file_client.py",
+        &[
+            Netns::MINNOW_V4,
+            "60000",
+            hello.to_str().unwrap(),
+            "GET hello.txt",
+        ],
+    );
+    out.assert_success("file_client.py GET hello.txt");
+    let bytes = std::fs::read(&hello).unwrap();
+    assert!(bytes.starts_with(b"Hello from Minnow"), "{bytes:?}");
+    assert_eq!(att["len"], bytes.len(), "{m}");
+    assert_eq!(att["sha256"], sha256_hex(&bytes), "{m}");
+
+    let env: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(emls[0].with_extension("json")).unwrap()).unwrap();
+    assert_eq!(env["mail_from"], "board@minnow.test", "{env}");
+    assert_eq!(
+        env["rcpt_tos"],
+        serde_json::json!(["tester@minnow.test"]),
+        "{env}"
+    );
+    assert_eq!(env["tls"], false, "{env}");
+}
+
+#[test]
+fn board_logs_a_refused_recipient_with_the_servers_reply() {
+    let ns = Netns::new();
+    let dir = TempDir::new("board-mail");
+    let maildir = dir.join("maildir");
+    let _sink = smtp_sink(&ns, &maildir, &["--reject-rcpt", "tester@minnow.test"]);
+    let _sntp = sntp_server(&ns);
+    let board = boot(&ns);
+    assert!(
+        board.wait_for_stdout("mail: failed: RCPT TO: every recipient was refused\n", T),
+        "{}",
+        board.dump()
+    );
+    assert!(
+        board.stdout().contains(
+            "mail: recipient tester@minnow.test refused: 550 5.1.1 mailbox unavailable\n"
+        ),
+        "{}",
+        board.dump()
+    );
+    assert!(stored(&maildir).is_empty(), "a message was stored");
+    // The board serves on.
+    let out = run_peer(&ns, "time_client.py", &[Netns::MINNOW_V4, "9999"]);
+    out.assert_success("time_client.py after the refused mail");
 }

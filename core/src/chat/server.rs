@@ -24,6 +24,9 @@ use crate::service::{Net, Service};
 /// Pieces one member may send per poll before the others get their turn.
 const BUDGET: usize = 16;
 
+/// Free member sockets a growing room keeps listening.
+pub const SPARE: usize = 8;
+
 /// A member of the room (one per pool socket). RAM: about 80 bytes.
 #[derive(Debug, Clone, Copy, Default)]
 struct Member {
@@ -56,6 +59,8 @@ pub struct ChatServer<const N: usize, const L: usize = 1024> {
     stall: Duration,
     /// Work is left that needs no packet to proceed.
     more: bool,
+    /// Places in the room (at most `N`): sockets may be added as it fills.
+    room: usize,
     /// Events for the caller to drain.
     pub events: ChatEvents,
 }
@@ -168,8 +173,28 @@ impl<const N: usize, const L: usize> ChatServer<N, L> {
             scratch: [0; L],
             stall,
             more: false,
+            room: N,
             events: ChatEvents::new(),
         }
+    }
+
+    /// Sets the room's size (at most `N`). With fewer member sockets than
+    /// places, the caller adds sockets as [`ChatServer::wants_socket`] asks,
+    /// so an empty room of 256 costs a few sockets, not 256 (smoltcp walks
+    /// every socket on every pass).
+    pub fn set_room(&mut self, room: usize) {
+        self.room = room.min(N);
+    }
+
+    /// Whether the room would like one more member socket: fewer than
+    /// [`SPARE`] are free to accept, and the room has places left for them.
+    pub fn wants_socket(&self) -> bool {
+        self.pool.len() < self.room && self.pool.len() - self.pool.active() < SPARE
+    }
+
+    /// Every place is taken: only then do the overflow sockets listen.
+    fn is_full(&self) -> bool {
+        self.pool.len() >= self.room && self.pool.active() >= self.pool.len()
     }
 
     /// Adds one member socket (one more place in the room).
@@ -181,16 +206,18 @@ impl<const N: usize, const L: usize> ChatServer<N, L> {
         self.pool.add(sockets, socket).map(|_| ())
     }
 
-    /// Adds a socket that tells clients the room is full (a 16-byte buffer
-    /// each way is enough). Add these after every member socket: smoltcp
-    /// gives a SYN to the first listening socket, so these only answer when
-    /// every member socket is taken. At most 2.
+    /// Adds a socket that tells clients the room is full (a 64-byte buffer
+    /// each way is enough). These listen only while every place is taken.
+    /// At most 2.
     pub fn add_overflow_socket<'b>(
         &mut self,
         sockets: &mut SocketSet<'b>,
         socket: tcp::Socket<'b>,
     ) -> Result<(), PoolFull> {
-        self.overflow.add(sockets, socket).map(|_| ())
+        self.overflow.add(sockets, socket)?;
+        let full = self.is_full();
+        self.overflow.set_accepting(sockets, full);
+        Ok(())
     }
 
     /// Members in the room.
@@ -327,6 +354,8 @@ impl<const N: usize, const L: usize> Service for ChatServer<N, L> {
             events: &mut self.events,
         };
         self.pool.poll(net.sockets, now, &mut lifecycle);
+        let full = self.is_full();
+        self.overflow.set_accepting(net.sockets, full);
         let mut refuse = Refuse {
             events: &mut self.events,
         };

@@ -94,6 +94,8 @@ struct Slot {
 pub struct TcpPool<const N: usize> {
     port: u16,
     idle_timeout: Option<Duration>,
+    /// Free sockets listen (see [`TcpPool::set_accepting`]).
+    accepting: bool,
     slots: heapless::Vec<Slot, N>,
 }
 
@@ -104,6 +106,7 @@ impl<const N: usize> TcpPool<N> {
         Self {
             port,
             idle_timeout,
+            accepting: true,
             slots: heapless::Vec::new(),
         }
     }
@@ -126,8 +129,9 @@ impl<const N: usize> TcpPool<N> {
         let handle = sockets.add(socket);
         // Cannot fail: checked for room above.
         let _ = self.slots.push(Slot { handle, conn: None });
-        let port = self.port;
-        let _ = sockets.get_mut::<tcp::Socket>(handle).listen(port);
+        if self.accepting {
+            let _ = sockets.get_mut::<tcp::Socket>(handle).listen(self.port);
+        }
         Ok(handle)
     }
 
@@ -139,6 +143,20 @@ impl<const N: usize> TcpPool<N> {
     /// Whether the pool holds no socket.
     pub fn is_empty(&self) -> bool {
         self.slots.is_empty()
+    }
+
+    /// Whether free sockets listen. A pool that stops accepting closes its
+    /// listening sockets at once; connections in progress go on.
+    pub fn set_accepting(&mut self, sockets: &mut SocketSet<'_>, accepting: bool) {
+        self.accepting = accepting;
+        if !accepting {
+            for slot in self.slots.iter().filter(|s| s.conn.is_none()) {
+                let socket = sockets.get_mut::<tcp::Socket>(slot.handle);
+                if socket.state() == tcp::State::Listen {
+                    socket.close();
+                }
+            }
+        }
     }
 
     /// Number of sockets carrying a connection.
@@ -211,7 +229,7 @@ impl<const N: usize> TcpPool<N> {
                 };
             }
             let later_handshake = last_syn_received.is_some_and(|j| j > index);
-            if slot.conn.is_none() && !socket.is_open() && !later_handshake {
+            if self.accepting && slot.conn.is_none() && !socket.is_open() && !later_handshake {
                 // Also ends TIME-WAIT early: this side has nothing left to
                 // send, and a free socket is worth more than a late FIN.
                 let _ = socket.listen(self.port);

@@ -5,6 +5,9 @@
 //! its sizing constants, a field, its construction in [`Services::new`]
 //! (under a `netconfig` flag from `MINNOW_SERVICES`, see `build.rs`), a push
 //! in [`Services::poll`] and its events in [`Services::report`].
+//!
+//! Mail (`MINNOW_SMTP`, see [`crate::mail`]) is the one client: its socket
+//! and buffers exist only in an image built with a server to mail.
 
 use minnow::chat::ChatEvent;
 use minnow::chat::server::ChatServer;
@@ -30,6 +33,7 @@ use smoltcp::time::{Duration, Instant};
 use smoltcp::wire::IpEndpoint;
 use static_cell::ConstStaticCell;
 
+use crate::mail::{self, Mailer};
 use crate::{files, log, netconfig};
 
 // ---- sizing: every RAM figure of the image is here -------------------------
@@ -46,10 +50,11 @@ const ECHO_RX: usize = 2048;
 const ECHO_TX: usize = 2048;
 
 /// UDP echo: the largest datagram echoed (the IPv4 payload of a 1500-byte
-/// MTU) and the socket's buffers.
+/// MTU) and the socket's buffers: each holds one datagram of that size (or
+/// up to four smaller ones).
 pub const MAX_DATAGRAM: usize = 1472;
 const ECHO_UDP_PACKETS: usize = 4;
-const ECHO_UDP_BYTES: usize = 2048;
+const ECHO_UDP_BYTES: usize = 1536;
 
 /// File transfer (port 60000): simultaneous downloads. The transmit buffer
 /// is what a download has in flight; the receive buffer holds a request.
@@ -70,10 +75,19 @@ const CHAT_OVERFLOW_BUF: usize = 16;
 const SNTP_PACKETS: usize = 2;
 const SNTP_BYTES: usize = 128;
 
+/// Mail: one connection to the SMTP server, only with `MINNOW_SMTP`. The
+/// receive buffer takes replies as they come (the SMTP session parses them
+/// as a stream, so a long EHLO answer needs no room for itself); the
+/// transmit buffer is what the message has in flight.
+pub const MAIL_SOCKETS: usize = if netconfig::MAIL { 1 } else { 0 };
+const MAIL_RX: usize = 256;
+const MAIL_TX: usize = 768;
+
 // + service: its sizing here.
 
 /// TCP sockets in all (the figure the RAM budget is stated for).
-pub const TCP_SOCKETS: usize = TIME_SOCKETS + ECHO_SOCKETS + FILE_SOCKETS + CHAT_SOCKETS;
+pub const TCP_SOCKETS: usize =
+    TIME_SOCKETS + ECHO_SOCKETS + FILE_SOCKETS + CHAT_SOCKETS + MAIL_SOCKETS;
 /// Every socket: the TCP ones, chat's overflow, UDP echo, SNTP, DHCP.
 const SOCKETS: usize = TCP_SOCKETS + CHAT_OVERFLOW + 3;
 
@@ -83,6 +97,7 @@ const BUFFER_BYTES: usize = TIME_SOCKETS * (TIME_RX + TIME_TX)
     + FILE_SOCKETS * (FILE_RX + FILE_TX)
     + CHAT_SOCKETS * (CHAT_RX + CHAT_TX)
     + CHAT_OVERFLOW * 2 * CHAT_OVERFLOW_BUF
+    + MAIL_SOCKETS * (MAIL_RX + MAIL_TX)
     + 2 * ECHO_UDP_BYTES
     + 2 * SNTP_BYTES;
 /// UDP packet metadata entries.
@@ -161,6 +176,7 @@ pub struct Services {
     echo_udp: Option<&'static mut UdpEchoServer<MAX_DATAGRAM>>,
     file: Option<&'static mut FileServer<StaticFiles<'static>, FILE_SOCKETS>>,
     chat: Option<&'static mut ChatServer<CHAT_SOCKETS, CHAT_LINE>>,
+    mail: Option<&'static mut Mailer>,
     // + service: its field here (an optional `&'static mut`, see `place!`).
     ready: bool,
 }
@@ -178,6 +194,11 @@ fn size<T>(service: &Option<&'static mut T>) -> usize {
 
 impl Services {
     /// Builds every service on `sockets`, with buffers from the statics.
+    ///
+    /// Not inlined: each service is built in this frame and moved to its
+    /// static, and inlined into `main` that frame (6.6 KiB) stayed
+    /// reserved under every later poll.
+    #[inline(never)]
     pub fn new(sockets: &mut SocketSet<'static>, clock: &'static WallClock, seed: u64) -> Self {
         let mut p = Pools {
             bytes: Arena {
@@ -246,6 +267,16 @@ impl Services {
             }
             chat
         });
+        let mail = netconfig::SMTP
+            .filter(|_| netconfig::MAIL)
+            .map(|server: IpEndpoint| {
+                let handle = sockets.add(p.tcp(MAIL_RX, MAIL_TX));
+                let attachments = place!(mail::Attachments, mail::attachments());
+                place!(
+                    Mailer,
+                    Mailer::new(server, handle, ports.next_port(), clock, seed, attachments)
+                )
+            });
         // + service: its construction here.
         let sntp = netconfig::SNTP.map(|server: IpEndpoint| {
             must(
@@ -270,6 +301,7 @@ impl Services {
             echo_udp,
             file,
             chat,
+            mail,
             ready: false,
         }
     }
@@ -277,7 +309,7 @@ impl Services {
     /// The boot log's list of services.
     pub fn describe(&self) {
         log!(
-            "services: {}time tcp/{} ({} socket), {}echo tcp+udp/{} ({} sockets), {}file tcp/{} ({} files, {} sockets), {}chat tcp/{} ({} members); sntp {}",
+            "services: {}time tcp/{} ({} socket), {}echo tcp+udp/{} ({} sockets), {}file tcp/{} ({} files, {} sockets), {}chat tcp/{} ({} members); sntp {}; mail {}",
             if self.time.is_some() { "" } else { "no " },
             time::DEFAULT_PORT,
             TIME_SOCKETS,
@@ -296,6 +328,7 @@ impl Services {
             } else {
                 "off (clock unset)"
             },
+            MailTo(self.mail.as_deref()),
         );
     }
 
@@ -307,20 +340,35 @@ impl Services {
             + size(&self.echo_udp)
             + size(&self.file)
             + size(&self.chat)
+            + size(&self.mail)
     }
 
     /// Logs the RAM each part takes, for the size report.
     pub fn log_ram(&self) {
         use core::mem::{size_of, size_of_val};
         log!(
-            "ram: service structs: time {} B, echo tcp {} B, echo udp {} B, file {} B, chat {} B, sntp+dhcp+list {} B",
+            "ram: service structs: time {} B, echo tcp {} B, echo udp {} B, file {} B, chat {} B, mail {} B, sntp+dhcp+list {} B",
             size(&self.time),
             size(&self.echo_tcp),
             size(&self.echo_udp),
             size(&self.file),
             size(&self.chat),
+            size(&self.mail),
             size_of_val(self),
         );
+        if MAIL_SOCKETS > 0 {
+            let (sender, session, composer) = mail::sizes();
+            log!(
+                "ram: mail: mailer {} B + SMTP client {} B (SMTP session {} B, composer {} B) + attachment list {} B + socket slot {} B + buffers {} B",
+                size(&self.mail),
+                sender,
+                session,
+                composer,
+                size_of::<mail::Attachments>(),
+                size_of::<SocketStorage<'static>>(),
+                MAIL_RX + MAIL_TX,
+            );
+        }
         log!(
             "ram: {} sockets ({} TCP): slots {} B ({} B each), buffers {} B, udp metadata {} B",
             SOCKETS,
@@ -352,7 +400,7 @@ impl Services {
         sockets: &mut SocketSet<'static>,
         now: Instant,
     ) -> Option<Instant> {
-        let mut list: heapless::Vec<&mut dyn Service, 8> = heapless::Vec::new();
+        let mut list: heapless::Vec<&mut dyn Service, 10> = heapless::Vec::new();
         if let Some(d) = self.dhcp.as_mut() {
             let _ = list.push(d);
         }
@@ -381,6 +429,11 @@ impl Services {
         }
         if netconfig::CHAT
             && let Some(s) = self.chat.as_deref_mut()
+        {
+            let _ = list.push(s);
+        }
+        if netconfig::MAIL
+            && let Some(s) = self.mail.as_deref_mut()
         {
             let _ = list.push(s);
         }
@@ -463,6 +516,13 @@ impl Services {
                     DhcpEvent::Deconfigured => log!("dhcp lease lost"),
                 }
             }
+        }
+        // Last, so that its lines follow the SNTP and DHCP lines that led
+        // to them.
+        if netconfig::MAIL
+            && let Some(s) = self.mail.as_deref_mut()
+        {
+            s.report();
         }
     }
 }
@@ -571,5 +631,17 @@ fn log_chat(e: ChatEvent) {
             log!("chat tcp/{}: {} stopped reading: disconnected", port, peer)
         }
         ChatEvent::RoomFull { peer } => log!("chat tcp/{}: room full: refused {}", port, peer),
+    }
+}
+
+/// The boot log's word on mail: `to SERVER` or `off`.
+struct MailTo<'a>(Option<&'a Mailer>);
+
+impl core::fmt::Display for MailTo<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self.0 {
+            Some(m) => write!(f, "to {} at boot", m.server()),
+            None => f.write_str("off (no MINNOW_SMTP)"),
+        }
     }
 }

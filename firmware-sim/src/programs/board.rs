@@ -1,6 +1,7 @@
 //! The board: one node running every core server, as the firmware does,
 //! with its wall clock set by core's SNTP client from the simulated SNTP
-//! server. Every service event goes to the timeline.
+//! server, and (optionally) one mail to the simulated SMTP server once that
+//! clock is set. Every service event goes to the timeline.
 
 use std::rc::Rc;
 
@@ -13,7 +14,8 @@ use minnow::echo::udp_server::UdpEchoServer;
 use minnow::file::FileEvent;
 use minnow::file::server::{FileServer, FileTimers};
 use minnow::file::store::StaticFiles;
-use minnow::service::Net;
+use minnow::net::runner::earliest;
+use minnow::service::{Net, Service};
 use minnow::time::server::TcpTimeServer;
 use minnow::time::sntp_client::{SntpClient, SntpEvent, SntpTimers};
 use minnow::time::{TimeEvent, TimeFormat, ctime};
@@ -23,6 +25,7 @@ use smoltcp::wire::IpEndpoint;
 use crate::node::{NodeCtx, Program};
 use crate::sockets::{tcp_socket, udp_socket};
 use crate::tasks::chat::Room;
+use crate::tasks::{Outcome, Task, Verdict, describe};
 
 /// Most simultaneous TCP echo clients.
 pub const MAX_ECHO: usize = 64;
@@ -87,8 +90,15 @@ impl BoardConfig {
     }
 }
 
+/// A task the board runs itself (the mail), once its clock is set.
+struct OwnTask<'a> {
+    task: Box<dyn Task + 'a>,
+    started: Option<Instant>,
+    outcome: Option<Outcome>,
+}
+
 /// The board's servers: ctime time, TCP and UDP echo, files, chat; SNTP
-/// client.
+/// client; and a mail to send.
 pub struct Board<'a> {
     clock: &'a WallClock,
     room: Rc<Room>,
@@ -98,18 +108,20 @@ pub struct Board<'a> {
     echo_tcp: TcpEchoServer<MAX_ECHO>,
     echo_udp: UdpEchoServer<MAX_DATAGRAM>,
     file: FileServer<StaticFiles<'a>, MAX_FILE>,
+    mail: Option<OwnTask<'a>>,
 }
 
 impl<'a> Board<'a> {
     /// Adds every server's sockets to `net`; `clock` is the board's wall
     /// clock, `files` what the file server serves; the chat room's size is
-    /// published to `room`.
+    /// published to `room`. `mail`, if any, starts once the clock is set.
     pub fn new(
         net: &mut Net<'_, 'static>,
         config: &BoardConfig,
         clock: &'a WallClock,
         files: StaticFiles<'a>,
         room: Rc<Room>,
+        mail: Option<Box<dyn Task + 'a>>,
     ) -> Self {
         let sockets = &mut *net.sockets;
         // Binding fresh sockets to fixed non-zero ports cannot fail, and the
@@ -165,6 +177,11 @@ impl<'a> Board<'a> {
             echo_tcp,
             echo_udp,
             file,
+            mail: mail.map(|task| OwnTask {
+                task,
+                started: None,
+                outcome: None,
+            }),
         }
     }
 
@@ -285,16 +302,58 @@ fn chat_text(e: ChatEvent) -> String {
 
 impl Program for Board<'_> {
     fn poll(&mut self, ctx: &mut NodeCtx<'_>) -> Option<Instant> {
-        let next = ctx.step(&mut [
+        let mut services: Vec<&mut dyn Service> = vec![
             &mut self.sntp,
             &mut self.time,
             &mut self.echo_tcp,
             &mut self.echo_udp,
             &mut self.file,
             &mut self.chat,
-        ]);
+        ];
+        let mail = self.mail.as_mut().filter(|m| m.outcome.is_none());
+        if let Some(s) = mail.and_then(|m| m.task.service()) {
+            services.push(s);
+        }
+        let mut next = ctx.step(&mut services);
         self.room.members.set(self.chat.members());
         self.report(ctx);
+        if let Some(m) = self.mail.as_mut().filter(|m| m.outcome.is_none()) {
+            if m.started.is_none() && self.clock.unix_secs(ctx.now).is_some() {
+                ctx.log(format!("{}: start", m.task.name()));
+                m.task.start(ctx);
+                m.started = Some(ctx.now);
+            }
+            if m.started.is_some()
+                && let Some(outcome) = m.task.drive(ctx)
+            {
+                ctx.log(describe(&outcome));
+                m.outcome = Some(outcome);
+            } else if m.started.is_some() {
+                next = earliest(next, m.task.poll_at());
+            }
+        }
         next
+    }
+
+    fn busy(&self) -> bool {
+        self.mail.as_ref().is_some_and(|m| m.outcome.is_none())
+    }
+
+    fn outcomes(&self, now: Instant) -> Vec<Outcome> {
+        let Some(m) = &self.mail else {
+            return Vec::new();
+        };
+        if let Some(o) = &m.outcome {
+            return vec![o.clone()];
+        }
+        let why = "not finished when the simulation stopped".to_string();
+        let mut o = Outcome::new(
+            m.task.name(),
+            Verdict::Failed(why.clone()),
+            m.started.unwrap_or(now),
+            now,
+        );
+        o.got = why;
+        vec![o]
     }
 }

@@ -8,7 +8,7 @@ use minnow::service::Service;
 use smoltcp::time::{Duration, Instant};
 
 use crate::node::{NodeCtx, Program};
-use crate::tasks::{Outcome, Task, Verdict};
+use crate::tasks::{Outcome, Task, Verdict, describe};
 
 /// A client running tasks in order.
 pub struct Client<'a> {
@@ -31,16 +31,6 @@ impl<'a> Client<'a> {
             pause,
             outcomes: Vec::new(),
         }
-    }
-}
-
-/// The timeline line for a finished task.
-fn describe(o: &Outcome) -> String {
-    let took = (o.finished - o.started).total_millis();
-    match &o.verdict {
-        Verdict::Ok => format!("{}: {} ({took} ms)", o.task, o.got),
-        Verdict::Failed(why) => format!("{}: FAILED: {why} ({took} ms)", o.task),
-        Verdict::Corrupt(why) => format!("{}: CORRUPT: {why}", o.task),
     }
 }
 

@@ -3,4 +3,5 @@
 
 pub mod board;
 pub mod client;
+pub mod smtp_server;
 pub mod sntp_server;

@@ -435,8 +435,10 @@ impl SmtpMachine {
             .as_ref()
             .is_some_and(|(u, p)| *u == user && *p == password);
         if ok {
-            self.events
-                .push(SmtpServed::Authenticated { user: user.clone(), mechanism });
+            self.events.push(SmtpServed::Authenticated {
+                user: user.clone(),
+                mechanism,
+            });
             self.user = Some(user);
             self.reply("235 2.7.0 authentication successful");
         } else {
@@ -585,10 +587,9 @@ impl Service for SmtpServer {
             return;
         }
         if self.conn.is_none() && socket.may_send() {
-            let peer = socket.remote_endpoint().unwrap_or(IpEndpoint::new(
-                smoltcp::wire::IpAddress::v4(0, 0, 0, 0),
-                0,
-            ));
+            let peer = socket
+                .remote_endpoint()
+                .unwrap_or(IpEndpoint::new(smoltcp::wire::IpAddress::v4(0, 0, 0, 0), 0));
             self.conn = Some(SmtpMachine::new(self.cfg.clone(), peer));
             self.last_input = now;
         }
@@ -677,5 +678,188 @@ impl Program for SmtpNode<'_> {
             ctx.log(text);
         }
         next
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tasks::mail::{self, MailPlan};
+    use minnow::file::store::SliceReader;
+    use minnow::mail::smtp::session::{
+        AuthMechanism, Credentials, Failure, Security, SmtpConfig, SmtpEvent, SmtpSession,
+        SmtpTimeouts, Stage,
+    };
+
+    fn peer() -> IpEndpoint {
+        IpEndpoint::new(smoltcp::wire::IpAddress::v4(192, 0, 2, 2), 50000)
+    }
+
+    fn server() -> SmtpServerConfig {
+        MailPlan::new(1, 10).server_config(Duration::from_secs(300))
+    }
+
+    fn client(mechanism: AuthMechanism, size: u64) -> SmtpConfig<'static> {
+        SmtpConfig {
+            helo: mail::HELO,
+            from: mail::FROM.addr,
+            recipients: &mail::RECIPIENTS,
+            credentials: Some(Credentials {
+                user: mail::USER,
+                password: mail::PASSWORD,
+            }),
+            mechanism: Some(mechanism),
+            security: Security::None,
+            allow_plaintext_auth: true,
+            size: Some(size),
+            timeouts: SmtpTimeouts::default(),
+        }
+    }
+
+    /// Core's client and the server, bytes moved `chunk` at a time each way
+    /// (the client writes message data only into at least 5 bytes of room,
+    /// so it gets that much).
+    fn converse<'a>(
+        cfg: SmtpConfig<'a>,
+        message: &'a [u8],
+        server: SmtpServerConfig,
+        chunk: usize,
+    ) -> (SmtpSession<'a>, SmtpMachine) {
+        let now = Instant::ZERO;
+        let mut s = SmtpSession::new(cfg, now).unwrap();
+        let mut m = SmtpMachine::new(server, peer());
+        let mut src = SliceReader::new(message);
+        let mut buf = vec![0u8; chunk.max(5)];
+        for _ in 0..100_000 {
+            while !m.out.is_empty() {
+                let n = chunk.min(m.out.len());
+                let used = s.handle_input(&m.out[..n], now);
+                m.out.drain(..used);
+                if used == 0 {
+                    break;
+                }
+            }
+            loop {
+                let n = s.poll_transmit(&mut buf, &mut src, now);
+                if n == 0 {
+                    break;
+                }
+                for piece in buf[..n].chunks(chunk) {
+                    m.input(piece);
+                }
+            }
+            if s.is_finished() && m.out.is_empty() {
+                return (s, m);
+            }
+        }
+        panic!("the conversation did not end");
+    }
+
+    #[test]
+    fn core_client_delivers_the_composed_message_intact() {
+        let plan = MailPlan::new(7, 2000);
+        let message = plan.compose(1_491_314_851).unwrap();
+        for mechanism in [AuthMechanism::Plain, AuthMechanism::Login] {
+            for chunk in [1, 2, 3, 7, 64, 512, 4096] {
+                let cfg = client(mechanism, message.len() as u64);
+                let (mut s, m) = converse(cfg, &message, server(), chunk);
+                let accepted = s.outcome().unwrap().as_ref().unwrap();
+                assert_eq!(accepted.recipients, 1);
+                assert_eq!(accepted.reply.code, 250);
+                assert!(matches!(
+                    s.events.pop(),
+                    Some(SmtpEvent::RecipientRefused { index: 1, ref reply }) if reply.code == 550
+                ));
+                assert!(m.closing(), "QUIT answered");
+                let [got] = &m.received[..] else {
+                    panic!("{} messages", m.received.len())
+                };
+                assert_eq!(got.bytes, message, "chunk {chunk}");
+                assert_eq!(got.declared_size, Some(message.len() as u64));
+                assert_eq!(got.user.as_deref(), Some(mail::USER));
+                mail::check(&plan, 1_491_314_851, got).unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn refusals_are_reported_by_the_client() {
+        let message = b"Subject: x\r\n\r\nhello\r\n";
+        // Wrong password.
+        let mut bad = server();
+        bad.auth = Some((mail::USER.into(), "other".into()));
+        let (s, m) = converse(client(AuthMechanism::Login, 21), message, bad, 5);
+        let err = s.outcome().unwrap().as_ref().unwrap_err();
+        assert_eq!(err.stage, Stage::Auth);
+        assert!(matches!(&err.failure, Failure::Rejected(r) if r.code == 535));
+        assert!(m.received.is_empty());
+        // Too big for the server's SIZE.
+        let mut small = server();
+        small.size_limit = 10;
+        let (s, _) = converse(client(AuthMechanism::Plain, 21), message, small, 64);
+        let err = s.outcome().unwrap().as_ref().unwrap_err();
+        assert_eq!(
+            err.failure,
+            Failure::TooLarge {
+                size: 21,
+                limit: 10
+            }
+        );
+        // Bigger than announced: refused at the end with 552.
+        let mut small = server();
+        small.size_limit = 15;
+        let (s, m) = converse(client(AuthMechanism::Plain, 12), message, small, 64);
+        let err = s.outcome().unwrap().as_ref().unwrap_err();
+        assert_eq!(err.stage, Stage::Data);
+        assert!(matches!(&err.failure, Failure::Rejected(r) if r.code == 552));
+        assert_eq!(m.events.last(), Some(&SmtpServed::Closed(peer())));
+        // Every recipient refused: no DATA.
+        let mut all = server();
+        all.refuse.push(mail::RECIPIENTS[0].into());
+        let (s, m) = converse(client(AuthMechanism::Plain, 21), message, all, 64);
+        let err = s.outcome().unwrap().as_ref().unwrap_err();
+        assert_eq!(err.failure, Failure::AllRecipientsRefused);
+        assert!(m.received.is_empty());
+    }
+
+    fn say(m: &mut SmtpMachine, line: &str) -> String {
+        m.out.clear();
+        m.input(line.as_bytes());
+        String::from_utf8(std::mem::take(&mut m.out)).unwrap()
+    }
+
+    #[test]
+    fn commands_in_the_wrong_order_or_shape_are_refused() {
+        let mut m = SmtpMachine::new(server(), peer());
+        assert!(String::from_utf8_lossy(&m.out).starts_with("220 smtp.sim.test "));
+        assert!(say(&mut m, "MAIL FROM:<a@b>\r\n").starts_with("503 "));
+        assert!(say(&mut m, "EHLO\r\n").starts_with("501 "));
+        let ehlo = say(&mut m, "ehlo me\r\n");
+        assert!(ehlo.contains("250-SIZE 1048576\r\n250-8BITMIME\r\n250-AUTH PLAIN LOGIN\r\n"));
+        assert!(ehlo.ends_with("250 HELP\r\n"));
+        assert!(say(&mut m, "MAIL FROM:<a@b>\r\n").starts_with("530 "));
+        assert!(say(&mut m, "AUTH CRAM-MD5\r\n").starts_with("504 "));
+        assert!(say(&mut m, "AUTH PLAIN\r\n").starts_with("334 "));
+        assert!(say(&mut m, "*\r\n").starts_with("501 "));
+        // \0board\0fish & chips
+        assert!(say(&mut m, "AUTH PLAIN AGJvYXJkAGZpc2ggJiBjaGlwcw==\r\n").starts_with("235 "));
+        assert!(say(&mut m, "RCPT TO:<a@b>\r\n").starts_with("503 "));
+        assert!(say(&mut m, "MAIL FROM:<a@b> SIZE=2000000\r\n").starts_with("552 "));
+        assert!(say(&mut m, "MAIL FROM:<a@b> FOO=1\r\n").starts_with("555 "));
+        assert!(say(&mut m, "MAIL FROM:<a@b> BODY=8BITMIME SIZE=5\r\n").starts_with("250 "));
+        assert!(say(&mut m, "DATA\r\n").starts_with("503 "));
+        assert!(say(&mut m, "RCPT TO:<nobody@sim.test>\r\n").starts_with("550 "));
+        assert!(say(&mut m, "RCPT TO: <x@y>\r\n").starts_with("250 "));
+        assert!(say(&mut m, "DATA\r\n").starts_with("354 "));
+        assert_eq!(say(&mut m, "..a\r\n.\r\n"), "250 2.0.0 ok: queued as 1\r\n");
+        assert_eq!(m.received[0].bytes, b".a\r\n");
+        assert_eq!(m.received[0].recipients, ["x@y"]);
+        assert!(say(&mut m, "NOOP\r\n").starts_with("250 "));
+        assert!(say(&mut m, "BOGUS\r\n").starts_with("502 "));
+        assert!(say(&mut m, &format!("NOOP {}\r\n", "x".repeat(600))).starts_with("500 "));
+        assert!(say(&mut m, "NOOP\n").starts_with("500 "));
+        assert!(say(&mut m, "QUIT\r\n").starts_with("221 "));
+        assert!(m.closing());
+        assert_eq!(say(&mut m, "NOOP\r\n"), "");
     }
 }

@@ -9,8 +9,9 @@ use crate::faults::Faults;
 pub enum Mix {
     /// Every service: client `k` runs the `k mod 4`th script (TCP echo,
     /// download, UDP echo, default file and a refused name), each with a
-    /// time query, then every client joins the chat room. The scripts are
-    /// listed in [`super::plan::tasks_for`].
+    /// time query, then every client joins the chat room; the board sends
+    /// a mail to the simulated SMTP server. The scripts are listed in
+    /// [`super::plan::tasks_for`].
     Every,
     /// TCP echo only.
     Echo,
@@ -31,11 +32,13 @@ pub struct Workload {
     pub file_bytes: usize,
     /// Lines each chat member sends.
     pub chat_lines: u32,
+    /// Size of the board's mail attachment.
+    pub mail_bytes: usize,
 }
 
 impl Default for Workload {
     /// 1 MiB of echo, 32 datagrams up to 1400 bytes, a 512 KiB file, 5
-    /// chat lines per member.
+    /// chat lines per member, a mail with a 32 KiB attachment.
     fn default() -> Self {
         Self {
             echo_bytes: 1 << 20,
@@ -43,13 +46,14 @@ impl Default for Workload {
             datagram_max: 1400,
             file_bytes: 512 * 1024,
             chat_lines: 5,
+            mail_bytes: 32 * 1024,
         }
     }
 }
 
 impl Workload {
     /// Small transfers for many seeds: 8 KiB echo, 4 datagrams, a 6 KiB
-    /// file, 3 chat lines per member.
+    /// file, 3 chat lines per member, a 1 KiB mail attachment.
     pub fn small() -> Self {
         Self {
             echo_bytes: 8 * 1024,
@@ -57,6 +61,7 @@ impl Workload {
             datagram_max: 1000,
             file_bytes: 6 * 1024,
             chat_lines: 3,
+            mail_bytes: 1024,
         }
     }
 }
@@ -68,7 +73,8 @@ pub struct ScenarioConfig {
     pub seed: u64,
     /// What the wire does.
     pub faults: Faults,
-    /// Client nodes (the board and the SNTP server come on top).
+    /// Client nodes (the board and the SNTP server, and with every service
+    /// the SMTP server, come on top).
     pub clients: usize,
     /// Which tasks they run.
     pub mix: Mix,

@@ -1,6 +1,6 @@
 //! Who does what: the board's files, and each client's script of tasks.
 //!
-//! Adding a service's scenario (chat next, mail later): a task in
+//! Adding a service's scenario: a task in
 //! [`crate::tasks`], a [`TaskSpec`] variant built here, its server on the
 //! board ([`crate::programs::board`]), and a script line in [`tasks_for`].
 
@@ -9,8 +9,8 @@ use std::rc::Rc;
 use smoltcp::time::Duration;
 use smoltcp::wire::{IpAddress, IpEndpoint};
 
-use super::FIRST_CLIENT_NODE;
 use super::config::{Mix, ScenarioConfig};
+use super::{FIRST_CLIENT_NODE, SMTP_NODE, SNTP_NODE};
 use crate::node::NodeSpec;
 use crate::payload;
 use crate::rng::mix;
@@ -189,9 +189,16 @@ impl TaskSpec {
     }
 }
 
-/// Client `k`'s node (0-based): `client{k+1}` at node number 10 + k.
+/// Client `k`'s node (0-based): `client{k+1}` at node number 10 + k,
+/// skipping the servers' numbers (25 and 123).
 pub fn client_spec(k: usize) -> NodeSpec {
-    NodeSpec::numbered(&format!("client{}", k + 1), FIRST_CLIENT_NODE + k as u8)
+    let mut n = usize::from(FIRST_CLIENT_NODE) + k;
+    for server in [SMTP_NODE, SNTP_NODE] {
+        if n >= usize::from(server) {
+            n += 1;
+        }
+    }
+    NodeSpec::numbered(&format!("client{}", k + 1), n as u8)
 }
 
 /// The chat room's members: every client whose script has a chat task, with

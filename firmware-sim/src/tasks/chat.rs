@@ -82,7 +82,6 @@ pub struct Chat {
     heard_bytes: u64,
     last_progress: Instant,
     buf: Vec<u8>,
-    read_more: bool,
     started: Instant,
 }
 
@@ -123,7 +122,6 @@ impl Chat {
             heard_bytes: 0,
             last_progress: Instant::ZERO,
             buf: vec![0; 4096],
-            read_more: false,
             started: Instant::ZERO,
         }
     }
@@ -256,13 +254,11 @@ impl Task for Chat {
             self.talking = true;
             self.last_progress = now;
         }
-        self.read_more = false;
         loop {
             let n = client.read(&mut ctx.net(), &mut self.buf);
             if n == 0 {
                 break;
             }
-            self.read_more = true;
             self.last_progress = now;
             self.inbox.extend_from_slice(&self.buf[..n]);
         }
@@ -330,9 +326,6 @@ impl Task for Chat {
     }
 
     fn poll_at(&self) -> Option<Instant> {
-        if self.read_more {
-            return Some(Instant::ZERO);
-        }
         let conn = self
             .conn
             .as_ref()

@@ -45,9 +45,6 @@ pub struct Download<'a> {
     mismatch: Option<u64>,
     sha: Sha256,
     buf: Vec<u8>,
-    /// Bytes were read after the step: poll again so that the client
-    /// sees the socket's state without them (a FIN behind them).
-    read_more: bool,
     started: Instant,
 }
 
@@ -75,7 +72,6 @@ impl<'a> Download<'a> {
             head: Vec::new(),
             mismatch: None,
             sha: Sha256::new(),
-            read_more: false,
             buf: vec![0; 4096],
             started: Instant::ZERO,
         }
@@ -184,13 +180,11 @@ impl Task for Download<'_> {
         if client.state() == ClientState::Connected && self.asked < self.request.len() {
             self.asked += client.write(&mut ctx.net(), &self.request[self.asked..]);
         }
-        self.read_more = false;
         loop {
             let n = client.read(&mut ctx.net(), &mut self.buf);
             if n == 0 {
                 break;
             }
-            self.read_more = true;
             self.take(n);
         }
         let now = ctx.now;
@@ -221,9 +215,6 @@ impl Task for Download<'_> {
     }
 
     fn poll_at(&self) -> Option<Instant> {
-        if self.read_more {
-            return Some(Instant::ZERO);
-        }
         self.conn
             .as_ref()
             .and_then(|(c, _)| c.poll_at(Instant::ZERO))

@@ -33,9 +33,6 @@ pub struct EchoStream {
     sent: u64,
     check: StreamCheck,
     buf: Vec<u8>,
-    /// Bytes were read after the step: poll again so that the client
-    /// sees the socket's state without them (a FIN behind them).
-    read_more: bool,
     started: Instant,
 }
 
@@ -54,7 +51,6 @@ impl EchoStream {
             chunk_done: 0,
             sent: 0,
             check: StreamCheck::new(seed),
-            read_more: false,
             buf: vec![0; CHUNK],
             started: Instant::ZERO,
         }
@@ -126,13 +122,11 @@ impl Task for EchoStream {
         self.write(ctx);
         let (client, handle) = self.conn.as_mut()?;
         let handle = *handle;
-        self.read_more = false;
         loop {
             let n = client.read(&mut ctx.net(), &mut self.buf);
             if n == 0 {
                 break;
             }
-            self.read_more = true;
             self.check.feed(&self.buf[..n]);
         }
         let got = self.check.received();
@@ -180,9 +174,6 @@ impl Task for EchoStream {
     }
 
     fn poll_at(&self) -> Option<Instant> {
-        if self.read_more {
-            return Some(Instant::ZERO);
-        }
         self.conn
             .as_ref()
             .and_then(|(c, _)| c.poll_at(Instant::ZERO))

@@ -9,6 +9,7 @@ pub mod chat;
 pub mod download;
 pub mod echo_datagrams;
 pub mod echo_stream;
+pub mod mail;
 pub mod time_query;
 
 use minnow::service::Service;
@@ -82,6 +83,16 @@ impl Outcome {
     }
 }
 
+/// The timeline line for a finished task.
+pub fn describe(o: &Outcome) -> String {
+    let took = (o.finished - o.started).total_millis();
+    match &o.verdict {
+        Verdict::Ok => format!("{}: {} ({took} ms)", o.task, o.got),
+        Verdict::Failed(why) => format!("{}: FAILED: {why} ({took} ms)", o.task),
+        Verdict::Corrupt(why) => format!("{}: CORRUPT: {why}", o.task),
+    }
+}
+
 /// One client exchange, driven by the client program in three phases per
 /// poll: [`Task::service`] is stepped with the interface, then
 /// [`Task::drive`] moves and checks bytes.
@@ -95,6 +106,9 @@ pub trait Task {
     /// Moves and checks bytes after the step; the outcome once it is over.
     fn drive(&mut self, ctx: &mut NodeCtx<'_>) -> Option<Outcome>;
     /// When the task needs a poll even without traffic (a time already
-    /// past, such as `Instant::ZERO`: right after this one).
+    /// past, such as `Instant::ZERO`: right after this one). Tasks ask their
+    /// core client with `poll_at(Instant::ZERO)`: core's `StreamClient`
+    /// answers "now" after a read, so a FIN queued behind the bytes read is
+    /// seen on the next poll.
     fn poll_at(&self) -> Option<Instant>;
 }

@@ -14,8 +14,8 @@
 //! thread). They join one by one (each join is seen by the first client
 //! before the next joins), then two phases run:
 //!
-//! - load: every client sends `--messages` lines (default 200) as fast as
-//!   the room takes them, with at most `--window` (default 4) of its own
+//! - load: every client sends `--messages` lines (default 500) as fast as
+//!   the room takes them, with at most `--window` (default 16) of its own
 //!   lines not yet received by all the others (a closed loop, so queues stay
 //!   bounded and latency means something); deliveries/s = copies received
 //!   / time from the first send to the last copy;
@@ -50,7 +50,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use bench_kit::{
-    VETH_SERVER_V4, cpu_secs, load_note, self_cpu_secs, status_kib, stop, verdict, veth_pair,
+    VETH_SERVER_V4, cpu_secs, load_note, runq_wait_secs, self_cpu_secs, status_kib, stop, verdict,
+    veth_pair,
 };
 use minnow_tests::{Netns, Proc, minnow_bin, workspace_root};
 
@@ -117,8 +118,8 @@ fn usage() -> ! {
 fn main() {
     let mut o = Opts {
         clients: 64,
-        messages: 200,
-        window: 4,
+        messages: 500,
+        window: 16,
         rate: 500.0,
         paced_seconds: 2.0,
         repeat: 1,
@@ -565,6 +566,8 @@ struct PhaseResult {
     /// Send to last receiver, ms, per fully delivered message, sorted.
     lat_ms: Vec<f64>,
     server_cpu: Option<f64>,
+    /// Seconds the server was runnable but waited for a CPU.
+    server_wait: Option<f64>,
     client_cpu: f64,
 }
 
@@ -613,6 +616,7 @@ fn run_phase(
         quickack,
     } = *ctx;
     let cpu0 = cpu_secs(server_pid);
+    let wait0 = runq_wait_secs(server_pid);
     let ccpu0 = self_cpu_secs();
     let me = thread::current();
     let first = thread::scope(|s| {
@@ -628,6 +632,7 @@ fn run_phase(
         r
     });
     let server_cpu = cpu0.zip(cpu_secs(server_pid)).map(|(a, b)| b - a);
+    let server_wait = wait0.zip(runq_wait_secs(server_pid)).map(|(a, b)| b - a);
     let client_cpu = self_cpu_secs() - ccpu0;
     let first = match first {
         Ok(t) => t,
@@ -660,6 +665,7 @@ fn run_phase(
         secs: (last.saturating_sub(first) as f64 / 1e9).max(1e-9),
         lat_ms,
         server_cpu,
+        server_wait,
         client_cpu,
     }
 }
@@ -726,6 +732,8 @@ struct Round {
     paced: Result<PhaseResult, String>,
     /// Minnow only: `VmHWM` KiB once ready, with every client joined, after both phases.
     hwm: Option<[Option<u64>; 3]>,
+    /// Minnow only: `VmRSS` KiB once ready.
+    rss_ready: Option<u64>,
     /// Join, leave and unknown lines seen by all clients.
     notices: (usize, usize, usize),
 }
@@ -744,11 +752,13 @@ fn round(client: &Netns, server: &Netns, which: Server, o: &Opts, base: Instant)
     let pid = proc.pid();
     thread::sleep(Duration::from_millis(200));
     let hwm_ready = status_kib(pid, "VmHWM");
+    let rss_ready = status_kib(pid, "VmRSS");
     let n = o.clients;
     let mut out = Round {
         load: Err("not run".into()),
         paced: Err("not run".into()),
         hwm: None,
+        rss_ready: None,
         notices: (0, 0, 0),
     };
     match join_all(client, which.addr(), n) {
@@ -801,6 +811,7 @@ fn round(client: &Netns, server: &Netns, which: Server, o: &Opts, base: Instant)
             out.paced = Ok(paced);
             if which == Server::Minnow {
                 out.hwm = Some([hwm_ready, hwm_joined, status_kib(pid, "VmHWM")]);
+                out.rss_ready = rss_ready;
             }
             out.notices = conns.iter().fold((0, 0, 0), |a, c| {
                 (a.0 + c.joins, a.1 + c.leaves, a.2 + c.unknown)
@@ -827,6 +838,14 @@ fn bench(o: &Opts) {
     let client = Netns::new();
     let server = Netns::new();
     veth_pair(&client, &server);
+    // The room's memory at rest: `minnow serve --no-chat` beside the defaults' (in the rounds).
+    let no_chat_rss = {
+        let p = client.serve(&["--no-chat"]);
+        thread::sleep(Duration::from_millis(300));
+        let rss = status_kib(p.pid(), "VmRSS");
+        stop(p);
+        rss
+    };
     let base = Instant::now();
     let mut rounds: Vec<(Server, Round)> = Vec::new();
     for r in 1..=o.repeat {
@@ -842,7 +861,7 @@ fn bench(o: &Opts) {
         }
     }
     let load_after = load_note();
-    report(o, &rounds, &load_before, &load_after);
+    report(o, &rounds, &load_before, &load_after, no_chat_rss);
 }
 
 // ---------------------------------------------------------------- report
@@ -881,7 +900,7 @@ fn print_phase(
     let many = o.repeat > 1;
     let w = if many { 17 } else { 9 };
     println!(
-        "{:<30} {:<5} {:>w$} {:>w$} {:>8} {:>8} {:>6} {:>7} {:>9} {:>9}",
+        "{:<30} {:<5} {:>w$} {:>w$} {:>8} {:>8} {:>6} {:>7} {:>9} {:>9} {:>10}",
         "server",
         "link",
         "messages/s",
@@ -891,9 +910,13 @@ fn print_phase(
         "lost",
         "errors",
         "srv CPU%",
+        "srv runq%",
         "bench CPU%"
     );
-    println!("{}", "-".repeat(30 + 5 + 2 * w + 8 + 8 + 6 + 7 + 9 + 9 + 9));
+    println!(
+        "{}",
+        "-".repeat(30 + 5 + 2 * w + 8 + 8 + 6 + 7 + 9 + 9 + 10 + 10)
+    );
     for which in SERVERS {
         let rs = phase_rows(rounds, which, pick);
         let failed = rounds
@@ -917,7 +940,7 @@ fn print_phase(
                 .map_or("-".into(), |v| format!("{:.0}", v * 100.0))
         };
         println!(
-            "{:<30} {:<5} {:>w$} {:>w$} {:>8} {:>8} {:>6} {:>7} {:>9} {:>9}",
+            "{:<30} {:<5} {:>w$} {:>w$} {:>8} {:>8} {:>6} {:>7} {:>9} {:>9} {:>10}",
             which.name(),
             which.link(),
             bm(PhaseResult::messages_per_s),
@@ -927,6 +950,7 @@ fn print_phase(
             rs.iter().map(|r| r.lost).sum::<usize>(),
             rs.iter().map(|r| r.errors).sum::<usize>() + failed,
             cpu(&|r| r.server_cpu.map(|c| c / r.secs)),
+            cpu(&|r| r.server_wait.map(|c| c / r.secs)),
             cpu(&|r| Some(r.client_cpu / r.secs)),
         );
     }
@@ -954,7 +978,13 @@ fn best(
     bench_kit::best_median(&v)
 }
 
-fn report(o: &Opts, rounds: &[(Server, Round)], load_before: &str, load_after: &str) {
+fn report(
+    o: &Opts,
+    rounds: &[(Server, Round)],
+    load_before: &str,
+    load_after: &str,
+    no_chat_rss: Option<u64>,
+) {
     let n = o.clients;
     let paced_per = ((o.rate * o.paced_seconds / n as f64).ceil() as usize).max(1);
     println!();
@@ -976,6 +1006,10 @@ fn report(o: &Opts, rounds: &[(Server, Round)], load_before: &str, load_after: &
     println!(
         "lost = lines some client never got; errors = lines out of order, repeated or echoed, or a closed connection."
     );
+    println!(
+        "srv CPU% / srv runq%: the server's CPU time / time runnable but waiting for a CPU, over the phase's time;"
+    );
+    println!("bench CPU%: this process (the 64 clients), likewise (100 = one core).");
     println!("Machine: {load_before} before, {load_after} after.");
     print_phase(
         &format!(
@@ -1067,31 +1101,38 @@ fn report(o: &Opts, rounds: &[(Server, Round)], load_before: &str, load_after: &
         n * (n - 1) / 2,
         notices.join(", ")
     );
-    ram(o, rounds);
+    ram(o, rounds, no_chat_rss);
 }
 
 // ---------------------------------------------------------------- RAM per client
 
-fn ram(o: &Opts, rounds: &[(Server, Round)]) {
+fn ram(o: &Opts, rounds: &[(Server, Round)], no_chat_rss: Option<u64>) {
     let n = o.clients as f64;
     println!();
     println!("RAM per client:");
     for (_, r) in rounds.iter().filter(|(s, _)| *s == Server::Minnow) {
-        if let Some([Some(ready), Some(joined), Some(after)]) = r.hwm {
+        let (Some([Some(ready), Some(joined), Some(after)]), Some(rss)) = (r.hwm, r.rss_ready)
+        else {
+            continue;
+        };
+        // serve.rs: --chat-members (256) places plus 2 overflow sockets.
+        const PLACES: u64 = 256 + 2;
+        if let Some(base) = no_chat_rss {
             println!(
-                "  host, measured: minnow serve VmHWM {ready} KiB ready, {joined} KiB with {} joined, {after} KiB after both phases:",
-                o.clients
+                "  host, measured: minnow serve VmRSS once ready {rss} KiB with the room (256 places of 4 KiB receive +"
             );
             println!(
-                "    {:.1} KiB per joined client, {:.1} KiB per client after the run (--chat-queue 32768: each member's",
-                (joined as f64 - ready as f64) / n,
-                (after as f64 - ready as f64) / n
+                "    32 KiB queue buffers), {base} KiB with --no-chat: {:.1} KiB per place, resident from the start;",
+                (rss as f64 - base as f64) / PLACES as f64
             );
-            println!(
-                "    queue is its 32 KiB transmit buffer, plus a 4 KiB receive buffer; pages count once touched)"
-            );
-            break;
         }
+        println!(
+            "    VmHWM {ready} KiB ready, {joined} KiB with {} joined, {after} KiB after both phases: {:+.1} KiB per client",
+            o.clients,
+            (after as f64 - ready as f64) / n
+        );
+        println!("    on top while they talk.");
+        break;
     }
     firmware_ram();
 }

@@ -75,7 +75,7 @@ enum Server {
     },
     /// This binary's `raw-server` on the TAP device.
     Raw { mtu: u32 },
-    /// `socat TCP-LISTEN:PORT,fork PIPE` in the kernel namespace.
+    /// `socat -b 4096 TCP-LISTEN:PORT,fork PIPE` in the kernel namespace.
     Socat,
     /// Rust std echo threads in the kernel namespace.
     RustStd,
@@ -108,7 +108,7 @@ const ROWS: &[Spec] = &[
     },
     Spec {
         key: "socat",
-        name: "Linux kernel, socat PIPE",
+        name: "Linux kernel, socat -b 4096 PIPE",
         server: Server::Socat,
     },
     Spec {
@@ -773,7 +773,13 @@ fn sample(client: &Netns, server: &Netns, spec: &Spec, o: &Opts) -> Sample {
     match spec.server {
         s @ (Server::Minnow { .. } | Server::Raw { .. }) => tap_sample(client, s, o.bytes, o),
         Server::Socat => {
+            // `-b 4096`: socat's default 8 KiB blocks can deadlock PIPE under a
+            // full-duplex stream: its blocking write into the (nearly full) pipe
+            // waits for room only its own read of that pipe would make. A write of
+            // at most PIPE_BUF bytes into a pipe that select() calls writable
+            // cannot block.
             let mut cmd = server.command("socat");
+            cmd.args(["-b", "4096"]);
             cmd.arg(format!(
                 "TCP-LISTEN:{PORT},bind={VETH_SERVER_V4},reuseaddr,fork"
             ));

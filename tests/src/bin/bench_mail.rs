@@ -34,7 +34,9 @@ mod bench_kit;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use bench_kit::{Measured, cpu_secs, load_note, parse_size, run_measured, size_name, stop};
+use bench_kit::{
+    Measured, cpu_secs, load_note, parse_size, run_measured, runq_wait_secs, size_name, stop,
+};
 use minnow_tests::{Netns, Proc, TempDir, minnow_bin, python3, random_bytes, sha256_file};
 
 /// The sink's port (on the namespace's side of the TAP device).
@@ -183,6 +185,8 @@ struct Sample {
     stored: Option<u64>,
     /// The sink's CPU seconds during the send.
     sink_cpu: Option<f64>,
+    /// Seconds the sink was runnable but waited for a CPU during the send.
+    sink_wait: Option<f64>,
     /// The Python script's own report.
     note: Option<String>,
 }
@@ -277,14 +281,17 @@ fn send(setup: &mut Setup<'_>, client: Client, att: &Attach<'_>) -> Sample {
     let (ns, sink) = (setup.ns, setup.sink);
     let size = att.size;
     let cpu0 = cpu_secs(sink.pid());
+    let wait0 = runq_wait_secs(sink.pid());
     let m = run_measured(command(ns, client, setup.text, att.path), b"", LIMIT);
     let sink_cpu = cpu0.zip(cpu_secs(sink.pid())).map(|(a, b)| b - a);
+    let sink_wait = wait0.zip(runq_wait_secs(sink.pid())).map(|(a, b)| b - a);
     let mut sample = Sample {
         client,
         size,
         run: Err(String::new()),
         stored: None,
         sink_cpu,
+        sink_wait,
         note: None,
     };
     if !m.ok() {
@@ -425,32 +432,43 @@ fn report(o: &Opts, samples: &[Sample], load_before: &str, load_after: &str) {
         "Wall: spawn to exit. Peak: VmHWM of the client process (sampled every ~2 ms). Each stored attachment checked (SHA-256)."
     );
     println!(
-        "MB/s: the stored message's bytes (base64 and all) / wall time. Sink CPU: the sink's CPU time during the send / wall."
+        "MB/s: the stored message's bytes (base64 and all) / wall time. CPU s: the client's CPU time (wait4 rusage);"
     );
+    println!(
+        "runq s: time it was runnable but waited for a CPU (other work on the machine). Sink CPU% / runq%: the same for"
+    );
+    println!("the sink during the send, over the wall time (100 = one core).");
     println!("Machine: {load_before} before, {load_after} after.");
     println!(
-        "{:<24} {:<7} {:>10} {:>9} {:>12} {:>8} {:>11} {:>9} {:>9}",
+        "{:<24} {:<7} {:>10} {:>8} {:>10} {:>6} {:>8} {:>7} {:>7} {:>9} {:>9}",
         "client",
         "link",
         "attachment",
         "wall s",
         "peak KiB",
         "MB/s",
-        "message MB",
+        "msg MB",
         "CPU s",
-        "sink CPU%"
+        "runq s",
+        "sink CPU%",
+        "sink runq%"
     );
-    println!("{}", "-".repeat(24 + 7 + 10 + 9 + 12 + 8 + 11 + 9 + 9 + 8));
+    println!(
+        "{}",
+        "-".repeat(24 + 7 + 10 + 8 + 10 + 6 + 8 + 7 + 7 + 9 + 10 + 10)
+    );
     for &size in &o.sizes {
         for c in [Client::Minnow, Client::Python] {
             let wall = med(samples, c, size, Sample::secs);
             let hwm = med(samples, c, size, |s| s.hwm().map(|h| h as f64));
             let stored = med(samples, c, size, |s| s.stored.map(|b| b as f64));
             let cpu = med(samples, c, size, |s| s.run.as_ref().ok().map(|m| m.cpu));
+            let runq = med(samples, c, size, |s| s.run.as_ref().ok()?.runq_wait);
             let sink = med(samples, c, size, |s| Some(s.sink_cpu? / s.secs()?));
+            let sink_wait = med(samples, c, size, |s| Some(s.sink_wait? / s.secs()?));
             let f = |v: Option<f64>, d: usize| v.map_or("FAILED".into(), |v| format!("{v:.d$}"));
             println!(
-                "{:<24} {:<7} {:>10} {:>9} {:>12} {:>8} {:>11} {:>9} {:>9}",
+                "{:<24} {:<7} {:>10} {:>8} {:>10} {:>6} {:>8} {:>7} {:>7} {:>9} {:>10}",
                 c.name(),
                 c.link(),
                 size_name(size),
@@ -459,7 +477,9 @@ fn report(o: &Opts, samples: &[Sample], load_before: &str, load_after: &str) {
                 f(stored.zip(wall).map(|(b, w)| b / w / 1e6), 1),
                 f(stored.map(|b| b / 1e6), 1),
                 f(cpu, 2),
-                f(sink.map(|v| v * 100.0), 0)
+                f(runq, 2),
+                f(sink.map(|v| v * 100.0), 0),
+                f(sink_wait.map(|v| v * 100.0), 0)
             );
         }
     }
