@@ -119,6 +119,13 @@ impl embedded_io::Read for Source {
     }
 }
 
+/// The parts of one message, opened.
+struct Parts<'a> {
+    text: Option<(Source, TextEncoding)>,
+    html: Option<(Source, TextEncoding)>,
+    attachments: Vec<Attachment<'a, Source>>,
+}
+
 fn open(path: &Path) -> Result<Source, String> {
     File::open(path)
         .map(Source::File)
@@ -245,15 +252,9 @@ pub fn run(args: MailArgs) -> Result<(), String> {
         Some(p) => Some(minnow::mail::mime::choose(&profile(p)?, false, multipart)),
         None => None,
     };
-    // Opens fresh sources: once to count the size, once to send.
-    let compose = |stdin_ok: bool| -> Result<
-        Option<(
-            Option<(Source, TextEncoding)>,
-            Option<(Source, TextEncoding)>,
-            Vec<Source>,
-        )>,
-        String,
-    > {
+    let types: Vec<&str> = args.attach.iter().map(|p| content_type(p)).collect();
+    // Fresh sources, opened once to count the size and once to send.
+    let open_parts = |stdin_ok: bool| -> Result<Option<Parts<'_>>, String> {
         let text = match (&args.text, &text_path, text_enc) {
             (Some(_), Some(p), Some(e)) => Some((open(p)?, e)),
             (Some(_), None, Some(e)) if stdin_ok => Some((Source::Stdin(std::io::stdin()), e)),
@@ -264,33 +265,35 @@ pub fn run(args: MailArgs) -> Result<(), String> {
             (Some(p), Some(e)) => Some((open(p)?, e)),
             _ => None,
         };
-        let files = args
-            .attach
-            .iter()
-            .map(|p| open(p))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Some((text, html, files)))
+        let mut attachments = Vec::new();
+        for ((path, name), ct) in args.attach.iter().zip(&filenames).zip(&types) {
+            attachments.push(Attachment {
+                filename: name,
+                content_type: ct,
+                source: open(path)?,
+            });
+        }
+        Ok(Some(Parts {
+            text,
+            html,
+            attachments,
+        }))
     };
-    let types: Vec<&str> = args.attach.iter().map(|p| content_type(p)).collect();
-    // Count the message's size (SIZE=) when every part can be read twice.
-    let size = match compose(false)? {
-        Some((text, html, files)) => {
-            let mut atts: Vec<Attachment<'_, Source>> = files
-                .into_iter()
-                .zip(&filenames)
-                .zip(&types)
-                .map(|((source, name), ct)| Attachment {
-                    filename: name,
-                    content_type: ct,
-                    source,
-                })
-                .collect();
-            let mut c =
-                Composer::new(envelope, text, html, &mut atts, seed).map_err(|e| e.to_string())?;
+    // Count the message's size (for SIZE=) when every part can be read twice.
+    let size = match open_parts(false)? {
+        Some(mut parts) => {
+            let mut c = Composer::new(
+                envelope,
+                parts.text,
+                parts.html,
+                &mut parts.attachments,
+                seed,
+            )
+            .map_err(|e| e.to_string())?;
             let mut buf = vec![0u8; 65536];
             let mut total = 0u64;
             loop {
-                let n = embedded_io::Read::read(&mut c, &mut buf).map_err(|e| format!("{e:?}"))?;
+                let n = embedded_io::Read::read(&mut c, &mut buf).map_err(|e| e.to_string())?;
                 if n == 0 {
                     break Some(total);
                 }
@@ -299,19 +302,15 @@ pub fn run(args: MailArgs) -> Result<(), String> {
         }
         None => None,
     };
-    let (text, html, files) = compose(true)?.ok_or("cannot open the message parts")?;
-    let mut atts: Vec<Attachment<'_, Source>> = files
-        .into_iter()
-        .zip(&filenames)
-        .zip(&types)
-        .map(|((source, name), ct)| Attachment {
-            filename: name,
-            content_type: ct,
-            source,
-        })
-        .collect();
-    let composer =
-        Composer::new(envelope, text, html, &mut atts, seed).map_err(|e| e.to_string())?;
+    let mut parts = open_parts(true)?.ok_or("cannot open the message parts")?;
+    let composer = Composer::new(
+        envelope,
+        parts.text,
+        parts.html,
+        &mut parts.attachments,
+        seed,
+    )
+    .map_err(|e| e.to_string())?;
 
     let security = if args.tls {
         Security::Implicit

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use minnow_tests::{Netns, Proc, RunOutput, TempDir, minnow_bin, peer, random_bytes, sha256_hex};
+use minnow_tests::{Netns, Proc, RunOutput, TempDir, minnow_bin, random_bytes, sha256_hex};
 
 const T: Duration = Duration::from_secs(180);
 

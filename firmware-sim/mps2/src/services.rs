@@ -356,7 +356,7 @@ impl Services {
             size(&self.mail),
             size_of_val(self),
         );
-        if MAIL_SOCKETS > 0 {
+        if netconfig::MAIL {
             let (sender, session, composer) = mail::sizes();
             log!(
                 "ram: mail: mailer {} B + SMTP client {} B (SMTP session {} B, composer {} B) + attachment list {} B + socket slot {} B + buffers {} B",
