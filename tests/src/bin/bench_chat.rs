@@ -6,8 +6,13 @@
 //!
 //! ```sh
 //! sudo MINNOW_TEST_RELEASE=1 cargo run --release -p minnow-tests --bin bench-chat -- \
-//!     [--clients N] [--messages M] [--window W] [--rate R] [--paced-seconds S] [--repeat R]
+//!     [--clients N] [--messages M] [--window W] [--rate R] [--paced-seconds S] [--repeat R] [--quickack]
 //! ```
+//!
+//! Each server is measured in `--repeat` interleaved rounds (default 3). With
+//! `--quickack` the clients set TCP_QUICKACK after every read (no delayed
+//! ACKs), which shows how much of the latency is a server's Nagle algorithm
+//! waiting for the clients' delayed ACKs.
 //!
 //! The clients live in this process (sockets made inside the client
 //! namespace, then a sender on the main thread and one poll(2) reader
@@ -122,7 +127,7 @@ fn main() {
         window: 16,
         rate: 500.0,
         paced_seconds: 2.0,
-        repeat: 1,
+        repeat: 3,
         quickack: false,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -1115,23 +1120,21 @@ fn ram(o: &Opts, rounds: &[(Server, Round)], no_chat_rss: Option<u64>) {
         else {
             continue;
         };
-        // serve.rs: --chat-members (256) places plus 2 overflow sockets.
-        const PLACES: u64 = 256 + 2;
+        println!(
+            "  host, measured (minnow serve, --chat-members 256, --chat-queue 32768, 4 KiB receive buffers):"
+        );
         if let Some(base) = no_chat_rss {
             println!(
-                "  host, measured: minnow serve VmRSS once ready {rss} KiB with the room (256 places of 4 KiB receive +"
-            );
-            println!(
-                "    32 KiB queue buffers), {base} KiB with --no-chat: {:.1} KiB per place, resident from the start;",
-                (rss as f64 - base as f64) / PLACES as f64
+                "    VmRSS once ready {rss} KiB, {base} KiB with --no-chat: the empty room costs {:+} KiB;",
+                rss as i64 - base as i64
             );
         }
         println!(
-            "    VmHWM {ready} KiB ready, {joined} KiB with {} joined, {after} KiB after both phases: {:+.1} KiB per client",
+            "    VmHWM {joined} KiB with {} joined: {:+.1} KiB per joined client; {after} KiB after both phases: {:+.1} KiB per client.",
             o.clients,
+            (joined as f64 - ready as f64) / n,
             (after as f64 - ready as f64) / n
         );
-        println!("    on top while they talk.");
         break;
     }
     firmware_ram();

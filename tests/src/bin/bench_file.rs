@@ -9,6 +9,10 @@
 //!     [--bytes N] [--repeat R] [--only ROW,...] [--rss-sizes 1M,1G] [--no-rss]
 //! ```
 //!
+//! Every row is measured in `--repeat` interleaved rounds (default 3: the
+//! machines are shared), and the table shows the best and the median; the
+//! server's CPU time per byte is the figure other load moves least.
+//!
 //! Servers, each sending the same `--bytes` file (default 256 MiB) as the
 //! answer to the notes' request `Hello server!`:
 //!
@@ -282,7 +286,7 @@ fn main() {
     }
     let mut o = Opts {
         bytes: 256 << 20,
-        repeat: 1,
+        repeat: 3,
         only: None,
         rss_sizes: vec![1 << 20, 1 << 30],
     };
@@ -576,6 +580,17 @@ impl Row {
         best_median(&v)
     }
 
+    /// The median over the samples of the server's CPU ns per file byte.
+    fn ns_per_byte(&self) -> Option<f64> {
+        let mut v: Vec<f64> = self
+            .samples
+            .iter()
+            .filter_map(|s| Some(s.server_cpu? * 1e9 / s.dl.as_ref().ok()?.bytes as f64))
+            .collect();
+        v.sort_by(|a, b| a.total_cmp(b));
+        (!v.is_empty()).then(|| v[v.len() / 2])
+    }
+
     /// Of the best sample: server CPU ns per file byte; server CPU, server
     /// run-queue wait and client CPU as shares of the download's wall time.
     fn cpu(&self) -> [Option<f64>; 4] {
@@ -832,7 +847,44 @@ fn ratio(what: &str, a: &str, b: &str, rows: &[Row], target: Option<f64>) {
     println!("{what:<58} {r:>6.2}{medians}{t}");
 }
 
+/// `b`'s server CPU per byte over `a`'s (above 1: `a` needs less CPU per byte).
+fn cpu_ratio(what: &str, a: &str, b: &str, rows: &[Row], target: Option<f64>) {
+    let (Some(a), Some(b)) = (find(rows, a), find(rows, b)) else {
+        return;
+    };
+    let (Some(x), Some(y)) = (a.ns_per_byte(), b.ns_per_byte()) else {
+        println!("{what:<58} n/a");
+        return;
+    };
+    let r = y / x;
+    let t = target.map_or(String::new(), |t| {
+        format!("  target >= {t}: {}", verdict(r, t))
+    });
+    println!(
+        "{what:<58} {r:>6.2}  ({} {x:.2} vs {} {y:.2} ns/B){t}",
+        a.spec.key, b.spec.key
+    );
+}
+
 fn print_ratios(rows: &[Row]) {
+    println!();
+    println!(
+        "Server CPU per byte (median of the rounds; the figure least moved by other load on the machine):"
+    );
+    cpu_ratio(
+        "raw smoltcp / Minnow defaults, CPU per byte",
+        "minnow-rust",
+        "raw-rust",
+        rows,
+        Some(0.9),
+    );
+    cpu_ratio(
+        "raw smoltcp / Minnow file server alone, CPU per byte",
+        "minnow-alone-rust",
+        "raw-rust",
+        rows,
+        Some(0.9),
+    );
     println!();
     println!("Ratios (same run, best figures):");
     ratio(
@@ -958,26 +1010,50 @@ fn print_memory(rss: &[Rss]) {
             println!("  {}: FAILED: {}", size_name(r.size), e);
         }
     }
+    // Flat: no download raised the peak over the resident set it started from by more
+    // than its own buffers, whatever the file's size.
+    let buffers = ((FILE_TX + FILE_RX) / 1024) as i64;
+    let growths: Vec<Option<i64>> = rss
+        .iter()
+        .map(|r| {
+            r.rss_ready_kib
+                .zip(r.after_kib)
+                .map(|(a, b)| b as i64 - a as i64)
+        })
+        .collect();
+    let text: Vec<String> = rss
+        .iter()
+        .zip(&growths)
+        .map(|(r, g)| {
+            format!(
+                "{} {}",
+                size_name(r.size),
+                g.map_or("-".into(), |g| format!("{g:+} KiB"))
+            )
+        })
+        .collect();
+    let flat = growths.iter().all(|g| g.is_some_and(|g| g <= buffers));
+    println!(
+        "What a download adds to the server's peak: {}; flat (each within one download's {buffers} KiB of buffers): {}",
+        text.join(", "),
+        if flat { "yes" } else { "NO" }
+    );
     if let (Some(first), Some(last)) = (rss.first(), rss.last())
         && rss.len() > 1
-        && let (Some(a), Some(b)) = (first.after_kib, last.after_kib)
+        && let (Some(a), Some(b), Some(ra), Some(rb)) = (
+            first.after_kib,
+            last.after_kib,
+            first.rss_ready_kib,
+            last.rss_ready_kib,
+        )
     {
-        let diff = b as i64 - a as i64;
-        // Two fresh processes differ by a few pages whatever they do: allow one
-        // download's buffers or 2 % of the peak, whichever is more.
-        let buffers = ((FILE_TX + FILE_RX) / 1024) as u64;
-        let tolerance = buffers.max(a / 50);
         println!(
-            "Peak with the {} file vs the {} file: {diff:+} KiB ({:.3}x). Flat (within {tolerance} KiB: \
-             one download's {buffers} KiB of buffers or 2 % of the peak): {}",
+            "Peak with the {} file / with the {} file: {:.3}x ({:+} KiB; the two fresh servers differed by {:+} KiB before any download)",
             size_name(last.size),
             size_name(first.size),
             b as f64 / a as f64,
-            if diff.unsigned_abs() <= tolerance {
-                "yes"
-            } else {
-                "NO"
-            }
+            b as i64 - a as i64,
+            rb as i64 - ra as i64
         );
     }
 }
