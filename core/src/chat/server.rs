@@ -197,12 +197,16 @@ impl<const N: usize, const L: usize> ChatServer<N, L> {
         self.pool.len() >= self.room && self.pool.active() >= self.pool.len()
     }
 
-    /// Adds one member socket (one more place in the room).
+    /// Adds one member socket (one more place in the room). Nagle is
+    /// turned off on it.
     pub fn add_socket<'b>(
         &mut self,
         sockets: &mut SocketSet<'b>,
-        socket: tcp::Socket<'b>,
+        mut socket: tcp::Socket<'b>,
     ) -> Result<(), PoolFull> {
+        // Lines go out whole and at once: Nagle would hold a line back until
+        // the previous one is ACKed, which with delayed ACKs is ~40 ms.
+        socket.set_nagle_enabled(false);
         self.pool.add(sockets, socket).map(|_| ())
     }
 
