@@ -470,6 +470,21 @@ impl Device for TapDevice {
     }
 }
 
+/// Waits (at most 200 ms) until the kernel reports carrier on the freshly
+/// attached TAP device: frames sent before that are dropped by Linux, and a
+/// lost first ARP request costs a client a whole second (smoltcp's retry).
+fn wait_for_carrier(name: &str) {
+    let path = format!("/sys/class/net/{name}/carrier");
+    for _ in 0..100 {
+        match std::fs::read_to_string(&path) {
+            Ok(text) if text.trim() == "1" => return,
+            // Administratively down reads as an error: nothing to wait for.
+            Err(_) => return,
+            Ok(_) => std::thread::sleep(std::time::Duration::from_millis(2)),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -544,20 +559,5 @@ mod tests {
             stats.to_string(),
             "in: 1 frames, 3 bytes; out: 2 frames, 4 bytes; 5 errors, 6 dropped (queue full)"
         );
-    }
-}
-
-/// Waits (at most 200 ms) until the kernel reports carrier on the freshly
-/// attached TAP device: frames sent before that are dropped by Linux, and a
-/// lost first ARP request costs a client a whole second (smoltcp's retry).
-fn wait_for_carrier(name: &str) {
-    let path = format!("/sys/class/net/{name}/carrier");
-    for _ in 0..100 {
-        match std::fs::read_to_string(&path) {
-            Ok(text) if text.trim() == "1" => return,
-            // Administratively down reads as an error: nothing to wait for.
-            Err(_) => return,
-            Ok(_) => std::thread::sleep(std::time::Duration::from_millis(2)),
-        }
     }
 }

@@ -14,6 +14,10 @@
 //!     .assert_success("echo through Minnow");
 //! ```
 
+/// Helpers shared by the benchmark programs (`src/bin/bench_*.rs`).
+pub mod bench;
+/// Helpers for the mail tests: `smtp_sink.py`, stored messages, Python's view of them.
+pub mod mail;
 mod netns;
 mod paths;
 mod process;

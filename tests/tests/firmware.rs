@@ -12,11 +12,12 @@
 //! server listens it logs the refusal and serves on. A missing
 //! `qemu-system-arm` fails these tests: it is never a skip.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use minnow_tests::mail::{envelope, parse_eml, smtp_sink, stored};
 use minnow_tests::{Netns, Proc, TempDir, random_bytes, sha256_file, sha256_hex, workspace_root};
 
 const T: Duration = Duration::from_secs(60);
@@ -27,7 +28,7 @@ const RANDOM_FILE: &str = "random-1m.bin";
 const RANDOM_LEN: usize = 1 << 20;
 const RANDOM_SEED: u64 = 0x6d6e77;
 /// Where the image mails at boot (`MINNOW_SMTP`), and from and to whom.
-const SMTP_PORT: &str = "2525";
+const SMTP_PORT: u16 = 2525;
 const MAIL_FROM: &str = "Minnow board <board@minnow.test>";
 const MAIL_TO: &str = "Tester <tester@minnow.test>";
 /// The subject the image writes (firmware-sim/mps2/src/mail.rs).
@@ -393,19 +394,6 @@ fn board_chat_room_with_three_notes_clients() {
     assert!(board.wait_for_stdout(" left", T), "{}", board.dump());
 }
 
-/// smtp_sink.py on 192.0.2.1:2525 storing into `maildir`.
-fn smtp_sink(ns: &Netns, maildir: &Path, extra: &[&str]) -> Proc {
-    let mut args = vec![Netns::HOST_V4, SMTP_PORT, maildir.to_str().unwrap()];
-    args.extend_from_slice(extra);
-    let p = ns.spawn(ns.peer_command("smtp_sink.py", &args));
-    assert!(
-        p.wait_for_stdout("ready", Duration::from_secs(20)),
-        "smtp_sink.py: {}",
-        p.dump()
-    );
-    p
-}
-
 /// The SNTP server above, started and given a moment to bind.
 fn sntp_server(ns: &Netns) -> Proc {
     let mut sntp = ns.command("python3");
@@ -415,71 +403,12 @@ fn sntp_server(ns: &Netns) -> Proc {
     p
 }
 
-/// The stored messages (`NNNN.eml`), in order.
-fn stored(maildir: &Path) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(maildir)
-        .map(|d| {
-            d.filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|x| x == "eml"))
-                .collect()
-        })
-        .unwrap_or_default();
-    v.sort();
-    v
-}
-
-/// A message parsed with Python's email package: decoded headers, defects,
-/// and every leaf part (type, filename, sha256, text).
-fn parse_eml(eml: &Path) -> serde_json::Value {
-    let script = r#"
-import email, email.policy, hashlib, json, sys
-with open(sys.argv[1], 'rb') as f:
-    msg = email.message_from_binary_file(f, policy=email.policy.default)
-parts = []
-for part in msg.walk():
-    if part.is_multipart():
-        continue
-    payload = part.get_payload(decode=True) or b''
-    parts.append({
-        'type': part.get_content_type(),
-        'filename': part.get_filename(),
-        'disposition': part.get_content_disposition(),
-        'sha256': hashlib.sha256(payload).hexdigest(),
-        'len': len(payload),
-        'text': payload.decode('utf-8', 'replace').replace('\r\n', '\n') if part.get_content_maintype() == 'text' else None,
-    })
-print(json.dumps({
-    'subject': str(msg['subject']),
-    'from': str(msg['from']),
-    'to': str(msg['to']),
-    'date': str(msg['date']),
-    'message_id': str(msg['message-id']),
-    'mime_version': str(msg['mime-version']),
-    'type': msg.get_content_type(),
-    'defects': [str(d) for d in msg.defects] + [str(d) for p in msg.walk() for d in p.defects],
-    'parts': parts,
-}))
-"#;
-    let out = Command::new("python3")
-        .args(["-c", script])
-        .arg(eml)
-        .output()
-        .expect("python3");
-    assert!(
-        out.status.success(),
-        "parsing {}: {}",
-        eml.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
 #[test]
 fn board_mails_a_message_with_an_attachment_at_boot() {
     let ns = Netns::new();
     let dir = TempDir::new("board-mail");
     let maildir = dir.join("maildir");
-    let _sink = smtp_sink(&ns, &maildir, &[]);
+    let _sink = smtp_sink(&ns, SMTP_PORT, &maildir, &[]);
     let _sntp = sntp_server(&ns);
     let board = boot(&ns);
     assert!(
@@ -558,8 +487,7 @@ fn board_mails_a_message_with_an_attachment_at_boot() {
     assert_eq!(att["len"], bytes.len(), "{m}");
     assert_eq!(att["sha256"], sha256_hex(&bytes), "{m}");
 
-    let env: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(emls[0].with_extension("json")).unwrap()).unwrap();
+    let env = envelope(&emls[0]);
     assert_eq!(env["mail_from"], "board@minnow.test", "{env}");
     assert_eq!(
         env["rcpt_tos"],
@@ -574,7 +502,12 @@ fn board_logs_a_refused_recipient_with_the_servers_reply() {
     let ns = Netns::new();
     let dir = TempDir::new("board-mail");
     let maildir = dir.join("maildir");
-    let _sink = smtp_sink(&ns, &maildir, &["--reject-rcpt", "tester@minnow.test"]);
+    let _sink = smtp_sink(
+        &ns,
+        SMTP_PORT,
+        &maildir,
+        &["--reject-rcpt", "tester@minnow.test"],
+    );
     let _sntp = sntp_server(&ns);
     let board = boot(&ns);
     assert!(

@@ -3,10 +3,11 @@
 //! and certificates made by the test. Every stored message is parsed with
 //! Python's email package and compared with what was sent.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
+use minnow_tests::mail::{envelope, parse_eml, smtp_sink, stored};
 use minnow_tests::{Netns, Proc, RunOutput, TempDir, minnow_bin, random_bytes, sha256_hex};
 
 const T: Duration = Duration::from_secs(180);
@@ -47,86 +48,38 @@ done"#,
     }
 }
 
-/// smtp_sink.py on 192.0.2.1:`port` storing into a fresh maildir.
-fn sink(ns: &Netns, port: u16, maildir: &Path, extra: &[&str]) -> Proc {
-    let port = port.to_string();
-    let mut args = vec![Netns::HOST_V4, port.as_str(), maildir.to_str().unwrap()];
-    args.extend_from_slice(extra);
-    let p = ns.spawn(ns.peer_command("smtp_sink.py", &args));
-    assert!(
-        p.wait_for_stdout("ready", Duration::from_secs(20)),
-        "smtp_sink.py: {}",
-        p.dump()
-    );
-    p
+/// Runs `minnow mail ARGS` inside `ns`.
+fn mail(ns: &Netns, args: &[&str]) -> RunOutput {
+    ns.run(mail_command(ns, args), T)
 }
 
-fn mail(ns: &Netns, args: &[&str]) -> RunOutput {
+/// Runs `minnow mail ARGS` inside `ns` with `input` on its stdin.
+fn mail_with_stdin(ns: &Netns, args: &[&str], input: &[u8]) -> RunOutput {
+    ns.run_with_stdin(mail_command(ns, args), input, T)
+}
+
+fn mail_command(ns: &Netns, args: &[&str]) -> Command {
     let mut cmd = ns.command(minnow_bin());
     cmd.arg("mail").args(args);
-    ns.run(cmd, T)
+    cmd
 }
 
-/// Parses the n-th stored message with Python's email package: a JSON
-/// summary of decoded headers and every leaf part (type, filename, sha256).
-fn parse_eml(eml: &Path) -> serde_json::Value {
-    let script = r#"
-import email, email.policy, hashlib, json, sys
-with open(sys.argv[1], 'rb') as f:
-    msg = email.message_from_binary_file(f, policy=email.policy.default)
-parts = []
-for part in msg.walk():
-    if part.is_multipart():
-        continue
-    payload = part.get_payload(decode=True) or b''
-    parts.append({
-        'type': part.get_content_type(),
-        'filename': part.get_filename(),
-        'sha256': hashlib.sha256(payload).hexdigest(),
-        'len': len(payload),
-        # Text travels in canonical form (CRLF line ends, RFC 2045); compare as LF.
-        'text': payload.decode('utf-8', 'replace').replace('\r\n', '\n') if part.get_content_maintype() == 'text' else None,
-    })
-print(json.dumps({
-    'subject': str(msg['subject']),
-    'from': str(msg['from']),
-    'to': str(msg['to']),
-    'cc': str(msg['cc']) if msg['cc'] else None,
-    'date': str(msg['date']),
-    'message_id': str(msg['message-id']),
-    'mime_version': str(msg['mime-version']),
-    'type': msg.get_content_type(),
-    'defects': [str(d) for d in msg.defects] + [str(d) for p in msg.walk() for d in p.defects],
-    'parts': parts,
-}))
-"#;
-    let out = Command::new("python3")
-        .args(["-c", script])
-        .arg(eml)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+/// Asserts that `minnow mail` exited with status 1, showing its stderr otherwise.
+#[track_caller]
+fn assert_exit_1(out: &RunOutput) {
+    assert_eq!(out.status.and_then(|s| s.code()), Some(1), "{}", out.stderr);
+}
+
+/// smtp_sink.py on 192.0.2.1:`port` with STARTTLS, presenting the
+/// certificate `NAME.pem` (and `NAME.key`) of `pki`, plus `extra` options.
+fn tls_sink(ns: &Netns, pki: &Pki, port: u16, maildir: &Path, name: &str, extra: &[&str]) -> Proc {
+    let (cert, key) = (
+        pki.path(&format!("{name}.pem")),
+        pki.path(&format!("{name}.key")),
     );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
-fn stored(maildir: &Path) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(maildir)
-        .map(|d| {
-            d.filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|x| x == "eml"))
-                .collect()
-        })
-        .unwrap_or_default();
-    v.sort();
-    v
-}
-
-fn envelope(eml: &Path) -> serde_json::Value {
-    serde_json::from_slice(&std::fs::read(eml.with_extension("json")).unwrap()).unwrap()
+    let mut args = vec!["--tls-cert", cert.as_str(), "--tls-key", key.as_str()];
+    args.extend_from_slice(extra);
+    smtp_sink(ns, port, maildir, &args)
 }
 
 const BASE: [&str; 6] = [
@@ -143,7 +96,7 @@ fn plain_text_html_and_alternative() {
     let ns = Netns::new();
     let work = TempDir::new("minnow-mail");
     let maildir = work.join("maildir");
-    let _sink = sink(&ns, 2525, &maildir, &[]);
+    let _sink = smtp_sink(&ns, 2525, &maildir, &[]);
     let text = work.join("body.txt");
     std::fs::write(&text, "Hello from Minnow.\nSecond line.\n").unwrap();
     let html = work.join("body.html");
@@ -208,7 +161,7 @@ fn three_attachments_including_twenty_mebibytes() {
     let ns = Netns::new();
     let work = TempDir::new("minnow-mail");
     let maildir = work.join("maildir");
-    let _sink = sink(&ns, 2525, &maildir, &[]);
+    let _sink = smtp_sink(&ns, 2525, &maildir, &[]);
     let files = [
         ("small.txt", random_bytes(0, 1)),
         ("report 報告.pdf", random_bytes(12345, 2)),
@@ -242,7 +195,7 @@ fn chinese_subject_and_body_and_lines_starting_with_dots() {
     let ns = Netns::new();
     let work = TempDir::new("minnow-mail");
     let maildir = work.join("maildir");
-    let _sink = sink(&ns, 2525, &maildir, &[]);
+    let _sink = smtp_sink(&ns, 2525, &maildir, &[]);
     let body = "這是一封測試郵件。\n.leading dot\n..two dots\n.\nend\n";
     let text = work.join("zh.txt");
     std::fs::write(&text, body).unwrap();
@@ -264,35 +217,29 @@ fn chinese_subject_and_body_and_lines_starting_with_dots() {
     assert_eq!(env["rcpt_tos"], serde_json::json!(["you@test", "cc@test"]));
 }
 
-fn tls_args<'a>(pki: &'a Pki, password_file: &'a str, ca: &'a str) -> Vec<String> {
-    let _ = pki;
+/// `minnow mail` with STARTTLS to smtp.test on port 2587 as alice, the text on stdin.
+fn tls_args<'a>(password_file: &'a str, ca: &'a str) -> Vec<&'a str> {
     vec![
-        "--server".into(),
-        "192.0.2.1:2587".into(),
-        "--starttls".into(),
-        "--tls-name".into(),
-        "smtp.test".into(),
-        "--ca".into(),
-        ca.into(),
-        "--user".into(),
-        "alice".into(),
-        "--password-file".into(),
-        password_file.into(),
-        "--from".into(),
-        "alice@test".into(),
-        "--to".into(),
-        "bob@test".into(),
-        "--subject".into(),
-        "secure".into(),
-        "--text".into(),
-        "-".into(),
+        "--server",
+        "192.0.2.1:2587",
+        "--starttls",
+        "--tls-name",
+        "smtp.test",
+        "--ca",
+        ca,
+        "--user",
+        "alice",
+        "--password-file",
+        password_file,
+        "--from",
+        "alice@test",
+        "--to",
+        "bob@test",
+        "--subject",
+        "secure",
+        "--text",
+        "-",
     ]
-}
-
-fn run_with_stdin(ns: &Netns, args: &[String], input: &[u8]) -> RunOutput {
-    let mut cmd = ns.command(minnow_bin());
-    cmd.arg("mail").args(args);
-    ns.run_with_stdin(cmd, input, T)
 }
 
 #[test]
@@ -301,24 +248,14 @@ fn starttls_with_auth_plain_and_login_and_a_wrong_password() {
     let pki = Pki::new();
     let work = TempDir::new("minnow-mail");
     let maildir = work.join("maildir");
-    let (cert, key, ca) = (
-        pki.path("smtp.test.pem"),
-        pki.path("smtp.test.key"),
-        pki.path("ca.pem"),
-    );
-    let _sink = sink(
+    let ca = pki.path("ca.pem");
+    let _sink = tls_sink(
         &ns,
+        &pki,
         2587,
         &maildir,
-        &[
-            "--tls-cert",
-            &cert,
-            "--tls-key",
-            &key,
-            "--auth",
-            "alice:s3cret",
-            "--require-tls",
-        ],
+        "smtp.test",
+        &["--auth", "alice:s3cret", "--require-tls"],
     );
     let good = work.join("good");
     std::fs::write(&good, "s3cret\n").unwrap();
@@ -327,19 +264,19 @@ fn starttls_with_auth_plain_and_login_and_a_wrong_password() {
     let g = good.to_str().unwrap();
     // PLAIN (preferred when offered), then LOGIN when asked for.
     for (i, mech) in [None, Some("login")].into_iter().enumerate() {
-        let mut args = tls_args(&pki, g, &ca);
+        let mut args = tls_args(g, &ca);
         if let Some(m) = mech {
-            args.extend(["--auth-mechanism".into(), m.into()]);
+            args.extend(["--auth-mechanism", m]);
         }
-        run_with_stdin(&ns, &args, b"over TLS\n").assert_success("STARTTLS + AUTH");
+        mail_with_stdin(&ns, &args, b"over TLS\n").assert_success("STARTTLS + AUTH");
         let eml = &stored(&maildir)[i];
         let env = envelope(eml);
         assert_eq!(env["tls"], true);
         assert_eq!(env["auth"], "alice");
         assert_eq!(parse_eml(eml)["parts"][0]["text"], "over TLS\n");
     }
-    let out = run_with_stdin(&ns, &tls_args(&pki, bad.to_str().unwrap(), &ca), b"x\n");
-    assert_eq!(out.status.and_then(|s| s.code()), Some(1), "{}", out.stderr);
+    let out = mail_with_stdin(&ns, &tls_args(bad.to_str().unwrap(), &ca), b"x\n");
+    assert_exit_1(&out);
     assert!(
         out.stderr.contains("AUTH") && out.stderr.contains("535"),
         "{}",
@@ -354,28 +291,19 @@ fn a_certificate_for_the_wrong_name_is_refused_before_auth() {
     let pki = Pki::new();
     let work = TempDir::new("minnow-mail");
     let maildir = work.join("maildir");
-    let (cert, key, ca) = (
-        pki.path("other.test.pem"),
-        pki.path("other.test.key"),
-        pki.path("ca.pem"),
-    );
-    let sink = sink(
+    let ca = pki.path("ca.pem");
+    let sink = tls_sink(
         &ns,
+        &pki,
         2587,
         &maildir,
-        &[
-            "--tls-cert",
-            &cert,
-            "--tls-key",
-            &key,
-            "--auth",
-            "alice:s3cret",
-        ],
+        "other.test",
+        &["--auth", "alice:s3cret"],
     );
     let pw = work.join("pw");
     std::fs::write(&pw, "s3cret\n").unwrap();
-    let out = run_with_stdin(&ns, &tls_args(&pki, pw.to_str().unwrap(), &ca), b"x\n");
-    assert_eq!(out.status.and_then(|s| s.code()), Some(1), "{}", out.stderr);
+    let out = mail_with_stdin(&ns, &tls_args(pw.to_str().unwrap(), &ca), b"x\n");
+    assert_exit_1(&out);
     assert!(out.stderr.contains("certificate"), "{}", out.stderr);
     assert!(stored(&maildir).is_empty());
     assert!(!sink.stderr().contains("AUTH"), "{}", sink.stderr());
@@ -387,17 +315,11 @@ fn a_server_that_requires_tls_and_credentials_without_tls() {
     let pki = Pki::new();
     let work = TempDir::new("minnow-mail");
     let maildir = work.join("maildir");
-    let (cert, key) = (pki.path("smtp.test.pem"), pki.path("smtp.test.key"));
-    let _sink = sink(
-        &ns,
-        2525,
-        &maildir,
-        &["--tls-cert", &cert, "--tls-key", &key, "--require-tls"],
-    );
+    let _sink = tls_sink(&ns, &pki, 2525, &maildir, "smtp.test", &["--require-tls"]);
     let mut args = BASE.to_vec();
     args.extend(["--subject", "no tls", "--text", "/dev/null"]);
     let out = mail(&ns, &args);
-    assert_eq!(out.status.and_then(|s| s.code()), Some(1), "{}", out.stderr);
+    assert_exit_1(&out);
     assert!(
         out.stderr.contains("MAIL FROM") && out.stderr.contains("530"),
         "{}",
@@ -408,7 +330,7 @@ fn a_server_that_requires_tls_and_credentials_without_tls() {
     std::fs::write(&pw, "x\n").unwrap();
     args.extend(["--user", "alice", "--password-file", pw.to_str().unwrap()]);
     let out = mail(&ns, &args);
-    assert_eq!(out.status.and_then(|s| s.code()), Some(1), "{}", out.stderr);
+    assert_exit_1(&out);
     assert!(out.stderr.contains("without TLS"), "{}", out.stderr);
     assert!(stored(&maildir).is_empty());
 }
@@ -418,7 +340,7 @@ fn one_refused_recipient_among_three() {
     let ns = Netns::new();
     let work = TempDir::new("minnow-mail");
     let maildir = work.join("maildir");
-    let _sink = sink(&ns, 2525, &maildir, &["--reject-rcpt", "nobody@test"]);
+    let _sink = smtp_sink(&ns, 2525, &maildir, &["--reject-rcpt", "nobody@test"]);
     let mut args = BASE.to_vec();
     args.extend([
         "--to",
@@ -449,11 +371,11 @@ fn header_injection_is_refused_before_anything_is_sent() {
     let ns = Netns::new();
     let work = TempDir::new("minnow-mail");
     let maildir = work.join("maildir");
-    let sink = sink(&ns, 2525, &maildir, &[]);
+    let sink = smtp_sink(&ns, 2525, &maildir, &[]);
     let mut args = BASE.to_vec();
     args.extend(["--subject", "hi\r\nBcc: victim@test", "--text", "/dev/null"]);
     let out = mail(&ns, &args);
-    assert_eq!(out.status.and_then(|s| s.code()), Some(1), "{}", out.stderr);
+    assert_exit_1(&out);
     assert!(stored(&maildir).is_empty());
     assert!(
         !sink.stderr().contains("EHLO"),

@@ -80,7 +80,6 @@ impl<const MAX: usize> Service for UdpEchoServer<MAX> {
     }
 
     fn poll_at(&self, now: Instant) -> Option<Instant> {
-        // Transmit room appears when the interface sends: try again then.
-        self.backlog.then_some(now)
+        crate::net::runner::backlog_retry(self.backlog, now)
     }
 }

@@ -32,6 +32,17 @@ pub fn poll_once<D: Device + ?Sized>(
     next
 }
 
+/// How soon a service whose transmit buffer was full looks again. Room
+/// usually appears as soon as the interface sends, but a datagram waiting
+/// for address resolution can hold the buffer for a second: a short pause
+/// covers both without spinning.
+pub const BACKLOG_RETRY: Duration = Duration::from_millis(1);
+
+/// The deadline of a service that has work waiting for transmit room.
+pub fn backlog_retry(backlog: bool, now: Instant) -> Option<Instant> {
+    backlog.then(|| now + BACKLOG_RETRY)
+}
+
 /// The earlier of two optional deadlines.
 pub fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
     match (a, b) {

@@ -76,6 +76,6 @@ impl Service for UdpTimeServer<'_> {
     }
 
     fn poll_at(&self, now: Instant) -> Option<Instant> {
-        self.backlog.then_some(now)
+        crate::net::runner::backlog_retry(self.backlog, now)
     }
 }

@@ -118,6 +118,7 @@ pub struct Mailer {
 
 impl Mailer {
     /// A mailer for `server` on socket `handle` (already in the set).
+    #[inline(never)]
     pub fn new(
         server: IpEndpoint,
         handle: SocketHandle,
@@ -227,6 +228,7 @@ impl Mailer {
     }
 
     /// Logs the start, refused recipients and, once, the outcome.
+    #[inline(never)]
     pub fn report(&mut self) {
         let Some(sender) = self.sender.as_deref_mut() else {
             return;

@@ -162,11 +162,16 @@ impl<'a> Board<'a> {
             let _ = file.add_socket(sockets, tcp_socket(1024, config.file_buffer));
         }
         let mut chat = ChatServer::new(minnow::chat::DEFAULT_PORT, Duration::from_secs(30));
-        for _ in 0..config.chat_sockets.min(MAX_CHAT) {
+        // Every place has its socket from the start (as on the board); the
+        // room is as big as that, so the overflow sockets answer "room
+        // full" once every place is taken.
+        let places = config.chat_sockets.min(MAX_CHAT);
+        chat.set_room(places);
+        for _ in 0..places {
             let _ = chat.add_socket(sockets, tcp_socket(CHAT_LINE * 2, config.chat_queue));
         }
         for _ in 0..2 {
-            let _ = chat.add_overflow_socket(sockets, tcp_socket(16, 16));
+            let _ = chat.add_overflow_socket(sockets, tcp_socket(64, 64));
         }
         Self {
             clock,

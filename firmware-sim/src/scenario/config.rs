@@ -9,13 +9,14 @@ use crate::faults::Faults;
 pub enum Mix {
     /// Every service: client `k` runs the `k mod 4`th script (TCP echo,
     /// download, UDP echo, default file and a refused name), each with a
-    /// time query, then every client joins the chat room; the board sends
+    /// time query, then every client (the first 64: the room's places)
+    /// joins the chat room; the board sends
     /// a mail to the simulated SMTP server. The scripts are listed in
     /// [`super::plan::tasks_for`].
     Every,
     /// TCP echo only.
     Echo,
-    /// The chat room only (the many-node benchmark).
+    /// The chat room only (the many-node benchmark; at most 64 members).
     Chat,
 }
 

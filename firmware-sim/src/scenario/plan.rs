@@ -13,6 +13,7 @@ use super::config::{Mix, ScenarioConfig};
 use super::{FIRST_CLIENT_NODE, SMTP_NODE, SNTP_NODE};
 use crate::node::NodeSpec;
 use crate::payload;
+use crate::programs::board::MAX_CHAT;
 use crate::rng::mix;
 use crate::tasks::Task;
 use crate::tasks::chat::{Chat, Member, Room};
@@ -275,7 +276,8 @@ pub fn tasks_for(config: &ScenarioConfig, k: usize) -> Vec<TaskSpec> {
             ],
         },
     };
-    if matches!(config.mix, Mix::Every | Mix::Chat) {
+    // The room holds the board's places; the clients past them stay out.
+    if matches!(config.mix, Mix::Every | Mix::Chat) && k < MAX_CHAT {
         script.push(chat);
     }
     script

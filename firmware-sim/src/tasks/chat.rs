@@ -70,6 +70,8 @@ pub struct Chat {
     conn: Option<(StreamClient, SocketHandle)>,
     local: Option<IpEndpoint>,
     joined: bool,
+    /// Something but "room full" came from the server.
+    joined_room: bool,
     counted_out: bool,
     talking: bool,
     sent: u32,
@@ -110,6 +112,7 @@ impl Chat {
             conn: None,
             local: None,
             joined: false,
+            joined_room: false,
             counted_out: false,
             talking: false,
             sent: 0,
@@ -263,12 +266,19 @@ impl Task for Chat {
             self.inbox.extend_from_slice(&self.buf[..n]);
         }
         self.conn = Some((client, handle));
+        let mut refused = false;
         while let Some(end) = self.inbox.iter().position(|&b| b == b'\n') {
             let record: Vec<u8> = self.inbox.drain(..=end).collect();
+            if !self.joined_room && &record[..end] == b"room full" {
+                // The server's refusal, before any other text.
+                refused = true;
+                break;
+            }
             if let Err(why) = self.take(&record[..end]) {
                 ctx.sockets.get_mut::<tcp::Socket>(handle).abort();
                 return Some(self.outcome(Verdict::Corrupt(why.clone()), why, now));
             }
+            self.joined_room = true;
         }
         self.talk(ctx);
         let gone: Vec<&str> = self
@@ -280,6 +290,10 @@ impl Task for Chat {
             .collect();
         let fail = |why: String| Some((Verdict::Failed(why.clone()), why));
         let verdict = match state {
+            _ if refused => {
+                ctx.sockets.get_mut::<tcp::Socket>(handle).abort();
+                fail("the server said: room full".to_string())
+            }
             ClientState::Failed(e) => fail(format!(
                 "{e} after {} of {} lines heard",
                 self.order.len(),

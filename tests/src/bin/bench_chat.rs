@@ -43,9 +43,6 @@
 //! addresses come from 192.0.2.0/24 only, every phase is bounded in time,
 //! and processes are killed by PID (the harness does so on drop).
 
-#[path = "../bench_kit.rs"]
-mod bench_kit;
-
 use std::collections::HashMap;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -54,9 +51,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use bench_kit::{
-    VETH_SERVER_V4, cpu_secs, load_note, runq_wait_secs, self_cpu_secs, status_kib, stop, verdict,
-    veth_pair,
+use minnow_tests::bench::{
+    self, VETH_SERVER_V4, cpu_secs, load_note, runq_wait_secs, self_cpu_secs, status_kib, stop,
+    verdict, veth_pair,
 };
 use minnow_tests::{Netns, Proc, minnow_bin, workspace_root};
 
@@ -457,13 +454,7 @@ fn read_phase(
                     });
                     last_progress = Instant::now();
                 }
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::WouldBlock
-                            | io::ErrorKind::TimedOut
-                            | io::ErrorKind::Interrupted
-                    ) => {}
+                Err(e) if bench::is_transient(&e) => {}
                 Err(e) => {
                     fd.fd = -1;
                     tally.error(format!("client {i}: read: {e}"));
@@ -691,13 +682,7 @@ fn wait_joins(c: &mut Conn, want: usize, limit: Duration) -> Result<(), String> 
         match c.sock.read(&mut buf) {
             Ok(0) => return Err(format!("client {}: the server closed the connection", c.me)),
             Ok(k) => c.feed(&buf[..k], &mut |_, _| {}),
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock
-                        | io::ErrorKind::TimedOut
-                        | io::ErrorKind::Interrupted
-                ) => {}
+            Err(e) if bench::is_transient(&e) => {}
             Err(e) => return Err(format!("client {}: read: {e}", c.me)),
         }
     }
@@ -871,16 +856,6 @@ fn bench(o: &Opts) {
 
 // ---------------------------------------------------------------- report
 
-fn median(mut v: Vec<f64>) -> Option<f64> {
-    v.sort_by(|a, b| a.total_cmp(b));
-    let n = v.len();
-    match n {
-        0 => None,
-        _ if n % 2 == 1 => Some(v[n / 2]),
-        _ => Some((v[n / 2 - 1] + v[n / 2]) / 2.0),
-    }
-}
-
 /// Per server and phase: the figures of every round (failed rounds apart).
 fn phase_rows(
     rounds: &[(Server, Round)],
@@ -934,14 +909,14 @@ fn print_phase(
         }
         let bm = |f: fn(&PhaseResult) -> f64| {
             let v: Vec<f64> = rs.iter().map(|r| f(r)).collect();
-            bench_kit::fmt_best_median(bench_kit::best_median(&v), 0, o.repeat)
+            bench::fmt_best_median(bench::best_median(&v), 0, o.repeat)
         };
         let med = |f: &dyn Fn(&PhaseResult) -> Option<f64>| {
-            median(rs.iter().filter_map(|r| f(r)).collect())
+            bench::median(rs.iter().filter_map(|r| f(r)).collect())
                 .map_or("-".into(), |v| format!("{v:.2}"))
         };
         let cpu = |f: &dyn Fn(&PhaseResult) -> Option<f64>| {
-            median(rs.iter().filter_map(|r| f(r)).collect())
+            bench::median(rs.iter().filter_map(|r| f(r)).collect())
                 .map_or("-".into(), |v| format!("{:.0}", v * 100.0))
         };
         println!(
@@ -980,7 +955,7 @@ fn best(
         .iter()
         .map(|r| r.deliveries_per_s())
         .collect();
-    bench_kit::best_median(&v)
+    bench::best_median(&v)
 }
 
 fn report(
@@ -1073,7 +1048,7 @@ fn report(
         _ => println!("Minnow / chat_server.py, deliveries/s under load: n/a (a phase failed)"),
     }
     let lat = |which: Server, p: f64| {
-        median(
+        bench::median(
             phase_rows(rounds, which, |r| &r.paced)
                 .iter()
                 .filter_map(|r| r.pct(p))

@@ -34,21 +34,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use minnow_tests::bench::raw::{MAX_SECS as RAW_MAX_SECS, READY as RAW_READY};
+use minnow_tests::bench::{
+    VETH_SERVER_V4, fmt_best_median, is_transient, minnow_note, stop, veth_pair, wait_listening,
+};
 use minnow_tests::{Netns, Proc, READY_LINE, READY_TIMEOUT, minnow_bin, random_bytes};
 
 /// The echo port of every server under test.
 const PORT: u16 = 12345;
-/// The veth pair between the client namespace and the kernel-server namespace
-/// (a /25 inside the TAP's /24: the more specific route wins).
-const VETH_CLIENT: &str = "vbench0";
-const VETH_SERVER: &str = "vbench1";
-const VETH_CLIENT_CIDR: &str = "192.0.2.129/25";
-const VETH_SERVER_CIDR: &str = "192.0.2.130/25";
-const VETH_SERVER_V4: &str = "192.0.2.130";
-/// Printed by `raw-server` once it listens.
-const RAW_READY: &str = "raw-server: ready";
-/// The raw server exits by itself after this long (it is killed by PID long before).
-const RAW_MAX_SECS: u64 = 900;
 /// Socket buffers of Minnow's echo sockets by default, and of the raw server.
 const DEFAULT_BUFFER: usize = 65536;
 
@@ -247,9 +240,9 @@ fn main() {
     while let Some(a) = it.next() {
         let mut val = || it.next().cloned().unwrap_or_else(|| usage());
         match a.as_str() {
-            "--bytes" => opts.bytes = parse_size(&val()),
+            "--bytes" => opts.bytes = size_arg(&val()),
             "--seconds" => opts.seconds = val().parse().unwrap_or_else(|_| usage()),
-            "--python-bytes" => opts.python_bytes = Some(parse_size(&val())),
+            "--python-bytes" => opts.python_bytes = Some(size_arg(&val())),
             "--repeat" => opts.repeat = val().parse().unwrap_or_else(|_| usage()),
             "--minnow-args" => opts.custom.push(custom_spec(&val())),
             "--only" => {
@@ -280,15 +273,9 @@ fn main() {
     bench(&opts);
 }
 
-/// `N`, `NK`, `NM`, `NG` (binary units).
-fn parse_size(text: &str) -> u64 {
-    let (num, mult) = match text.char_indices().last() {
-        Some((i, 'k' | 'K')) => (&text[..i], 1 << 10),
-        Some((i, 'm' | 'M')) => (&text[..i], 1 << 20),
-        Some((i, 'g' | 'G')) => (&text[..i], 1 << 30),
-        _ => (text, 1),
-    };
-    num.parse::<u64>().unwrap_or_else(|_| usage()) * mult
+/// `N`, `NK`, `NM`, `NG` (binary units); the usage text otherwise.
+fn size_arg(text: &str) -> u64 {
+    minnow_tests::bench::parse_size(text).unwrap_or_else(|| usage())
 }
 
 /// One measurement of one row.
@@ -315,13 +302,7 @@ impl Row {
         for s in &self.samples {
             v.push(f(s).ok()?);
         }
-        v.sort_by(|a, b| a.total_cmp(b));
-        let median = if v.len() % 2 == 1 {
-            v[v.len() / 2]
-        } else {
-            (v[v.len() / 2 - 1] + v[v.len() / 2]) / 2.0
-        };
-        Some((*v.last()?, median))
+        minnow_tests::bench::best_median(&v)
     }
 
     fn mb_per_s(&self) -> Option<(f64, f64)> {
@@ -440,13 +421,7 @@ fn stream(addr: SocketAddr, bytes: u64, limit: Duration) -> Result<Stream, Strin
                     }
                     last_progress = Instant::now();
                 }
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::WouldBlock
-                            | io::ErrorKind::TimedOut
-                            | io::ErrorKind::Interrupted
-                    ) => {}
+                Err(e) if is_transient(&e) => {}
                 Err(e) => break Err(format!("read after {got} bytes: {e}")),
             }
             let now = Instant::now();
@@ -488,13 +463,7 @@ fn round_trips(addr: SocketAddr, seconds: f64) -> Result<Rtt, String> {
         let read = loop {
             match sock.read(&mut b) {
                 Ok(n) => break Ok(n),
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::WouldBlock
-                            | io::ErrorKind::TimedOut
-                            | io::ErrorKind::Interrupted
-                    ) && t.elapsed() < STALL => {}
+                Err(e) if is_transient(&e) && t.elapsed() < STALL => {}
                 Err(e) => break Err(e),
             }
         };
@@ -562,34 +531,6 @@ fn measure(
 
 // ---------------------------------------------------------------- servers
 
-/// Whether `pid`'s namespace has a TCP socket listening on `port` (from /proc, no probe connection).
-fn listening(pid: u32, port: u16) -> bool {
-    ["tcp", "tcp6"].iter().any(|f| {
-        std::fs::read_to_string(format!("/proc/{pid}/net/{f}")).is_ok_and(|text| {
-            text.lines().skip(1).any(|line| {
-                let cols: Vec<&str> = line.split_whitespace().collect();
-                let lport = cols
-                    .get(1)
-                    .and_then(|l| l.rsplit_once(':'))
-                    .and_then(|(_, p)| u16::from_str_radix(p, 16).ok());
-                cols.get(3) == Some(&"0A") && lport == Some(port)
-            })
-        })
-    })
-}
-
-fn wait_listening(proc: &Proc, port: u16) {
-    let end = Instant::now() + Duration::from_secs(10);
-    while !listening(proc.pid(), port) {
-        assert!(
-            proc.is_running() && Instant::now() < end,
-            "bench-echo: server did not listen on port {port}\n{}",
-            proc.dump()
-        );
-        thread::sleep(Duration::from_millis(20));
-    }
-}
-
 fn set_tap_mtu(ns: &Netns, mtu: u32) {
     ns.ip(&["link", "set", Netns::TAP, "mtu", &mtu.to_string()]);
 }
@@ -623,26 +564,6 @@ fn tap_note(before: [u64; 4], after: [u64; 4]) -> String {
         "Linux tap0: {} frames to the server ({} dropped: queue full), {} from it ({} dropped)",
         d[0], d[1], d[2], d[3]
     )
-}
-
-/// Stops a server by PID (SIGTERM, then SIGKILL) and waits for it.
-fn stop(mut p: Proc) -> Proc {
-    p.signal(libc::SIGTERM);
-    if p.wait(Duration::from_secs(3)).is_none() {
-        p.kill();
-    }
-    p
-}
-
-/// What Minnow's device counted (its `stopped; tap0: ...` line).
-fn minnow_note(p: &Proc) -> String {
-    p.stderr()
-        .lines()
-        .find_map(|l| {
-            l.split_once("stopped; ")
-                .map(|(_, s)| format!("Minnow {s}"))
-        })
-        .unwrap_or_default()
 }
 
 /// Measures one server on the TAP device: Minnow or the raw smoltcp loop.
@@ -691,7 +612,7 @@ fn tap_sample(ns: &Netns, server: Server, bytes: u64, o: &Opts) -> Sample {
     set_tap_mtu(ns, 1500);
     sample.notes.push(tap_note(before, after));
     if matches!(server, Server::Minnow { .. }) {
-        sample.notes.push(minnow_note(&proc));
+        sample.notes.push(minnow_note(&proc).unwrap_or_default());
     }
     sample
 }
@@ -754,18 +675,11 @@ fn echo_conn(mut c: TcpStream, stop: &AtomicBool) {
                     break;
                 }
             }
-            Err(e) if is_timeout(&e) => {}
+            Err(e) if is_transient(&e) => {}
             Err(_) => break,
         }
     }
     let _ = c.shutdown(Shutdown::Both);
-}
-
-fn is_timeout(e: &io::Error) -> bool {
-    matches!(
-        e.kind(),
-        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
-    )
 }
 
 fn sample(client: &Netns, server: &Netns, spec: &Spec, o: &Opts) -> Sample {
@@ -808,23 +722,7 @@ fn bench(o: &Opts) {
 
     let client = Netns::new();
     let server = Netns::new();
-    // The veth pair: created inside the client namespace, its peer moved into the server one.
-    client.ip(&[
-        "link",
-        "add",
-        VETH_CLIENT,
-        "type",
-        "veth",
-        "peer",
-        "name",
-        VETH_SERVER,
-        "netns",
-        server.name(),
-    ]);
-    client.ip(&["addr", "add", VETH_CLIENT_CIDR, "dev", VETH_CLIENT]);
-    client.ip(&["link", "set", VETH_CLIENT, "up"]);
-    server.ip(&["addr", "add", VETH_SERVER_CIDR, "dev", VETH_SERVER]);
-    server.ip(&["link", "set", VETH_SERVER, "up"]);
+    veth_pair(&client, &server);
 
     let mut rows: Vec<Row> = ROWS
         .iter()
@@ -857,14 +755,6 @@ fn bench(o: &Opts) {
 }
 
 // ---------------------------------------------------------------- report
-
-fn fmt_pair(v: Option<(f64, f64)>, decimals: usize, repeat: u32) -> String {
-    match v {
-        None => "FAILED".into(),
-        Some((best, _)) if repeat == 1 => format!("{best:.decimals$}"),
-        Some((best, median)) => format!("{best:.decimals$} / {median:.decimals$}"),
-    }
-}
 
 fn print_table(rows: &[Row], o: &Opts) {
     println!();
@@ -900,8 +790,8 @@ fn print_table(rows: &[Row], o: &Opts) {
             "{:<44} {:<14} {:>w$} {:>w$} {:>7} {:>10} {:>8}",
             r.name,
             r.spec.link(),
-            fmt_pair(r.mb_per_s(), 1, o.repeat),
-            fmt_pair(rt, 0, o.repeat),
+            fmt_best_median(r.mb_per_s(), 1, o.repeat as usize),
+            fmt_best_median(rt, 0, o.repeat as usize),
             us,
             cpu_b,
             cpu_pct
@@ -1069,14 +959,12 @@ fn print_ratios(rows: &[Row]) {
 /// `examples/benchmark.rs`: smoltcp's own `TunTapInterface`, `phy::wait`,
 /// one TCP socket re-listening after each connection.
 mod raw {
-    use std::os::fd::AsRawFd;
     use std::time::{Duration as StdDuration, Instant as StdInstant};
 
-    use smoltcp::iface::{Config, Interface, SocketSet};
-    use smoltcp::phy::{Medium, TunTapInterface, wait as phy_wait};
+    use minnow_tests::bench::raw;
+    use smoltcp::iface::SocketSet;
     use smoltcp::socket::tcp;
-    use smoltcp::time::{Duration, Instant};
-    use smoltcp::wire::{EthernetAddress, IpAddress, IpCidr};
+    use smoltcp::time::Instant;
 
     use super::{DEFAULT_BUFFER, PORT, RAW_MAX_SECS, RAW_READY, usage};
 
@@ -1094,25 +982,7 @@ mod raw {
                 _ => usage(),
             }
         }
-        let mut device = TunTapInterface::new(&tap, Medium::Ethernet)
-            .unwrap_or_else(|e| panic!("raw-server: opening TAP {tap}: {e}"));
-        let fd = device.as_raw_fd();
-        // The same MAC and addresses as `minnow serve`, so the kernel's neighbour cache stays right.
-        let mut config = Config::new(EthernetAddress([0x02, 0, 0, 0, 0, 0x02]).into());
-        config.random_seed = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos() as u64)
-            ^ u64::from(std::process::id()).rotate_left(32);
-        let mut iface = Interface::new(config, &mut device, Instant::now());
-        iface.update_ip_addrs(|a| {
-            a.push(IpCidr::new(IpAddress::v4(192, 0, 2, 2), 24))
-                .unwrap();
-            a.push(IpCidr::new(
-                IpAddress::v6(0x2001, 0xdb8, 0, 0, 0, 0, 0, 2),
-                64,
-            ))
-            .unwrap();
-        });
+        let (mut device, mut iface, fd) = raw::interface(&tap, true);
         let mut socket = tcp::Socket::new(
             tcp::SocketBuffer::new(vec![0; buffer]),
             tcp::SocketBuffer::new(vec![0; buffer]),
@@ -1151,15 +1021,7 @@ mod raw {
                 socket.close();
             }
 
-            match iface.poll_at(timestamp, &sockets) {
-                Some(poll_at) if timestamp < poll_at => {
-                    phy_wait(fd, Some(poll_at - timestamp)).expect("wait error");
-                }
-                Some(_) => (),
-                None => {
-                    phy_wait(fd, Some(Duration::from_millis(1000))).expect("wait error");
-                }
-            }
+            raw::wait(fd, &mut iface, timestamp, &sockets);
         }
         eprintln!("raw-server: time limit reached, exiting");
     }

@@ -42,17 +42,15 @@
 //! addresses come from 192.0.2.0/24 only, every run is bounded in time, and
 //! processes are killed by PID (the harness does so on drop).
 
-#[path = "../bench_kit.rs"]
-mod bench_kit;
-
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use bench_kit::{
-    Measured, VETH_SERVER_V4, best_median, cpu_secs, fmt_best_median, load_note, minnow_note,
+use minnow_tests::bench::raw::{MAX_SECS as RAW_MAX_SECS, READY as RAW_READY};
+use minnow_tests::bench::{
+    self, Measured, VETH_SERVER_V4, best_median, cpu_secs, fmt_best_median, load_note, minnow_note,
     parse_size, run_measured, runq_wait_secs, size_name, status_kib, stop, thread_cpu_secs,
     verdict, veth_pair, wait_listening,
 };
@@ -64,10 +62,6 @@ const PORT: u16 = 60000;
 const FILE_NAME: &str = "big.bin";
 /// What every client sends: the notes' request (Minnow answers it with the default file).
 const REQUEST: &[u8] = b"Hello server!";
-/// Printed by `raw-server` once it listens.
-const RAW_READY: &str = "raw-server: ready";
-/// The raw server exits by itself after this long (it is killed by PID long before).
-const RAW_MAX_SECS: u64 = 900;
 /// Minnow's file sockets by default (`--file-buffer`; the receive side holds a request).
 const FILE_TX: usize = 65536;
 const FILE_RX: usize = 1024;
@@ -416,13 +410,7 @@ fn rust_download(addr: SocketAddr, len: u64, pattern: &[u8]) -> Result<Download,
                 }
                 last = Instant::now();
             }
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock
-                        | io::ErrorKind::TimedOut
-                        | io::ErrorKind::Interrupted
-                ) => {}
+            Err(e) if bench::is_transient(&e) => {}
             Err(e) => return Err(format!("read after {got} bytes: {e}")),
         }
         if last.elapsed() >= STALL {
@@ -1068,14 +1056,12 @@ fn print_memory(rss: &[Rss]) {
 mod raw {
     use std::fs::File;
     use std::io::Read;
-    use std::os::fd::AsRawFd;
     use std::time::{Duration as StdDuration, Instant as StdInstant};
 
-    use smoltcp::iface::{Config, Interface, SocketHandle, SocketSet};
-    use smoltcp::phy::{Medium, TunTapInterface, wait as phy_wait};
+    use minnow_tests::bench::raw;
+    use smoltcp::iface::{SocketHandle, SocketSet};
     use smoltcp::socket::tcp;
-    use smoltcp::time::{Duration, Instant};
-    use smoltcp::wire::{EthernetAddress, IpAddress, IpCidr};
+    use smoltcp::time::Instant;
 
     use super::{FILE_RX, FILE_TX, PORT, RAW_MAX_SECS, RAW_READY, RAW_SOCKETS, usage};
 
@@ -1102,20 +1088,7 @@ mod raw {
             }
         }
         let path = path.unwrap_or_else(|| usage());
-        let mut device = TunTapInterface::new(&tap, Medium::Ethernet)
-            .unwrap_or_else(|e| panic!("raw-server: opening TAP {tap}: {e}"));
-        let fd = device.as_raw_fd();
-        // The same MAC and addresses as `minnow serve`, so the kernel's neighbour cache stays right.
-        let mut config = Config::new(EthernetAddress([0x02, 0, 0, 0, 0, 0x02]).into());
-        config.random_seed = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos() as u64)
-            ^ u64::from(std::process::id()).rotate_left(32);
-        let mut iface = Interface::new(config, &mut device, Instant::now());
-        iface.update_ip_addrs(|a| {
-            a.push(IpCidr::new(IpAddress::v4(192, 0, 2, 2), 24))
-                .unwrap();
-        });
+        let (mut device, mut iface, fd) = raw::interface(&tap, false);
         let mut sockets = SocketSet::new(vec![]);
         let mut conns: Vec<(SocketHandle, Stage)> = (0..RAW_SOCKETS)
             .map(|_| {
@@ -1179,15 +1152,7 @@ mod raw {
                 }
             }
 
-            match iface.poll_at(timestamp, &sockets) {
-                Some(poll_at) if timestamp < poll_at => {
-                    phy_wait(fd, Some(poll_at - timestamp)).expect("wait error");
-                }
-                Some(_) => (),
-                None => {
-                    phy_wait(fd, Some(Duration::from_millis(1000))).expect("wait error");
-                }
-            }
+            raw::wait(fd, &mut iface, timestamp, &sockets);
         }
         eprintln!("raw-server: time limit reached, exiting");
     }

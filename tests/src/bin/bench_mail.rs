@@ -30,14 +30,11 @@
 //! addresses come from 192.0.2.0/24 only, every run is bounded in time, and
 //! processes are killed by PID (the harness does so on drop).
 
-#[path = "../bench_kit.rs"]
-mod bench_kit;
-
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use bench_kit::{
-    Measured, cpu_secs, load_note, parse_size, run_measured, runq_wait_secs, size_name, stop,
+use minnow_tests::bench::{
+    self, Measured, cpu_secs, load_note, parse_size, run_measured, runq_wait_secs, size_name, stop,
 };
 use minnow_tests::{Netns, Proc, TempDir, minnow_bin, python3, random_bytes, sha256_file};
 
@@ -396,16 +393,6 @@ fn write_attachment(path: &Path, size: u64) {
 
 // ---------------------------------------------------------------- report
 
-fn median(mut v: Vec<f64>) -> Option<f64> {
-    v.sort_by(|a, b| a.total_cmp(b));
-    let n = v.len();
-    match n {
-        0 => None,
-        _ if n % 2 == 1 => Some(v[n / 2]),
-        _ => Some((v[n / 2 - 1] + v[n / 2]) / 2.0),
-    }
-}
-
 /// Median over the rounds of `f` for one client and size (`None` if any round failed).
 fn med(
     samples: &[Sample],
@@ -417,7 +404,7 @@ fn med(
     for s in samples.iter().filter(|s| s.client == c && s.size == size) {
         v.push(f(s)?);
     }
-    median(v)
+    bench::median(v)
 }
 
 fn report(o: &Opts, samples: &[Sample], load_before: &str, load_after: &str) {

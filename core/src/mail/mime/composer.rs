@@ -554,6 +554,7 @@ impl<'a, R: Read> Composer<'a, R> {
         }
     }
 
+    #[inline(never)]
     fn unit(&mut self, item: Item) -> Result<bool, ComposeError> {
         let first = self.sub == 0;
         Ok(match item {
@@ -762,7 +763,7 @@ impl<'a, R: Read> Composer<'a, R> {
         }
         let rest = name.get(off..).unwrap_or("");
         // The piece up to the next space, and where the one after starts.
-        let (piece, next) = match rest.find(' ') {
+        let (piece, next) = match rest.bytes().position(|b| b == b' ') {
             Some(sp) => (rest.get(..sp).unwrap_or(""), off + sp + 1),
             None => (rest, name.len()),
         };
@@ -820,7 +821,7 @@ impl<'a, R: Read> Composer<'a, R> {
         }
         if self.subject_plain {
             let rest = s.get(off..).unwrap_or("");
-            let (word, next) = match rest.find(' ') {
+            let (word, next) = match rest.bytes().position(|b| b == b' ') {
                 Some(sp) => (rest.get(..sp).unwrap_or(""), off + sp + 1),
                 None => (rest, s.len()),
             };

@@ -217,12 +217,23 @@ pub(crate) const fn is_atext(b: u8) -> bool {
         )
 }
 
+/// Whether `s` holds the two bytes `pair` next to each other (a byte
+/// window: smaller in the image than `str::contains`' substring search).
+pub(crate) fn has_pair(s: &str, pair: [u8; 2]) -> bool {
+    s.as_bytes().windows(2).any(|w| w == pair)
+}
+
+/// Whether every word of `s` (between single spaces) is at most `max` bytes.
+fn words_fit(s: &str, max: usize) -> bool {
+    s.as_bytes().split(|&b| b == b' ').all(|w| w.len() <= max)
+}
+
 fn is_dot_atom(s: &str, max: usize) -> bool {
     !s.is_empty()
         && s.len() <= max
         && !s.starts_with('.')
         && !s.ends_with('.')
-        && !s.contains("..")
+        && !has_pair(s, *b"..")
         && s.bytes().all(|b| is_atext(b) || b == b'.')
 }
 
@@ -230,10 +241,13 @@ fn is_dot_atom(s: &str, max: usize) -> bool {
 /// `local@domain`, dot-atom local part of at most 64 bytes without `=?`,
 /// a domain per [`is_domain`], at most [`MAX_ADDR`] bytes.
 pub fn is_addr_spec(addr: &str) -> bool {
-    let Some((local, domain)) = addr.rsplit_once('@') else {
+    let Some(at) = addr.bytes().rposition(|b| b == b'@') else {
         return false;
     };
-    addr.len() <= MAX_ADDR && is_dot_atom(local, 64) && !local.contains("=?") && is_domain(domain)
+    let (Some(local), Some(domain)) = (addr.get(..at), addr.get(at + 1..)) else {
+        return false;
+    };
+    addr.len() <= MAX_ADDR && is_dot_atom(local, 64) && !has_pair(local, *b"=?") && is_domain(domain)
 }
 
 /// Whether `d` is a domain name (labels of letters, digits and inner `-`,
@@ -250,14 +264,14 @@ pub fn is_domain(d: &str) -> bool {
                 .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b':');
     }
     !d.is_empty()
-        && d.split('.').all(|label| {
+        && d.as_bytes().split(|&b| b == b'.').all(|label| {
             !label.is_empty()
                 && label.len() <= 63
-                && !label.starts_with('-')
-                && !label.ends_with('-')
+                && label.first() != Some(&b'-')
+                && label.last() != Some(&b'-')
                 && label
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                    .iter()
+                    .all(|b| b.is_ascii_alphanumeric() || *b == b'-')
         })
 }
 
@@ -305,19 +319,19 @@ pub(crate) fn name_form(name: &str) -> NameForm {
     if !name
         .bytes()
         .all(|b| (0x20..=0x7e).contains(&b) || b == b'\t')
-        || name.contains("=?")
+        || has_pair(name, *b"=?")
     {
         return NameForm::Encoded;
     }
-    let single_spaced = !name.starts_with(' ') && !name.ends_with(' ') && !name.contains("  ");
+    let single_spaced = !name.starts_with(' ') && !name.ends_with(' ') && !has_pair(name, *b"  ");
     if single_spaced
         && name.bytes().all(|b| is_atext(b) || b == b' ')
-        && name.split(' ').all(|w| w.len() <= SUBJECT_WORD_MAX)
+        && words_fit(name, SUBJECT_WORD_MAX)
     {
         NameForm::Atoms
     } else if name.len() <= NAME_PLAIN_MAX {
         NameForm::Quoted
-    } else if single_spaced && name.split(' ').all(|w| w.len() <= QUOTED_PIECE_MAX) {
+    } else if single_spaced && words_fit(name, QUOTED_PIECE_MAX) {
         NameForm::QuotedSplit
     } else {
         NameForm::Encoded
@@ -355,11 +369,11 @@ pub(crate) fn quoted_len(piece: &str, open: bool, close: bool) -> usize {
 /// Whether the subject can go as plain folded text (see [`Envelope`]).
 pub(crate) fn subject_is_plain(s: &str) -> bool {
     s.bytes().all(|b| (0x20..=0x7e).contains(&b))
-        && !s.contains("=?")
+        && !has_pair(s, *b"=?")
         && !s.starts_with(' ')
         && !s.ends_with(' ')
-        && !s.contains("  ")
-        && s.split(' ').all(|w| w.len() <= SUBJECT_WORD_MAX)
+        && !has_pair(s, *b"  ")
+        && words_fit(s, SUBJECT_WORD_MAX)
 }
 
 /// `=?UTF-8?B?` + `?=`.
@@ -396,7 +410,7 @@ pub(crate) fn filename_is_plain(s: &str) -> bool {
     s.len() <= FILENAME_PLAIN_MAX
         && s.bytes()
             .all(|b| (0x20..=0x7e).contains(&b) && b != b'"' && b != b'\\')
-        && !s.contains("=?")
+        && !has_pair(s, *b"=?")
 }
 
 /// RFC 2231 `attribute-char`: sent as it is in an extended value.
@@ -465,7 +479,7 @@ pub(crate) fn check_attachment(
 ) -> Result<(), ComposeError> {
     check_controls(filename, Field::Attachment(index))?;
     check_controls(content_type, Field::Attachment(index))?;
-    if filename.is_empty() || filename.len() > MAX_FILENAME || filename.contains(['/', '\\']) {
+    if filename.is_empty() || filename.len() > MAX_FILENAME || filename.bytes().any(|b| b == b'/' || b == b'\\') {
         return Err(ComposeError::InvalidFilename(index));
     }
     let token = |t: &str| {
@@ -473,7 +487,9 @@ pub(crate) fn check_attachment(
             && t.bytes()
                 .all(|b| (0x21..=0x7e).contains(&b) && !b"()<>@,;:\\\"/[]?=".contains(&b))
     };
-    match content_type.split_once('/') {
+    let slash = content_type.bytes().position(|b| b == b'/');
+    let split = slash.and_then(|i| Some((content_type.get(..i)?, content_type.get(i + 1..)?)));
+    match split {
         Some((ty, sub)) if content_type.len() <= MAX_CONTENT_TYPE && token(ty) && token(sub) => {
             Ok(())
         }

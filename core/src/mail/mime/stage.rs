@@ -1,8 +1,6 @@
 //! The composer's staging buffer: one rendered piece of output (a header
 //! token, a boundary line, an encoded body line) waiting to be copied out.
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 
 /// Staging bytes. Every piece the composer stages is at most 125 bytes
 /// (a folded, quoted display name of 60 characters, all escaped); body
@@ -77,24 +75,12 @@ impl Stage {
     /// `v` in decimal.
     pub(crate) fn push_dec(&mut self, v: u64) {
         let mut digits = [0u8; 20];
-        let mut i = digits.len();
-        let mut v = v;
-        loop {
-            i -= 1;
-            if let Some(d) = digits.get_mut(i) {
-                *d = b'0' + (v % 10) as u8;
-            }
-            v /= 10;
-            if v == 0 || i == 0 {
-                break;
-            }
-        }
-        self.push(digits.get(i..).unwrap_or(&[]));
+        self.push(crate::mail::decimal(v, &mut digits));
     }
 
     /// `bytes` in base64 (no line breaks; at most 90 bytes fit).
     pub(crate) fn push_base64(&mut self, bytes: &[u8]) {
-        let n = STANDARD.encode_slice(bytes, self.tail()).unwrap_or(0);
+        let n = super::b64::encode(bytes, self.tail());
         debug_assert!(bytes.is_empty() || n > 0, "stage overflow");
         self.grow(n);
     }

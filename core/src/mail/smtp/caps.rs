@@ -29,11 +29,7 @@ impl Capabilities {
         let Some(keyword) = words.next() else { return };
         let is = |name: &str| keyword.eq_ignore_ascii_case(name.as_bytes());
         if is("SIZE") {
-            let limit = words
-                .next()
-                .and_then(|w| core::str::from_utf8(w).ok())
-                .and_then(|w| w.parse().ok())
-                .unwrap_or(0);
+            let limit = words.next().and_then(parse_u64).unwrap_or(0);
             self.size = Some(limit);
         } else if is("8BITMIME") {
             self.eight_bit_mime = true;
@@ -52,9 +48,37 @@ impl Capabilities {
     }
 }
 
+/// `w` as `u64`, accepting what `str::parse::<u64>` accepts (ASCII digits,
+/// an optional leading `+`, no overflow); a small loop instead of the
+/// standard library's general parser.
+fn parse_u64(w: &[u8]) -> Option<u64> {
+    let digits = w.strip_prefix(b"+").unwrap_or(w);
+    if digits.is_empty() {
+        return None;
+    }
+    digits.iter().try_fold(0u64, |acc, &d| {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        acc.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parse_u64_agrees_with_str_parse() {
+        for w in [
+            "", "+", "-", "0", "+0", "-0", "007", "+42", "++1", "1+", "12a", " 1", "1 ",
+            "18446744073709551615", "18446744073709551616", "99999999999999999999",
+            "+18446744073709551615", "٣", "1_000",
+        ] {
+            assert_eq!(parse_u64(w.as_bytes()), w.parse::<u64>().ok(), "{w:?}");
+        }
+        assert_eq!(parse_u64(b"\xff1"), None);
+    }
 
     #[test]
     fn reads_the_usual_lines() {

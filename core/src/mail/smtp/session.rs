@@ -4,14 +4,13 @@
 //! dot-stuffer, and QUIT. Every failure names its stage and the server's
 //! reply. Credentials are never sent without TLS unless allowed.
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD as BASE64;
 use embedded_io::Read;
 use smoltcp::time::{Duration, Instant};
 
 use super::caps::Capabilities;
 use super::reply::{Parsed, Reply, ReplyError, ReplyParser};
 use crate::mail::dot::DotStuffer;
+use crate::mail::mime::b64;
 use crate::service::EventQueue;
 
 /// Longest user name or password, bytes.
@@ -125,9 +124,10 @@ pub enum Stage {
     Quit,
 }
 
-impl core::fmt::Display for Stage {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(match self {
+impl Stage {
+    /// The stage's name, as [`Display`](core::fmt::Display) writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
             Stage::Connect => "connect",
             Stage::Tls => "TLS",
             Stage::Greeting => "greeting",
@@ -138,7 +138,13 @@ impl core::fmt::Display for Stage {
             Stage::RcptTo => "RCPT TO",
             Stage::Data => "DATA",
             Stage::Quit => "QUIT",
-        })
+        }
+    }
+}
+
+impl core::fmt::Display for Stage {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -191,25 +197,32 @@ pub struct SmtpError {
 
 impl core::fmt::Display for SmtpError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(f, "{}: ", self.stage)?;
-        match &self.failure {
-            Failure::Rejected(r) => write!(f, "the server replied {r}"),
-            Failure::BadReply(e) => write!(f, "{e}"),
-            Failure::Timeout => f.write_str("no reply in time"),
-            Failure::ConnectionLost => f.write_str("the connection was lost"),
-            Failure::NoStartTls => f.write_str("the server does not offer STARTTLS"),
-            Failure::DataAfterStartTls => f.write_str("the server sent data after its STARTTLS reply"),
-            Failure::TlsFailed => f.write_str("TLS failed"),
-            Failure::PlaintextAuthRefused => {
-                f.write_str("refusing to send credentials without TLS (use STARTTLS or TLS, or allow plaintext auth)")
+        // Plain `write_str` calls where the text is fixed: cheaper in the
+        // firmware image than `write!`, and the same output.
+        f.write_str(self.stage.as_str())?;
+        f.write_str(": ")?;
+        let text = match &self.failure {
+            Failure::Rejected(r) => {
+                f.write_str("the server replied ")?;
+                return write!(f, "{r}");
             }
-            Failure::NoAuthMechanism => f.write_str("the server does not offer the AUTH mechanism (PLAIN or LOGIN)"),
-            Failure::TooLarge { size, limit } => write!(f, "the message ({size} bytes) exceeds the server's limit ({limit})"),
-            Failure::AllRecipientsRefused => f.write_str("every recipient was refused"),
-            Failure::NeedsSmtpUtf8 => f.write_str("a non-ASCII address needs SMTPUTF8, which the server does not offer"),
-            Failure::BadArgument => f.write_str("an address or credential is too long or contains CR/LF"),
-            Failure::Source => f.write_str("reading the message failed"),
-        }
+            Failure::BadReply(e) => return write!(f, "{e}"),
+            Failure::TooLarge { size, limit } => {
+                return write!(f, "the message ({size} bytes) exceeds the server's limit ({limit})");
+            }
+            Failure::Timeout => "no reply in time",
+            Failure::ConnectionLost => "the connection was lost",
+            Failure::NoStartTls => "the server does not offer STARTTLS",
+            Failure::DataAfterStartTls => "the server sent data after its STARTTLS reply",
+            Failure::TlsFailed => "TLS failed",
+            Failure::PlaintextAuthRefused => "refusing to send credentials without TLS (use STARTTLS or TLS, or allow plaintext auth)",
+            Failure::NoAuthMechanism => "the server does not offer the AUTH mechanism (PLAIN or LOGIN)",
+            Failure::AllRecipientsRefused => "every recipient was refused",
+            Failure::NeedsSmtpUtf8 => "a non-ASCII address needs SMTPUTF8, which the server does not offer",
+            Failure::BadArgument => "an address or credential is too long or contains CR/LF",
+            Failure::Source => "reading the message failed",
+        };
+        f.write_str(text)
     }
 }
 
@@ -300,6 +313,7 @@ impl<'a> SmtpSession<'a> {
     /// A session for `cfg`, started at `now` (the greeting timeout runs from
     /// here; with implicit TLS the runtime completes the handshake first).
     /// Arguments are checked before anything is sent.
+    #[inline(never)]
     pub fn new(cfg: SmtpConfig<'a>, now: Instant) -> Result<Self, BadArgument> {
         let bad = BadArgument;
         let addresses_ok = clean(cfg.from, MAX_ADDRESS)
@@ -481,6 +495,7 @@ impl<'a> SmtpSession<'a> {
     }
 
     /// Moves on after a whole reply.
+    #[inline(never)]
     fn on_reply(&mut self, reply: Reply, now: Instant) {
         let stage = self.stage();
         let code = reply.code;
@@ -563,7 +578,7 @@ impl<'a> SmtpSession<'a> {
             let _ = raw.push(0);
             let _ = raw.extend_from_slice(creds.password.as_bytes());
             let mut b64 = [0u8; 4 * (2 * MAX_CREDENTIAL + 2).div_ceil(3)];
-            let n = BASE64.encode_slice(&raw, &mut b64).unwrap_or(0);
+            let n = b64::encode(&raw, &mut b64);
             self.command(
                 now,
                 State::AuthPlain,
@@ -584,9 +599,7 @@ impl<'a> SmtpSession<'a> {
         };
         let secret = if user { creds.user } else { creds.password };
         let mut b64 = [0u8; 4 * MAX_CREDENTIAL.div_ceil(3)];
-        let n = BASE64
-            .encode_slice(secret.as_bytes(), &mut b64)
-            .unwrap_or(0);
+        let n = b64::encode(secret.as_bytes(), &mut b64);
         let next = if user {
             State::AuthLoginPassword
         } else {
@@ -601,13 +614,16 @@ impl<'a> SmtpSession<'a> {
             self.fail(now, Stage::MailFrom, Failure::NeedsSmtpUtf8);
             return;
         }
-        let mut size_text = heapless::String::<32>::new();
+        let mut digits = [0u8; 20];
+        let mut size_text: &[u8] = b"";
+        let mut size_key: &[u8] = b"";
         if let (Some(limit), Some(size)) = (self.caps.size, self.cfg.size) {
             if limit > 0 && size > limit {
                 self.fail(now, Stage::MailFrom, Failure::TooLarge { size, limit });
                 return;
             }
-            let _ = core::fmt::Write::write_fmt(&mut size_text, format_args!(" SIZE={size}"));
+            size_key = b" SIZE=";
+            size_text = crate::mail::decimal(size, &mut digits);
         }
         let utf8: &[u8] = if ascii { b"" } else { b" SMTPUTF8" };
         let from = self.cfg.from.as_bytes();
@@ -615,7 +631,7 @@ impl<'a> SmtpSession<'a> {
             now,
             State::MailFrom,
             Stage::MailFrom,
-            &[b"MAIL FROM:<", from, b">", size_text.as_bytes(), utf8],
+            &[b"MAIL FROM:<", from, b">", size_key, size_text, utf8],
         );
     }
 

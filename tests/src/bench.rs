@@ -1,24 +1,20 @@
-//! Helpers shared by the file, chat and mail benchmarks (`src/bin/bench_{file,chat,mail}.rs`,
-//! each of which includes this file with `#[path]`; it is not part of the library).
+//! Helpers shared by the benchmark programs (`src/bin/bench_{echo,file,chat,mail,board}.rs`):
+//! the veth pair to a kernel-server namespace, `/proc` readings (CPU time,
+//! run-queue wait, memory, listening sockets), stopping a server, Minnow's
+//! stats line, sizes on the command line, measured child processes and the
+//! best / median figures of the report tables.
 //!
-//! Some of this mirrors `bench_echo.rs` (the veth pair, `/proc` readings,
-//! stopping a server): copied, not shared, while that benchmark is still
-//! being worked on; the two can move into one `src/bench.rs` later.
-//!
-//! Network safety, as in the harness: every address is in 192.0.2.0/24, every
-//! process runs inside a namespace the benchmark created, every run is
-//! bounded in time, and processes are signalled only by the PID of our own
-//! unreaped children.
+//! Network safety, as in the rest of the harness: every address is in
+//! 192.0.2.0/24, every process runs inside a namespace the benchmark created,
+//! every run is bounded in time, and processes are signalled only by the PID
+//! of our own unreaped children.
 
-// Each benchmark uses a different subset of these helpers.
-#![allow(dead_code)]
-
-use std::io::{Read, Write};
+use std::io::{self, Read, Write};
 use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use minnow_tests::{Netns, Proc};
+use crate::{Netns, Proc};
 
 /// The veth pair between the client namespace (the one with `tap0`) and the
 /// kernel-server namespace: a /25 inside the TAP's /24 (the more specific route wins).
@@ -273,8 +269,8 @@ pub fn run_measured(mut cmd: Command, stdin: &[u8], limit: Duration) -> Measured
             break;
         }
         if r < 0 {
-            let e = std::io::Error::last_os_error();
-            if e.kind() == std::io::ErrorKind::Interrupted {
+            let e = io::Error::last_os_error();
+            if e.kind() == io::ErrorKind::Interrupted {
                 continue;
             }
             panic!("bench: wait4({pid}): {e}");
@@ -310,6 +306,26 @@ pub fn run_measured(mut cmd: Command, stdin: &[u8], limit: Duration) -> Measured
     }
 }
 
+/// Whether a read or write error only means "nothing yet" (a socket timeout
+/// or an interrupted call), so the caller should try again.
+pub fn is_transient(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
+    )
+}
+
+/// The median of `v`; `None` if empty.
+pub fn median(mut v: Vec<f64>) -> Option<f64> {
+    v.sort_by(|a, b| a.total_cmp(b));
+    let n = v.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(v[n / 2]),
+        _ => Some((v[n / 2 - 1] + v[n / 2]) / 2.0),
+    }
+}
+
 /// The best (largest) and the median of `v`; `None` if empty.
 pub fn best_median(v: &[f64]) -> Option<(f64, f64)> {
     let mut v = v.to_vec();
@@ -338,4 +354,61 @@ pub fn fmt_best_median(v: Option<(f64, f64)>, decimals: usize, rounds: usize) ->
 /// `value` against a lower bound: `met` or `MISSED`.
 pub fn verdict(value: f64, target: f64) -> &'static str {
     if value >= target { "met" } else { "MISSED" }
+}
+
+/// Pieces of the raw smoltcp reference servers (`bench-echo raw-server`,
+/// `bench-file raw-server`): smoltcp's own TAP device and interface, with
+/// nothing of Minnow in between.
+pub mod raw {
+    use std::os::fd::{AsRawFd, RawFd};
+
+    use smoltcp::iface::{Config, Interface, SocketSet};
+    use smoltcp::phy::{Medium, TunTapInterface, wait as phy_wait};
+    use smoltcp::time::{Duration, Instant};
+    use smoltcp::wire::{EthernetAddress, IpAddress, IpCidr};
+
+    /// Printed by a `raw-server` once it listens.
+    pub const READY: &str = "raw-server: ready";
+    /// A raw server exits by itself after this long (it is killed by PID long before).
+    pub const MAX_SECS: u64 = 900;
+
+    /// Opens TAP `tap` and an interface on it with the same MAC and addresses
+    /// as `minnow serve` (so the kernel's neighbour cache stays right):
+    /// 192.0.2.2/24, and 2001:db8::2/64 too if `v6`. Also returns the TAP's fd.
+    pub fn interface(tap: &str, v6: bool) -> (TunTapInterface, Interface, RawFd) {
+        let mut device = TunTapInterface::new(tap, Medium::Ethernet)
+            .unwrap_or_else(|e| panic!("raw-server: opening TAP {tap}: {e}"));
+        let fd = device.as_raw_fd();
+        let mut config = Config::new(EthernetAddress([0x02, 0, 0, 0, 0, 0x02]).into());
+        config.random_seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64)
+            ^ u64::from(std::process::id()).rotate_left(32);
+        let mut iface = Interface::new(config, &mut device, Instant::now());
+        iface.update_ip_addrs(|a| {
+            a.push(IpCidr::new(IpAddress::v4(192, 0, 2, 2), 24))
+                .unwrap();
+            if v6 {
+                a.push(IpCidr::new(
+                    IpAddress::v6(0x2001, 0xdb8, 0, 0, 0, 0, 0, 2),
+                    64,
+                ))
+                .unwrap();
+            }
+        });
+        (device, iface, fd)
+    }
+
+    /// Sleeps on the TAP's `fd` until smoltcp next wants a poll (at most 1 s).
+    pub fn wait(fd: RawFd, iface: &mut Interface, timestamp: Instant, sockets: &SocketSet<'_>) {
+        match iface.poll_at(timestamp, sockets) {
+            Some(poll_at) if timestamp < poll_at => {
+                phy_wait(fd, Some(poll_at - timestamp)).expect("wait error");
+            }
+            Some(_) => (),
+            None => {
+                phy_wait(fd, Some(Duration::from_millis(1000))).expect("wait error");
+            }
+        }
+    }
 }
