@@ -20,23 +20,22 @@ pub const LINE_OUTPUT: usize = LINE_CHARS + 2;
 /// Standard base64 (with `=` padding) of `input` into `out`, as the
 /// engine's `encode_slice` writes it; returns the characters written, or 0
 /// (and writes nothing) if `out` is too small. The one call site of the
-/// engine, and always with a 3-byte group: its general code (an unrolled
-/// loop for long inputs, the padding) stays out of the image. A short last
-/// group goes in with zero bytes added, whose characters then become `=`
-/// (the characters before them are the same either way).
+/// engine, and always with one 3-byte group (`internal_encode`): its
+/// general code (an unrolled loop for long inputs, the padding) stays out
+/// of the firmware image. A short last group goes in with zero bytes added,
+/// whose characters then become `=` (the characters before them are the
+/// same either way).
 #[inline(never)]
 pub fn encode(input: &[u8], out: &mut [u8]) -> usize {
     let len = input.len().div_ceil(3) * 4;
     let Some(out) = out.get_mut(..len) else {
         return 0;
     };
-    for (group, quad) in input.chunks(3).zip(out.chunks_exact_mut(4)) {
-        let mut g = [0u8; 3];
-        for (d, s) in g.iter_mut().zip(group) {
-            *d = *s;
-        }
-        STANDARD.internal_encode(&g, quad);
-        for c in quad.iter_mut().skip(group.len() + 1) {
+    for (k, quad) in out.chunks_exact_mut(4).enumerate() {
+        let group = input.get(3 * k..).unwrap_or(&[]);
+        let at = |i: usize| group.get(i).copied().unwrap_or(0);
+        STANDARD.internal_encode(&[at(0), at(1), at(2)], quad);
+        for c in quad.iter_mut().skip(group.len().min(3) + 1) {
             *c = b'=';
         }
     }
@@ -176,6 +175,26 @@ mod tests {
             out.extend_from_slice(&line[..n]);
         }
         out
+    }
+
+    #[test]
+    fn encode_matches_the_engine_with_padding_and_refuses_short_output() {
+        use base64::Engine;
+        let data: Vec<u8> = (0..200u32).map(|i| (i * 37 + 11) as u8).collect();
+        for len in 0..=data.len() {
+            let input = &data[..len];
+            let mut want = [0u8; 280];
+            let n = STANDARD.encode_slice(input, &mut want).unwrap();
+            let mut got = [b'#'; 280];
+            assert_eq!(encode(input, &mut got), n, "len {len}");
+            assert_eq!(&got[..n], &want[..n], "len {len}");
+            assert!(got[n..].iter().all(|&b| b == b'#'));
+            if n > 0 {
+                let mut short = [b'#'; 280];
+                assert_eq!(encode(input, &mut short[..n - 1]), 0);
+                assert!(short.iter().all(|&b| b == b'#'));
+            }
+        }
     }
 
     #[test]

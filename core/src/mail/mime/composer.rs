@@ -489,6 +489,8 @@ impl<'a, R: Read> Composer<'a, R> {
         }
     }
 
+    // Not inlined: smaller in the firmware image (measured).
+    #[inline(never)]
     fn item_at(&self, k: usize) -> Item {
         if let Some(&item) = HEAD.get(k) {
             return item;
@@ -554,7 +556,6 @@ impl<'a, R: Read> Composer<'a, R> {
         }
     }
 
-    #[inline(never)]
     fn unit(&mut self, item: Item) -> Result<bool, ComposeError> {
         let first = self.sub == 0;
         Ok(match item {

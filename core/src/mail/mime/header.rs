@@ -247,7 +247,10 @@ pub fn is_addr_spec(addr: &str) -> bool {
     let (Some(local), Some(domain)) = (addr.get(..at), addr.get(at + 1..)) else {
         return false;
     };
-    addr.len() <= MAX_ADDR && is_dot_atom(local, 64) && !has_pair(local, *b"=?") && is_domain(domain)
+    addr.len() <= MAX_ADDR
+        && is_dot_atom(local, 64)
+        && !has_pair(local, *b"=?")
+        && is_domain(domain)
 }
 
 /// Whether `d` is a domain name (labels of letters, digits and inner `-`,
@@ -479,7 +482,10 @@ pub(crate) fn check_attachment(
 ) -> Result<(), ComposeError> {
     check_controls(filename, Field::Attachment(index))?;
     check_controls(content_type, Field::Attachment(index))?;
-    if filename.is_empty() || filename.len() > MAX_FILENAME || filename.bytes().any(|b| b == b'/' || b == b'\\') {
+    if filename.is_empty()
+        || filename.len() > MAX_FILENAME
+        || filename.bytes().any(|b| b == b'/' || b == b'\\')
+    {
         return Err(ComposeError::InvalidFilename(index));
     }
     let token = |t: &str| {

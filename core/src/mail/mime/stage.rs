@@ -1,7 +1,6 @@
 //! The composer's staging buffer: one rendered piece of output (a header
 //! token, a boundary line, an encoded body line) waiting to be copied out.
 
-
 /// Staging bytes. Every piece the composer stages is at most 125 bytes
 /// (a folded, quoted display name of 60 characters, all escaped); body
 /// lines are at most 78.

@@ -208,17 +208,26 @@ impl core::fmt::Display for SmtpError {
             }
             Failure::BadReply(e) => return write!(f, "{e}"),
             Failure::TooLarge { size, limit } => {
-                return write!(f, "the message ({size} bytes) exceeds the server's limit ({limit})");
+                return write!(
+                    f,
+                    "the message ({size} bytes) exceeds the server's limit ({limit})"
+                );
             }
             Failure::Timeout => "no reply in time",
             Failure::ConnectionLost => "the connection was lost",
             Failure::NoStartTls => "the server does not offer STARTTLS",
             Failure::DataAfterStartTls => "the server sent data after its STARTTLS reply",
             Failure::TlsFailed => "TLS failed",
-            Failure::PlaintextAuthRefused => "refusing to send credentials without TLS (use STARTTLS or TLS, or allow plaintext auth)",
-            Failure::NoAuthMechanism => "the server does not offer the AUTH mechanism (PLAIN or LOGIN)",
+            Failure::PlaintextAuthRefused => {
+                "refusing to send credentials without TLS (use STARTTLS or TLS, or allow plaintext auth)"
+            }
+            Failure::NoAuthMechanism => {
+                "the server does not offer the AUTH mechanism (PLAIN or LOGIN)"
+            }
             Failure::AllRecipientsRefused => "every recipient was refused",
-            Failure::NeedsSmtpUtf8 => "a non-ASCII address needs SMTPUTF8, which the server does not offer",
+            Failure::NeedsSmtpUtf8 => {
+                "a non-ASCII address needs SMTPUTF8, which the server does not offer"
+            }
             Failure::BadArgument => "an address or credential is too long or contains CR/LF",
             Failure::Source => "reading the message failed",
         };
@@ -313,6 +322,7 @@ impl<'a> SmtpSession<'a> {
     /// A session for `cfg`, started at `now` (the greeting timeout runs from
     /// here; with implicit TLS the runtime completes the handshake first).
     /// Arguments are checked before anything is sent.
+    // Not inlined (nor `on_reply`): smaller in the firmware image (measured).
     #[inline(never)]
     pub fn new(cfg: SmtpConfig<'a>, now: Instant) -> Result<Self, BadArgument> {
         let bad = BadArgument;
