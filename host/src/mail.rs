@@ -361,47 +361,55 @@ pub fn run(args: MailArgs) -> Result<(), String> {
     let now = rt.now();
     let port = rt.ports.next_port();
     let connect_timeout = Duration::from_secs(args.timeout);
+    let c = (handle, server, port, cfg, composer, now, connect_timeout);
     match tls {
         Some(tls) => {
-            let mut sender = MailSender::connect(
-                &mut rt.net(),
-                handle,
-                server,
-                port,
-                cfg,
-                tls,
-                composer,
-                now,
-                connect_timeout,
-            )
-            .map_err(|e| e.to_string())?;
-            drive(&mut rt, dhcp.as_mut(), &mut sender, &recipients)?;
-            report(&mut sender, &recipients, |s| s.tls().last_error.clone())
+            let mut sender =
+                MailSender::connect(&mut rt.net(), c.0, c.1, c.2, c.3, tls, c.4, c.5, c.6)
+                    .map_err(|e| e.to_string())?;
+            send(&mut rt, dhcp.as_mut(), &mut sender, &recipients)
         }
         None => {
-            let mut sender = MailSender::connect(
-                &mut rt.net(),
-                handle,
-                server,
-                port,
-                cfg,
-                NoTls,
-                composer,
-                now,
-                connect_timeout,
-            )
-            .map_err(|e| e.to_string())?;
-            drive(&mut rt, dhcp.as_mut(), &mut sender, &recipients)?;
-            report(&mut sender, &recipients, |_| None)
+            let mut sender =
+                MailSender::connect(&mut rt.net(), c.0, c.1, c.2, c.3, NoTls, c.4, c.5, c.6)
+                    .map_err(|e| e.to_string())?;
+            send(&mut rt, dhcp.as_mut(), &mut sender, &recipients)
         }
     }
+}
+
+/// A TLS session's own words for its last error, for the user.
+trait TlsDetail {
+    fn detail(&self) -> Option<String>;
+}
+
+impl TlsDetail for RustlsSession {
+    fn detail(&self) -> Option<String> {
+        self.last_error.clone()
+    }
+}
+
+impl TlsDetail for NoTls {
+    fn detail(&self) -> Option<String> {
+        None
+    }
+}
+
+/// Runs the sender to its end and reports the outcome.
+fn send<T: minnow::mail::tls::TlsSession + TlsDetail, R: embedded_io::Read>(
+    rt: &mut crate::runtime::Runtime,
+    dhcp: Option<&mut minnow::net::dhcp::DhcpClient>,
+    sender: &mut MailSender<'_, T, R>,
+    recipients: &[&str],
+) -> Result<(), String> {
+    drive(rt, dhcp, sender)?;
+    report(sender, recipients)
 }
 
 fn drive<T: minnow::mail::tls::TlsSession, R: embedded_io::Read>(
     rt: &mut crate::runtime::Runtime,
     mut dhcp: Option<&mut minnow::net::dhcp::DhcpClient>,
     sender: &mut MailSender<'_, T, R>,
-    _recipients: &[&str],
 ) -> Result<(), String> {
     while !sender.is_done() {
         let mut services: Vec<&mut dyn Service> = vec![sender];
@@ -415,10 +423,9 @@ fn drive<T: minnow::mail::tls::TlsSession, R: embedded_io::Read>(
     Ok(())
 }
 
-fn report<T: minnow::mail::tls::TlsSession, R: embedded_io::Read>(
+fn report<T: minnow::mail::tls::TlsSession + TlsDetail, R: embedded_io::Read>(
     sender: &mut MailSender<'_, T, R>,
     recipients: &[&str],
-    tls_detail: impl Fn(&MailSender<'_, T, R>) -> Option<String>,
 ) -> Result<(), String> {
     while let Some(SmtpEvent::RecipientRefused { index, reply }) = sender.session().events.pop() {
         eprintln!(
@@ -426,7 +433,7 @@ fn report<T: minnow::mail::tls::TlsSession, R: embedded_io::Read>(
             recipients.get(index).copied().unwrap_or("?")
         );
     }
-    let detail = tls_detail(sender);
+    let detail = sender.tls().detail();
     match sender.session().outcome() {
         Some(Ok(accepted)) => {
             println!(
