@@ -1,16 +1,20 @@
 //! A simulated node: a network card, a smoltcp interface with its sockets,
 //! and a [`Program`] (the services and clients it runs).
 
+use minnow::echo::client::StreamClient;
 use minnow::net::NetConfig;
 use minnow::net::poll_once;
 use minnow::net::runner::earliest;
 use minnow::net::tcp_client::EphemeralPorts;
 use minnow::service::{Net, Service};
-use smoltcp::iface::{Interface, SocketSet};
+use smoltcp::iface::{Interface, SocketHandle, SocketSet};
 use smoltcp::time::{Duration, Instant};
-use smoltcp::wire::{EthernetAddress, IpAddress, Ipv4Address, Ipv4Cidr, Ipv6Address, Ipv6Cidr};
+use smoltcp::wire::{
+    EthernetAddress, IpAddress, IpEndpoint, Ipv4Address, Ipv4Cidr, Ipv6Address, Ipv6Cidr,
+};
 
 use crate::device::SimDevice;
+use crate::sockets::tcp_socket;
 use crate::tasks::Outcome;
 use crate::timeline::Timeline;
 
@@ -107,6 +111,34 @@ impl NodeCtx<'_> {
     /// Adds a line to the timeline.
     pub fn log(&mut self, text: String) {
         self.timeline.push(self.now, self.name, text);
+    }
+
+    /// A new TCP socket with `rx`/`tx` bytes of buffer, connecting to
+    /// `remote` from the next ephemeral port. Returns the client, its
+    /// socket, and the local endpoint (for the timeline and checks).
+    pub fn connect_stream(
+        &mut self,
+        remote: IpEndpoint,
+        (rx, tx): (usize, usize),
+        connect_timeout: Duration,
+        recv_timeout: Option<Duration>,
+    ) -> (StreamClient, SocketHandle, Option<IpEndpoint>) {
+        let handle = self.sockets.add(tcp_socket(rx, tx));
+        let port = self.ports.next_port();
+        let local = self
+            .local_addr_for(remote.addr)
+            .map(|a| IpEndpoint::new(a, port));
+        let now = self.now;
+        let client = StreamClient::connect(
+            &mut self.net(),
+            handle,
+            remote,
+            port,
+            now,
+            connect_timeout,
+            recv_timeout,
+        );
+        (client, handle, local)
     }
 
     /// This node's address of the same family as `peer`.

@@ -19,7 +19,6 @@ use smoltcp::wire::{IpAddress, IpEndpoint};
 use super::{Outcome, Task, Verdict};
 use crate::node::NodeCtx;
 use crate::rng::mix;
-use crate::sockets::tcp_socket;
 
 /// What the chat members know of the room as a whole: a test oracle the
 /// board and the members share (the simulation is single-threaded).
@@ -217,21 +216,9 @@ impl Task for Chat {
     fn start(&mut self, ctx: &mut NodeCtx<'_>) {
         self.started = ctx.now;
         self.last_progress = ctx.now;
-        let handle = ctx.sockets.add(tcp_socket(16 * 1024, 4096));
-        let port = ctx.ports.next_port();
-        self.local = ctx
-            .local_addr_for(self.remote.addr)
-            .map(|a| IpEndpoint::new(a, port));
-        let now = ctx.now;
-        let client = StreamClient::connect(
-            &mut ctx.net(),
-            handle,
-            self.remote,
-            port,
-            now,
-            self.timeout,
-            None,
-        );
+        let (client, handle, local) =
+            ctx.connect_stream(self.remote, (16 * 1024, 4096), self.timeout, None);
+        self.local = local;
         self.conn = Some((client, handle));
     }
 

@@ -15,7 +15,6 @@ use smoltcp::wire::IpEndpoint;
 use super::{Outcome, Task, Verdict};
 use crate::node::NodeCtx;
 use crate::payload::human;
-use crate::sockets::tcp_socket;
 use crate::trace::hex;
 
 /// Receive buffer of the client (its TCP window).
@@ -153,21 +152,13 @@ impl Task for Download<'_> {
 
     fn start(&mut self, ctx: &mut NodeCtx<'_>) {
         self.started = ctx.now;
-        let handle = ctx.sockets.add(tcp_socket(WINDOW, 1024));
-        let port = ctx.ports.next_port();
-        self.local = ctx
-            .local_addr_for(self.remote.addr)
-            .map(|a| IpEndpoint::new(a, port));
-        let now = ctx.now;
-        let client = StreamClient::connect(
-            &mut ctx.net(),
-            handle,
+        let (client, handle, local) = ctx.connect_stream(
             self.remote,
-            port,
-            now,
+            (WINDOW, 1024),
             self.timeout,
             Some(self.timeout),
         );
+        self.local = local;
         self.conn = Some((client, handle));
     }
 

@@ -12,7 +12,6 @@ use smoltcp::wire::IpEndpoint;
 use super::{Outcome, Task, Verdict};
 use crate::node::NodeCtx;
 use crate::payload::{self, StreamCheck, human};
-use crate::sockets::tcp_socket;
 use crate::trace::hex;
 
 /// Socket buffers of the client, each way.
@@ -96,21 +95,13 @@ impl Task for EchoStream {
 
     fn start(&mut self, ctx: &mut NodeCtx<'_>) {
         self.started = ctx.now;
-        let handle = ctx.sockets.add(tcp_socket(BUFFER, BUFFER));
-        let port = ctx.ports.next_port();
-        self.local = ctx
-            .local_addr_for(self.remote.addr)
-            .map(|a| IpEndpoint::new(a, port));
-        let now = ctx.now;
-        let client = StreamClient::connect(
-            &mut ctx.net(),
-            handle,
+        let (client, handle, local) = ctx.connect_stream(
             self.remote,
-            port,
-            now,
+            (BUFFER, BUFFER),
             self.timeout,
             Some(self.timeout),
         );
+        self.local = local;
         self.conn = Some((client, handle));
     }
 
