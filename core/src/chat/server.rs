@@ -45,6 +45,19 @@ struct Member {
     blocked: bool,
 }
 
+impl Member {
+    /// The member is gone: the others are told, unless they never heard of
+    /// it joining.
+    fn leave(&mut self, peer: IpEndpoint) {
+        self.live = false;
+        self.stalled_since = None;
+        if !self.join_pending {
+            self.leave_pending = Some(peer);
+        }
+        self.join_pending = false;
+    }
+}
+
 /// The room: up to `N` members, lines cut at `L` bytes.
 ///
 /// RAM: `L` bytes of scratch, `N` × about 80 bytes of members, the pools
@@ -89,11 +102,7 @@ impl<const N: usize> ConnHandler for Lifecycle<'_, N> {
             PoolEvent::Closed(c) | PoolEvent::Reset(c) | PoolEvent::IdleTimeout(c) => {
                 let m = &mut self.members[c.slot];
                 if m.live {
-                    m.live = false;
-                    if !m.join_pending {
-                        m.leave_pending = Some(c.peer);
-                    }
-                    m.join_pending = false;
+                    m.leave(c.peer);
                     self.events.push(ChatEvent::Left { peer: c.peer });
                 }
             }
@@ -238,12 +247,7 @@ impl<const N: usize, const L: usize> ChatServer<N, L> {
             }
             if let (Some(handle), Some(peer)) = (self.pool.handle(slot), m.peer) {
                 sockets.get_mut::<tcp::Socket>(handle).abort();
-                m.live = false;
-                m.stalled_since = None;
-                if !m.join_pending {
-                    m.leave_pending = Some(peer);
-                }
-                m.join_pending = false;
+                m.leave(peer);
                 self.events.push(ChatEvent::DroppedSlowReader { peer });
             }
         }
@@ -313,9 +317,7 @@ impl<const N: usize, const L: usize> ChatServer<N, L> {
                         if let Some(conn) = self.pool.conn_mut(slot) {
                             conn.closing = true;
                         }
-                        let m = &mut self.members[slot];
-                        m.live = false;
-                        m.leave_pending = Some(peer);
+                        self.members[slot].leave(peer);
                         self.events.push(ChatEvent::Left { peer });
                         self.more = true;
                     }
