@@ -19,11 +19,14 @@
 
 pub mod chat;
 pub mod clock;
+#[cfg(feature = "discard")]
+pub mod discard;
 pub mod echo;
 pub mod file;
 pub mod mail;
 pub mod net;
 pub mod service;
+pub mod services;
 pub mod time;
 
 pub use clock::WallClock;

@@ -25,6 +25,47 @@ pub trait Service {
     fn poll_at(&self, now: Instant) -> Option<Instant>;
 }
 
+/// A list of services polled in order, as one.
+impl Service for [&mut dyn Service] {
+    fn poll(&mut self, net: &mut Net<'_, '_>, now: Instant) {
+        for service in self.iter_mut() {
+            service.poll(net, now);
+        }
+    }
+
+    fn poll_at(&self, now: Instant) -> Option<Instant> {
+        self.iter().fold(None, |next, s| {
+            crate::net::runner::earliest(next, s.poll_at(now))
+        })
+    }
+}
+
+/// Two services (or lists) polled in order, as one: a runtime's service
+/// set followed by its own clients.
+impl<A: Service + ?Sized, B: Service + ?Sized> Service for (&mut A, &mut B) {
+    fn poll(&mut self, net: &mut Net<'_, '_>, now: Instant) {
+        self.0.poll(net, now);
+        self.1.poll(net, now);
+    }
+
+    fn poll_at(&self, now: Instant) -> Option<Instant> {
+        crate::net::runner::earliest(self.0.poll_at(now), self.1.poll_at(now))
+    }
+}
+
+/// An optional service: polled only when present.
+impl<S: Service> Service for Option<S> {
+    fn poll(&mut self, net: &mut Net<'_, '_>, now: Instant) {
+        if let Some(s) = self {
+            s.poll(net, now);
+        }
+    }
+
+    fn poll_at(&self, now: Instant) -> Option<Instant> {
+        self.as_ref().and_then(|s| s.poll_at(now))
+    }
+}
+
 /// A bounded queue of events that a service reports and the caller drains.
 ///
 /// RAM: `N * size_of::<E>()` plus a few words. When the caller does not drain

@@ -7,15 +7,15 @@ use minnow::echo::client::{DatagramClient, StreamClient};
 use minnow::echo::tcp_server::TcpEchoServer;
 use minnow::echo::udp_server::UdpEchoServer;
 use minnow::net::NetConfig;
-use minnow::net::poll_once;
-use minnow::net::tcp_client::{ClientError, ClientState, EphemeralPorts};
+use minnow::net::Stack;
+use minnow::net::tcp_client::{ClientError, ClientState};
 use minnow::service::{Net, Service};
 use minnow::time::client::{TimeClient, TimeClientError};
 use minnow::time::server::TcpTimeServer;
 use minnow::time::sntp_client::{Rejected, SntpClient, SntpEvent, SntpTimers};
 use minnow::time::udp_server::UdpTimeServer;
 use minnow::time::{TimeEvent, TimeFormat};
-use smoltcp::iface::{Interface, SocketSet};
+use smoltcp::iface::SocketSet;
 use smoltcp::phy::{Loopback, Medium};
 use smoltcp::socket::{tcp, udp};
 use smoltcp::time::{Duration, Instant};
@@ -25,10 +25,8 @@ const LOCAL: IpAddress = IpAddress::Ipv4(Ipv4Address::new(127, 0, 0, 1));
 
 struct Bench {
     dev: Loopback,
-    iface: Interface,
-    sockets: SocketSet<'static>,
+    stack: Stack<'static>,
     now: Instant,
-    ports: EphemeralPorts,
 }
 
 fn tcp_socket(size: usize) -> tcp::Socket<'static> {
@@ -51,32 +49,21 @@ impl Bench {
         let mut cfg = NetConfig::new(EthernetAddress([2, 0, 0, 0, 0, 1]));
         cfg.ipv4 = Some(Ipv4Cidr::new(Ipv4Address::new(127, 0, 0, 1), 8));
         cfg.random_seed = 7;
-        let iface = cfg.build(&mut dev, Instant::ZERO);
+        let stack = Stack::new(&cfg, &mut dev, SocketSet::new(vec![]), Instant::ZERO);
         Self {
             dev,
-            iface,
-            sockets: SocketSet::new(vec![]),
+            stack,
             now: Instant::ZERO,
-            ports: EphemeralPorts::new(1),
         }
     }
 
     fn net(&mut self) -> Net<'_, 'static> {
-        Net {
-            iface: &mut self.iface,
-            sockets: &mut self.sockets,
-        }
+        self.stack.net()
     }
 
     /// One step; the virtual clock jumps to the next deadline (at most 10 ms).
     fn step(&mut self, services: &mut [&mut dyn Service]) {
-        let next = poll_once(
-            &mut self.iface,
-            &mut self.dev,
-            &mut self.sockets,
-            services,
-            self.now,
-        );
+        let next = self.stack.poll(&mut self.dev, services, self.now);
         let cap = self.now + Duration::from_millis(10);
         self.now = match next {
             Some(t) if t > self.now && t < cap => t,
@@ -90,8 +77,10 @@ impl Bench {
 fn tcp_echo_returns_every_byte_in_order() {
     let mut b = Bench::new();
     let mut server = TcpEchoServer::<4>::new(7, None);
-    server.add_socket(&mut b.sockets, tcp_socket(4096)).unwrap();
-    let h = b.sockets.add(tcp_socket(4096));
+    server
+        .add_socket(&mut b.stack.sockets, tcp_socket(4096))
+        .unwrap();
+    let h = b.stack.sockets.add(tcp_socket(4096));
     let now = b.now;
     let mut client = StreamClient::connect(
         &mut b.net(),
@@ -147,14 +136,18 @@ fn tcp_echo_returns_every_byte_in_order() {
 fn a_full_pool_refuses_and_keeps_serving() {
     let mut b = Bench::new();
     let mut server = TcpEchoServer::<1>::new(7, None);
-    server.add_socket(&mut b.sockets, tcp_socket(1024)).unwrap();
+    server
+        .add_socket(&mut b.stack.sockets, tcp_socket(1024))
+        .unwrap();
     assert!(
-        server.add_socket(&mut b.sockets, tcp_socket(1024)).is_err(),
+        server
+            .add_socket(&mut b.stack.sockets, tcp_socket(1024))
+            .is_err(),
         "N=1 holds one socket"
     );
     let (h1, h2) = (
-        b.sockets.add(tcp_socket(1024)),
-        b.sockets.add(tcp_socket(1024)),
+        b.stack.sockets.add(tcp_socket(1024)),
+        b.stack.sockets.add(tcp_socket(1024)),
     );
     let now = b.now;
     let remote = IpEndpoint::new(LOCAL, 7);
@@ -198,7 +191,7 @@ fn a_full_pool_refuses_and_keeps_serving() {
 #[test]
 fn udp_echo_returns_each_datagram() {
     let mut b = Bench::new();
-    let mut server = UdpEchoServer::<2048>::new(&mut b.sockets, udp_socket(), 7).unwrap();
+    let mut server = UdpEchoServer::<2048>::new(&mut b.stack.sockets, udp_socket(), 7).unwrap();
     let mut net = b.net();
     let mut client =
         DatagramClient::new(&mut net, udp_socket(), IpEndpoint::new(LOCAL, 7), 40000).unwrap();
@@ -223,9 +216,9 @@ fn ask_time(
     port: u16,
     format: TimeFormat,
 ) -> Result<u64, TimeClientError> {
-    let h = b.sockets.add(tcp_socket(256));
+    let h = b.stack.sockets.add(tcp_socket(256));
     let now = b.now;
-    let local_port = b.ports.next_port();
+    let local_port = b.stack.ports.next_port();
     let mut client = TimeClient::connect(
         &mut b.net(),
         h,
@@ -242,7 +235,7 @@ fn ask_time(
             for _ in 0..20 {
                 b.step(&mut [server, &mut client]);
             }
-            b.sockets.remove(h);
+            b.stack.sockets.remove(h);
             return outcome.map(|r| r.unix_secs);
         }
     }
@@ -255,9 +248,12 @@ fn time_servers_send_the_clock_or_nothing() {
     let clock = WallClock::new();
     let mut ctime =
         TcpTimeServer::<2>::new(9999, TimeFormat::Ctime, &clock, Duration::from_secs(10));
-    ctime.add_socket(&mut b.sockets, tcp_socket(64)).unwrap();
+    ctime
+        .add_socket(&mut b.stack.sockets, tcp_socket(64))
+        .unwrap();
     let mut bin = TcpTimeServer::<2>::new(37, TimeFormat::Rfc868, &clock, Duration::from_secs(10));
-    bin.add_socket(&mut b.sockets, tcp_socket(64)).unwrap();
+    bin.add_socket(&mut b.stack.sockets, tcp_socket(64))
+        .unwrap();
 
     assert_eq!(
         ask_time(&mut b, &mut ctime, 9999, TimeFormat::Ctime),
@@ -288,7 +284,7 @@ fn time_servers_send_the_clock_or_nothing() {
 fn rfc868_over_udp() {
     let mut b = Bench::new();
     let clock = WallClock::new();
-    let mut server = UdpTimeServer::new(&mut b.sockets, udp_socket(), 37, &clock).unwrap();
+    let mut server = UdpTimeServer::new(&mut b.stack.sockets, udp_socket(), 37, &clock).unwrap();
     let mut client = DatagramClient::new(
         &mut b.net(),
         udp_socket(),
@@ -359,7 +355,7 @@ fn run_sntp(reply: impl FnMut(&[u8]) -> Option<[u8; 48]>) -> (WallClock, Vec<Snt
         handle: {
             let mut s = udp_socket();
             s.bind(123).unwrap();
-            b.sockets.add(s)
+            b.stack.sockets.add(s)
         },
         reply,
     };
@@ -370,7 +366,7 @@ fn run_sntp(reply: impl FnMut(&[u8]) -> Option<[u8; 48]>) -> (WallClock, Vec<Snt
         resync: Duration::from_secs(60),
     };
     let mut client = SntpClient::new(
-        &mut b.sockets,
+        &mut b.stack.sockets,
         udp_socket(),
         40123,
         IpEndpoint::new(LOCAL, 123),
@@ -444,9 +440,9 @@ fn sntp_retries_when_the_server_is_silent() {
 }
 
 fn download(b: &mut Bench, server: &mut dyn Service, request: &[u8]) -> (Vec<u8>, ClientState) {
-    let h = b.sockets.add(tcp_socket(2048));
+    let h = b.stack.sockets.add(tcp_socket(2048));
     let now = b.now;
-    let port = b.ports.next_port();
+    let port = b.stack.ports.next_port();
     let mut client = StreamClient::connect(
         &mut b.net(),
         h,
@@ -483,7 +479,7 @@ fn download(b: &mut Bench, server: &mut dyn Service, request: &[u8]) -> (Vec<u8>
     for _ in 0..20 {
         b.step(&mut [server, &mut client]);
     }
-    b.sockets.remove(h);
+    b.stack.sockets.remove(h);
     (got, client.state())
 }
 
@@ -503,8 +499,12 @@ fn file_server_streams_named_and_default_files_and_refuses_bad_names() {
         StaticFiles::new(&table, Some("hello.txt")),
         FileTimers::default(),
     );
-    server.add_socket(&mut b.sockets, tcp_socket(1024)).unwrap();
-    server.add_socket(&mut b.sockets, tcp_socket(1024)).unwrap();
+    server
+        .add_socket(&mut b.stack.sockets, tcp_socket(1024))
+        .unwrap();
+    server
+        .add_socket(&mut b.stack.sockets, tcp_socket(1024))
+        .unwrap();
 
     assert_eq!(
         download(&mut b, &mut server, b"Hello server!"),
@@ -548,7 +548,9 @@ fn file_server_times_out_a_silent_client() {
         stall: Duration::from_secs(60),
     };
     let mut server = FileServer::<_, 1>::new(60000, StaticFiles::new(&table, None), timers);
-    server.add_socket(&mut b.sockets, tcp_socket(1024)).unwrap();
+    server
+        .add_socket(&mut b.stack.sockets, tcp_socket(1024))
+        .unwrap();
     let (got, state) = download(&mut b, &mut server, b"");
     assert_eq!(got, b"ERR timeout\n");
     assert_eq!(state, ClientState::PeerClosed);
@@ -566,16 +568,17 @@ fn a_full_room_answers_room_full_and_a_freed_place_is_taken_again() {
     let mut room = ChatServer::<4, 64>::new(9009, Duration::from_secs(2));
     room.set_room(2);
     while room.wants_socket() {
-        room.add_socket(&mut b.sockets, tcp_socket(1024)).unwrap();
+        room.add_socket(&mut b.stack.sockets, tcp_socket(1024))
+            .unwrap();
     }
-    room.add_overflow_socket(&mut b.sockets, tcp_socket(64))
+    room.add_overflow_socket(&mut b.stack.sockets, tcp_socket(64))
         .unwrap();
     let remote = IpEndpoint::new(LOCAL, 9009);
     let mut clients = Vec::new();
     for _ in 0..3 {
-        let h = b.sockets.add(tcp_socket(1024));
+        let h = b.stack.sockets.add(tcp_socket(1024));
         let now = b.now;
-        let port = b.ports.next_port();
+        let port = b.stack.ports.next_port();
         clients.push(StreamClient::connect(
             &mut b.net(),
             h,
@@ -612,8 +615,8 @@ fn a_full_room_answers_room_full_and_a_freed_place_is_taken_again() {
     }
     assert_eq!(clients[2].state(), ClientState::PeerClosed);
     assert_eq!(room.members(), 1);
-    let h = b.sockets.add(tcp_socket(1024));
-    let (now, port) = (b.now, b.ports.next_port());
+    let h = b.stack.sockets.add(tcp_socket(1024));
+    let (now, port) = (b.now, b.stack.ports.next_port());
     let mut late = StreamClient::connect(
         &mut b.net(),
         h,

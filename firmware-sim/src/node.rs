@@ -2,12 +2,10 @@
 //! and a [`Program`] (the services and clients it runs).
 
 use minnow::echo::client::StreamClient;
-use minnow::net::NetConfig;
-use minnow::net::poll_once;
 use minnow::net::runner::earliest;
-use minnow::net::tcp_client::EphemeralPorts;
+use minnow::net::{NetConfig, Stack};
 use minnow::service::{Net, Service};
-use smoltcp::iface::{Interface, SocketHandle, SocketSet};
+use smoltcp::iface::{SocketHandle, SocketSet};
 use smoltcp::time::{Duration, Instant};
 use smoltcp::wire::{
     EthernetAddress, IpAddress, IpEndpoint, Ipv4Address, Ipv4Cidr, Ipv6Address, Ipv6Cidr,
@@ -81,31 +79,26 @@ pub struct NodeCtx<'n> {
     pub now: Instant,
     /// The node's name.
     pub name: &'n str,
-    /// The interface.
-    pub iface: &'n mut Interface,
-    /// The sockets.
-    pub sockets: &'n mut SocketSet<'static>,
-    /// Local ports for client connections.
-    pub ports: &'n mut EphemeralPorts,
-    device: &'n mut SimDevice,
+    /// The interface, its sockets and local ports.
+    pub stack: &'n mut Stack<'static>,
+    /// The network card (for programs that poll a service set themselves).
+    pub(crate) device: &'n mut SimDevice,
     timeline: &'n mut Timeline,
-    stepped: bool,
+    /// Whether the program has polled the stack in this poll.
+    pub(crate) stepped: bool,
 }
 
 impl NodeCtx<'_> {
-    /// Polls the interface, then `services`, with core's
-    /// [`minnow::net::poll_once`]; returns its deadline.
+    /// Polls the interface, then `services`, with core's [`Stack::poll`];
+    /// returns its deadline.
     pub fn step(&mut self, services: &mut [&mut dyn Service]) -> Option<Instant> {
         self.stepped = true;
-        poll_once(self.iface, self.device, self.sockets, services, self.now)
+        self.stack.poll(self.device, services, self.now)
     }
 
     /// The interface and sockets as services see them.
     pub fn net(&mut self) -> Net<'_, 'static> {
-        Net {
-            iface: self.iface,
-            sockets: self.sockets,
-        }
+        self.stack.net()
     }
 
     /// Adds a line to the timeline.
@@ -123,31 +116,23 @@ impl NodeCtx<'_> {
         connect_timeout: Duration,
         recv_timeout: Option<Duration>,
     ) -> (StreamClient, SocketHandle, Option<IpEndpoint>) {
-        let handle = self.sockets.add(tcp_socket(rx, tx));
-        let port = self.ports.next_port();
-        let local = self
-            .local_addr_for(remote.addr)
-            .map(|a| IpEndpoint::new(a, port));
-        let now = self.now;
-        let client = StreamClient::connect(
-            &mut self.net(),
-            handle,
+        let (client, handle, port) = self.stack.connect_stream(
+            tcp_socket(rx, tx),
             remote,
-            port,
-            now,
+            self.now,
             connect_timeout,
             recv_timeout,
         );
+        let local = self
+            .stack
+            .local_addr_for(remote.addr)
+            .map(|a| IpEndpoint::new(a, port));
         (client, handle, local)
     }
 
     /// This node's address of the same family as `peer`.
     pub fn local_addr_for(&self, peer: IpAddress) -> Option<IpAddress> {
-        self.iface
-            .ip_addrs()
-            .iter()
-            .map(|c| c.address())
-            .find(|a| core::mem::discriminant(a) == core::mem::discriminant(&peer))
+        self.stack.local_addr_for(peer)
     }
 }
 
@@ -157,9 +142,7 @@ pub struct Node<'a> {
     pub spec: NodeSpec,
     /// Its network card.
     pub device: SimDevice,
-    iface: Interface,
-    sockets: SocketSet<'static>,
-    ports: EphemeralPorts,
+    stack: Stack<'static>,
     program: Box<dyn Program + 'a>,
     wake: Option<Instant>,
     polls: u64,
@@ -171,25 +154,24 @@ impl<'a> Node<'a> {
     pub fn new(
         spec: NodeSpec,
         seed: u64,
-        make: impl FnOnce(&mut Net<'_, 'static>) -> Box<dyn Program + 'a>,
+        make: impl FnOnce(&mut Stack<'static>) -> Box<dyn Program + 'a>,
     ) -> Self {
         let mut device = SimDevice::default();
         let mut config = NetConfig::new(spec.mac);
         config.ipv4 = Some(spec.ipv4);
         config.ipv6 = Some(spec.ipv6);
         config.random_seed = seed;
-        let mut iface = config.build(&mut device, Instant::ZERO);
-        let mut sockets = SocketSet::new(Vec::new());
-        let program = make(&mut Net {
-            iface: &mut iface,
-            sockets: &mut sockets,
-        });
+        let mut stack = Stack::new(
+            &config,
+            &mut device,
+            SocketSet::new(Vec::new()),
+            Instant::ZERO,
+        );
+        let program = make(&mut stack);
         Self {
             spec,
             device,
-            iface,
-            sockets,
-            ports: EphemeralPorts::new(seed),
+            stack,
             program,
             wake: Some(Instant::ZERO),
             polls: 0,
@@ -223,9 +205,7 @@ impl<'a> Node<'a> {
         let mut ctx = NodeCtx {
             now,
             name: &self.spec.name,
-            iface: &mut self.iface,
-            sockets: &mut self.sockets,
-            ports: &mut self.ports,
+            stack: &mut self.stack,
             device: &mut self.device,
             timeline,
             stepped: false,
@@ -235,7 +215,7 @@ impl<'a> Node<'a> {
             next = earliest(next, ctx.step(&mut []));
         }
         // What the program wrote after its step goes out on the next poll.
-        next = earliest(next, self.iface.poll_at(now, &self.sockets));
+        next = earliest(next, self.stack.iface.poll_at(now, &self.stack.sockets));
         let soonest = now + Duration::from_micros(1);
         self.wake = next.map(|t| t.max(soonest));
     }

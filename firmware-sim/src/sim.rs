@@ -4,8 +4,8 @@
 
 use std::io::Write;
 
+use minnow::net::Stack;
 use minnow::net::runner::earliest;
-use minnow::service::Net;
 use smoltcp::time::{Duration, Instant};
 
 use crate::faults::Faults;
@@ -86,7 +86,7 @@ impl<'a> Sim<'a> {
     pub fn add_node(
         &mut self,
         spec: NodeSpec,
-        make: impl FnOnce(&mut Net<'_, 'static>) -> Box<dyn Program + 'a>,
+        make: impl FnOnce(&mut Stack<'static>) -> Box<dyn Program + 'a>,
     ) -> usize {
         let index = self.nodes.len();
         let seed = mix(self.seed ^ mix(NODE_STREAM + index as u64));

@@ -62,7 +62,7 @@ pub(crate) fn resolve(
     default_port: u16,
 ) -> Result<(IpEndpoint, Option<DhcpClient>), String> {
     let (host, port) = parse_host_port(text, default_port).map_err(|e| format!("{text}: {e}"))?;
-    let mut dhcp = net.dhcp.then(|| DhcpClient::new(&mut rt.sockets));
+    let mut dhcp = net.dhcp.then(|| DhcpClient::new(&mut rt.stack.sockets));
     let limit = rt.now() + Duration::from_secs(20);
     if let Some(d) = dhcp.as_mut() {
         while d.lease().is_none() {
@@ -87,7 +87,7 @@ pub(crate) fn resolve(
                         .and_then(|d| d.lease()?.dns_server.map(IpAddress::Ipv4))
                 });
             let slots: &'static mut [Option<DnsQuery>; 1] = Box::leak(Box::new([None]));
-            let mut resolver = Resolver::new(&mut rt.sockets, slots, server);
+            let mut resolver = Resolver::new(&mut rt.stack.sockets, slots, server);
             let now = rt.now();
             resolver.start(&mut rt.net(), name);
             let _ = now;
@@ -123,9 +123,9 @@ pub fn time(args: TimeArgs) -> Result<(), String> {
     };
     let mut rt = args.net.runtime(4)?;
     let (remote, mut dhcp) = resolve(&mut rt, &args.net, &args.server, default_port)?;
-    let handle = rt.sockets.add(tcp_socket(1024, 1024));
+    let handle = rt.stack.sockets.add(tcp_socket(1024, 1024));
     let now = rt.now();
-    let port = rt.ports.next_port();
+    let port = rt.stack.ports.next_port();
     let timeout = Duration::from_secs(args.timeout);
     let mut client = TimeClient::connect(&mut rt.net(), handle, remote, port, format, now, timeout);
     let outcome = loop {
@@ -215,7 +215,7 @@ fn echo_udp(
     mut dhcp: Option<&mut DhcpClient>,
     wait_last: Duration,
 ) -> Result<(), String> {
-    let port = rt.ports.next_port();
+    let port = rt.stack.ports.next_port();
     let mut client = DatagramClient::new(&mut rt.net(), udp_socket(64, 65536), remote, port)
         .map_err(|e| format!("udp: {e}"))?;
     let stdin = std::io::stdin();

@@ -357,9 +357,9 @@ pub fn run(args: MailArgs) -> Result<(), String> {
 
     let mut rt = args.net.runtime(4)?;
     let (server, mut dhcp) = resolve(&mut rt, &args.net, &args.server, default_port)?;
-    let handle = rt.sockets.add(tcp_socket(65536, 65536));
+    let handle = rt.stack.sockets.add(tcp_socket(65536, 65536));
     let now = rt.now();
-    let port = rt.ports.next_port();
+    let port = rt.stack.ports.next_port();
     let connect_timeout = Duration::from_secs(args.timeout);
     let c = (handle, server, port, cfg, composer, now, connect_timeout);
     match tls {

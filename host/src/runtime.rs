@@ -6,12 +6,11 @@ use std::os::fd::BorrowedFd;
 use std::time::Instant as StdInstant;
 
 use minnow::echo::client::StreamClient;
-use minnow::net::runner::earliest;
-use minnow::net::tcp_client::EphemeralPorts;
-use minnow::net::{NetConfig, poll_once, wait_duration};
+use minnow::net::storage::OutOfMemory;
+use minnow::net::{NetConfig, SocketAlloc, Stack, wait_duration};
 use minnow::service::{Net, Service};
 use nix::poll::{PollFd, PollFlags, PollTimeout};
-use smoltcp::iface::{Interface, PollResult, SocketSet, SocketStorage};
+use smoltcp::iface::{SocketSet, SocketStorage};
 use smoltcp::socket::{tcp, udp};
 use smoltcp::time::{Duration, Instant};
 use smoltcp::wire::IpEndpoint;
@@ -22,14 +21,25 @@ use crate::tap::TapDevice;
 /// runtime's own checks (device errors, the OS clock).
 const MAX_SLEEP: Duration = Duration::from_millis(1000);
 
-/// A TAP device with a smoltcp stack on it.
+/// A TAP device with core's [`Stack`] on it: what is the host's own is the
+/// device, the clock and the sleep in poll(2).
 pub struct Runtime {
     pub device: TapDevice,
-    pub iface: Interface,
-    pub sockets: SocketSet<'static>,
-    /// Local ports for client connections.
-    pub ports: EphemeralPorts,
+    pub stack: Stack<'static>,
     start: StdInstant,
+}
+
+/// Socket buffers on the heap, kept for the life of the process.
+pub struct Leak;
+
+impl SocketAlloc<'static> for Leak {
+    fn tcp(&mut self, rx: usize, tx: usize) -> Result<tcp::Socket<'static>, OutOfMemory> {
+        Ok(tcp_socket(rx, tx))
+    }
+
+    fn udp(&mut self, packets: usize, bytes: usize) -> Result<udp::Socket<'static>, OutOfMemory> {
+        Ok(udp_socket(packets, bytes))
+    }
 }
 
 /// Leaks a zeroed buffer: socket memory lives as long as the process.
@@ -59,14 +69,13 @@ impl Runtime {
     /// Builds the stack on `device` with room for `max_sockets` sockets.
     pub fn new(mut device: TapDevice, config: &NetConfig, max_sockets: usize) -> Self {
         let start = StdInstant::now();
-        let iface = config.build(&mut device, Instant::ZERO);
         let storage: &mut [SocketStorage<'static>] =
             Box::leak((0..max_sockets).map(|_| SocketStorage::EMPTY).collect());
+        let sockets = SocketSet::new(&mut storage[..]);
+        let stack = Stack::new(config, &mut device, sockets, Instant::ZERO);
         Self {
             device,
-            iface,
-            sockets: SocketSet::new(&mut storage[..]),
-            ports: EphemeralPorts::new(config.random_seed),
+            stack,
             start,
         }
     }
@@ -74,6 +83,7 @@ impl Runtime {
     /// The interface's addresses, for log lines.
     pub fn describe(&self) -> String {
         let addrs: Vec<String> = self
+            .stack
             .iface
             .ip_addrs()
             .iter()
@@ -93,10 +103,7 @@ impl Runtime {
 
     /// The interface and sockets, as services see them.
     pub fn net(&mut self) -> Net<'_, 'static> {
-        Net {
-            iface: &mut self.iface,
-            sockets: &mut self.sockets,
-        }
+        self.stack.net()
     }
 
     /// A new TCP socket with `rx`/`tx` bytes of buffer, connecting to
@@ -108,52 +115,21 @@ impl Runtime {
         connect_timeout: Duration,
         recv_timeout: Option<Duration>,
     ) -> StreamClient {
-        let handle = self.sockets.add(tcp_socket(rx, tx));
         let now = self.now();
-        let port = self.ports.next_port();
-        StreamClient::connect(
-            &mut self.net(),
-            handle,
+        let (client, _, _) = self.stack.connect_stream(
+            tcp_socket(rx, tx),
             remote,
-            port,
             now,
             connect_timeout,
             recv_timeout,
-        )
+        );
+        client
     }
 
-    /// One loop step; returns the next deadline.
-    ///
-    /// When [`poll_once`] asks to step again at once (usually because a
-    /// service has just queued bytes, e.g. an echo), those packets are sent
-    /// here, in this step, and the deadline is taken afresh: one step per
-    /// echo instead of two, sparing a second read of the device and a second
-    /// pass of every service and socket. It changes nothing else: the
-    /// sockets are polled at the same `now`, so no timer fires that had not
-    /// fired in this step already.
+    /// One loop step with [`Stack::poll`]; returns the next deadline.
     pub fn step(&mut self, services: &mut [&mut dyn Service]) -> Option<Instant> {
         let now = self.now();
-        let next = poll_once(
-            &mut self.iface,
-            &mut self.device,
-            &mut self.sockets,
-            services,
-            now,
-        );
-        if next.is_none_or(|at| at > now) {
-            return next;
-        }
-        // As `Interface::poll` does: one pass sends at most one packet per socket.
-        while self
-            .iface
-            .poll_egress(now, &mut self.device, &mut self.sockets)
-            == PollResult::SocketStateChanged
-        {}
-        services
-            .iter()
-            .fold(self.iface.poll_at(now, &self.sockets), |next, service| {
-                earliest(next, service.poll_at(now))
-            })
+        self.stack.poll(&mut self.device, services, now)
     }
 
     /// Sleeps until a frame arrives, `extra` is readable, or `deadline`.

@@ -8,28 +8,24 @@ use signal_hook::consts::{SIGINT, SIGTERM};
 
 use clap::Args;
 use minnow::WallClock;
-use minnow::chat::ChatEvent;
-use minnow::chat::server::ChatServer;
-use minnow::echo::tcp_server::TcpEchoServer;
-use minnow::echo::udp_server::UdpEchoServer;
-use minnow::echo::{self, EchoEvent};
-use minnow::file::FileEvent;
-use minnow::file::server::{FileServer, FileTimers};
-use minnow::net::dhcp::{DhcpClient, DhcpEvent};
+use minnow::chat::server::OVERFLOW_SOCKETS;
+use minnow::echo;
+use minnow::file::server::FileTimers;
 use minnow::net::endpoint::{Host, parse_host_port};
-use minnow::service::Service;
-use minnow::time::server::TcpTimeServer;
+use minnow::services::{
+    ChatConfig, DiscardConfig, EchoConfig, FileConfig, ServiceConfig, ServiceSet, SntpConfig,
+    TcpSizing, TimeConfig, UdpSizing,
+};
+use minnow::time;
 use minnow::time::sntp::NTP_PORT;
-use minnow::time::sntp_client::{SntpClient, SntpEvent, SntpTimers};
-use minnow::time::udp_server::UdpTimeServer;
-use minnow::time::{self, TimeEvent, TimeFormat};
+use minnow::time::sntp_client::SntpTimers;
 use smoltcp::time::Duration;
 use smoltcp::wire::IpEndpoint;
 
 use crate::dir_store::DirStore;
 use crate::netargs::NetArgs;
 use crate::report;
-use crate::runtime::{tcp_socket, udp_socket};
+use crate::runtime::Leak;
 
 /// Most sockets one TCP service may have on the host.
 pub const MAX_POOL: usize = 256;
@@ -106,6 +102,12 @@ pub struct ServeArgs {
     /// How long a file client may take to send its request, seconds.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
     pub file_request_timeout: u64,
+    /// Also run RFC 863 discard (TCP and UDP): a sink for throughput tests.
+    #[arg(long)]
+    pub discard: bool,
+    /// Discard port, TCP and UDP (RFC 863 uses 9).
+    #[arg(long, default_value_t = minnow::discard::DEFAULT_PORT)]
+    pub discard_port: u16,
     /// Set the clock by SNTP from this server (IP[:PORT]) instead of the OS clock;
     /// until it answers, the time servers close without sending a time.
     #[arg(long, value_name = "IP[:PORT]")]
@@ -127,63 +129,96 @@ fn sntp_server(text: &str) -> Result<IpEndpoint, String> {
     }
 }
 
-fn log_echo(proto: &str, port: u16, e: EchoEvent) {
-    let what = match e {
-        EchoEvent::Connected { peer } => format!("connected {peer}"),
-        EchoEvent::Closed { peer, bytes } => format!("closed {peer} after {bytes} bytes"),
-        EchoEvent::Reset { peer, bytes } => format!("reset by {peer} after {bytes} bytes"),
-        EchoEvent::IdleTimeout { peer, bytes } => {
-            format!("idle timeout {peer} after {bytes} bytes, aborted")
-        }
-        EchoEvent::DatagramDropped { peer } => format!("datagram from {peer} too long, dropped"),
+/// The services these options ask for.
+fn service_config(args: &ServeArgs, sntp: Option<IpEndpoint>) -> ServiceConfig {
+    let tcp_buf = args.tcp_buffer as usize;
+    let udp = UdpSizing {
+        packets: (args.udp_buffer as usize / 64).max(8),
+        bytes: args.udp_buffer as usize,
     };
-    report::log(&format!("echo {proto}/{port}: {what}"));
+    let idle = (args.idle_timeout > 0).then(|| Duration::from_secs(args.idle_timeout));
+    ServiceConfig {
+        echo: (!args.no_echo).then_some(EchoConfig {
+            port: args.echo_port,
+            tcp: TcpSizing {
+                sockets: args.echo_sockets.into(),
+                rx: tcp_buf,
+                tx: tcp_buf,
+            },
+            udp,
+            idle_timeout: idle,
+        }),
+        time: (!args.no_time).then_some(TimeConfig {
+            port: args.time_port,
+            daytime: args.daytime,
+            rfc868: args.rfc868,
+            tcp: TcpSizing {
+                sockets: args.time_sockets.into(),
+                rx: 256,
+                tx: 256,
+            },
+            udp: UdpSizing {
+                packets: 16,
+                bytes: 2048,
+            },
+            linger: Duration::from_secs(10),
+        }),
+        file: args.files.is_some().then_some(FileConfig {
+            port: args.file_port,
+            tcp: TcpSizing {
+                sockets: args.file_sockets.into(),
+                rx: 1024,
+                tx: args.file_buffer as usize,
+            },
+            timers: FileTimers {
+                request: Duration::from_secs(args.file_request_timeout),
+                ..FileTimers::DEFAULT
+            },
+        }),
+        chat: (!args.no_chat).then_some(ChatConfig {
+            port: args.chat_port,
+            places: args.chat_members.into(),
+            rx: 4096,
+            queue: args.chat_queue as usize,
+            stall: Duration::from_millis(args.chat_stall_ms),
+            overflow: OVERFLOW_SOCKETS,
+            overflow_buffer: 64,
+        }),
+        discard: args.discard.then_some(DiscardConfig {
+            port: args.discard_port,
+            tcp: TcpSizing {
+                sockets: args.echo_sockets.into(),
+                rx: tcp_buf,
+                tx: 64,
+            },
+            udp,
+            idle_timeout: idle,
+        }),
+        sntp: sntp.map(|server| SntpConfig {
+            server,
+            timers: SntpTimers::DEFAULT,
+            udp: UdpSizing {
+                packets: 4,
+                bytes: 512,
+            },
+        }),
+        dhcp: args.net.dhcp,
+        seed: crate::netargs::random_seed(),
+    }
 }
 
-fn log_chat(port: u16, e: ChatEvent) {
-    let what = match e {
-        ChatEvent::Joined { peer } => format!("{peer} joined"),
-        ChatEvent::Left { peer } => format!("{peer} left"),
-        ChatEvent::DroppedSlowReader { peer } => format!("{peer} stopped reading: disconnected"),
-        ChatEvent::RoomFull { peer } => format!("room full: refused {peer}"),
-    };
-    report::log(&format!("chat tcp/{port}: {what}"));
-}
-
-fn log_file(port: u16, e: FileEvent) {
-    let what = match e {
-        FileEvent::Sending { peer, default } => {
-            format!(
-                "sending {} file to {peer}",
-                if default { "the default" } else { "a named" }
-            )
-        }
-        FileEvent::Sent { peer, bytes } => format!("sent {bytes} bytes to {peer}"),
-        FileEvent::Refused { peer, reason } => {
-            format!(
-                "refused {peer}: {}",
-                String::from_utf8_lossy(reason.line()).trim_end()
-            )
-        }
-        FileEvent::Aborted { peer, bytes } => format!("{peer} went away after {bytes} bytes"),
-        FileEvent::ReadFailed { peer, bytes } => {
-            format!("read error after {bytes} bytes to {peer}: reset")
-        }
-    };
-    report::log(&format!("file tcp/{port}: {what}"));
-}
-
-fn log_time(proto: &str, port: u16, e: TimeEvent) {
-    let what = match e {
-        TimeEvent::Served {
-            peer, unix_secs, ..
-        } => format!("sent time {unix_secs} to {peer}"),
-        TimeEvent::ClockNotSet { peer } => format!("clock not set: closed {peer} without a time"),
-        TimeEvent::CannotEncode { peer } => format!("time not representable: closed {peer}"),
-        TimeEvent::Aborted { peer } => format!("{peer} went away before the reply"),
-    };
-    report::log(&format!("time {proto}/{port}: {what}"));
-}
+/// What `minnow serve` runs: pools of up to [`MAX_POOL`] connections.
+type HostServices = ServiceSet<
+    'static,
+    DirStore,
+    MAX_POOL,
+    MAX_POOL,
+    MAX_POOL,
+    MAX_POOL,
+    1024,
+    MAX_DATAGRAM,
+    MAX_POOL,
+>;
 
 pub fn run(args: ServeArgs) -> Result<(), String> {
     let sntp = args.sntp.as_deref().map(sntp_server).transpose()?;
@@ -191,125 +226,25 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
         Some(dir) => Some(DirStore::new(dir, args.default_file.clone())?),
         None => None,
     };
-    let chat_members = if args.no_chat {
-        0
-    } else {
-        usize::from(args.chat_members) + 2
-    };
-    let pools = chat_members
-        + usize::from(args.echo_sockets)
-        + 3 * usize::from(args.time_sockets)
-        + usize::from(args.file_sockets);
-    let mut rt = args.net.runtime(pools + 8)?;
-    let clock = WallClock::new();
-    let idle = (args.idle_timeout > 0).then(|| Duration::from_secs(args.idle_timeout));
-    let linger = Duration::from_secs(10);
-    let tcp_buf = args.tcp_buffer as usize;
-    let udp_buf = args.udp_buffer as usize;
-    let udp_packets = (udp_buf / 64).max(8);
-    let full = |_| "socket set full".to_string();
-
-    let mut tcp_echo = Box::new(TcpEchoServer::<MAX_POOL>::new(args.echo_port, idle));
-    let mut udp_echo = None;
-    if !args.no_echo {
-        for _ in 0..args.echo_sockets {
-            tcp_echo
-                .add_socket(&mut rt.sockets, tcp_socket(tcp_buf, tcp_buf))
-                .map_err(full)?;
-        }
-        let socket = udp_socket(udp_packets, udp_buf);
-        let server = UdpEchoServer::<MAX_DATAGRAM>::new(&mut rt.sockets, socket, args.echo_port)
-            .map_err(|e| format!("udp/{}: {e}", args.echo_port))?;
-        udp_echo = Some(Box::new(server));
-    }
-    let mut time_servers = Vec::new();
-    let mut udp_time = None;
-    if !args.no_time {
-        let mut ports = vec![(args.time_port, TimeFormat::Ctime)];
-        if args.daytime {
-            ports.push((time::DAYTIME_PORT, TimeFormat::Ctime));
-        }
-        if args.rfc868 {
-            ports.push((time::RFC868_PORT, TimeFormat::Rfc868));
-            let socket = udp_socket(16, 2048);
-            udp_time = Some(
-                UdpTimeServer::new(&mut rt.sockets, socket, time::RFC868_PORT, &clock)
-                    .map_err(|e| format!("udp/37: {e}"))?,
-            );
-        }
-        for (port, format) in ports {
-            let mut server = TcpTimeServer::<MAX_POOL>::new(port, format, &clock, linger);
-            for _ in 0..args.time_sockets {
-                server
-                    .add_socket(&mut rt.sockets, tcp_socket(256, 256))
-                    .map_err(full)?;
-            }
-            time_servers.push((port, server));
-        }
-    }
-    let mut file_server = match store {
-        Some(store) => {
-            let mut server = Box::new(FileServer::<DirStore, MAX_POOL>::new(
-                args.file_port,
-                store,
-                FileTimers {
-                    request: Duration::from_secs(args.file_request_timeout),
-                    ..FileTimers::default()
-                },
-            ));
-            for _ in 0..args.file_sockets {
-                server
-                    .add_socket(&mut rt.sockets, tcp_socket(1024, args.file_buffer as usize))
-                    .map_err(full)?;
-            }
-            Some(server)
-        }
-        None => None,
-    };
-    let mut chat = None;
-    if !args.no_chat {
-        let mut room = Box::new(ChatServer::<MAX_POOL>::new(
-            args.chat_port,
-            Duration::from_millis(args.chat_stall_ms),
-        ));
-        // The room grows its sockets as members come (see ChatServer::wants_socket).
-        room.set_room(usize::from(args.chat_members));
-        while room.wants_socket() {
-            room.add_socket(&mut rt.sockets, tcp_socket(4096, args.chat_queue as usize))
-                .map_err(full)?;
-        }
-        for _ in 0..2 {
-            room.add_overflow_socket(&mut rt.sockets, tcp_socket(64, 64))
-                .map_err(full)?;
-        }
-        chat = Some(room);
-    }
-    let mut sntp_client = match sntp {
-        Some(server) => Some(
-            SntpClient::new(
-                &mut rt.sockets,
-                udp_socket(4, 512),
-                rt.ports.next_port(),
-                server,
-                &clock,
-                SntpTimers::default(),
-                crate::netargs::random_seed(),
-            )
-            .map_err(|e| format!("sntp: {e}"))?,
-        ),
-        None => None,
-    };
-    let mut dhcp = args.net.dhcp.then(|| DhcpClient::new(&mut rt.sockets));
+    let config = service_config(&args, sntp);
+    let mut rt = args.net.runtime(config.sockets() + 8)?;
+    let clock: &'static WallClock = Box::leak(Box::new(WallClock::new()));
+    let mut set: Box<HostServices> = Box::default();
+    set.build(&config, &mut rt.stack, &mut Leak, clock, store)
+        .map_err(|e| e.to_string())?;
 
     let mut listening = Vec::new();
     if !args.no_echo {
         listening.push(format!("echo tcp+udp/{}", args.echo_port));
     }
-    for (port, _) in &time_servers {
-        listening.push(format!("time tcp/{port}"));
-    }
-    if udp_time.is_some() {
-        listening.push("time udp/37".into());
+    if !args.no_time {
+        listening.push(format!("time tcp/{}", args.time_port));
+        if args.daytime {
+            listening.push(format!("time tcp/{}", time::DAYTIME_PORT));
+        }
+        if args.rfc868 {
+            listening.push(format!("time tcp+udp/{}", time::RFC868_PORT));
+        }
     }
     if !args.no_chat {
         listening.push(format!("chat tcp/{}", args.chat_port));
@@ -320,6 +255,9 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
             args.file_port,
             dir.display()
         ));
+    }
+    if args.discard {
+        listening.push(format!("discard tcp+udp/{}", args.discard_port));
     }
     report::log(&format!(
         "{} on {} (mtu {}): {}",
@@ -333,116 +271,15 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
         signal_hook::flag::register(signal, Arc::clone(&stop))
             .map_err(|e| format!("signal handler: {e}"))?;
     }
-    let mut ready = dhcp.is_none();
-    if ready {
-        report::log("ready");
-    }
 
     while !stop.load(Ordering::Relaxed) {
-        if sntp_client.is_none() {
+        if sntp.is_none() {
             clock.set_unix_micros(unix_micros_now(), rt.now());
         }
-        let mut services: Vec<&mut dyn Service> = Vec::with_capacity(8);
-        if let Some(d) = dhcp.as_mut() {
-            services.push(d);
-        }
-        if let Some(s) = sntp_client.as_mut() {
-            services.push(s);
-        }
-        if !args.no_echo {
-            services.push(tcp_echo.as_mut());
-        }
-        if let Some(u) = udp_echo.as_mut() {
-            services.push(u.as_mut());
-        }
-        for (_, server) in time_servers.iter_mut() {
-            services.push(server);
-        }
-        if let Some(u) = udp_time.as_mut() {
-            services.push(u);
-        }
-        if let Some(f) = file_server.as_mut() {
-            services.push(f.as_mut());
-        }
-        if let Some(c) = chat.as_mut() {
-            services.push(c.as_mut());
-        }
-        let mut deadline = rt.step(&mut services);
-        drop(services);
-        if let Some(c) = chat.as_mut()
-            && c.wants_socket()
-        {
-            while c.wants_socket() {
-                c.add_socket(&mut rt.sockets, tcp_socket(4096, args.chat_queue as usize))
-                    .map_err(full)?;
-            }
-            deadline = Some(rt.now());
-        }
-
-        while let Some(e) = tcp_echo.events.pop() {
-            log_echo("tcp", args.echo_port, e);
-        }
-        if let Some(u) = udp_echo.as_mut() {
-            while let Some(e) = u.events.pop() {
-                log_echo("udp", args.echo_port, e);
-            }
-        }
-        for (port, server) in time_servers.iter_mut() {
-            while let Some(e) = server.events.pop() {
-                log_time("tcp", *port, e);
-            }
-        }
-        if let Some(u) = udp_time.as_mut() {
-            while let Some(e) = u.events.pop() {
-                log_time("udp", time::RFC868_PORT, e);
-            }
-        }
-        if let Some(c) = chat.as_mut() {
-            while let Some(e) = c.events.pop() {
-                log_chat(args.chat_port, e);
-            }
-        }
-        if let Some(f) = file_server.as_mut() {
-            while let Some(e) = f.events.pop() {
-                log_file(args.file_port, e);
-            }
-        }
-        if let Some(s) = sntp_client.as_mut() {
-            while let Some(e) = s.events.pop() {
-                report::log(&match e {
-                    SntpEvent::Synced { unix_secs, rtt } => {
-                        format!(
-                            "sntp: clock set to {unix_secs} (round trip {} ms)",
-                            rtt.total_millis()
-                        )
-                    }
-                    SntpEvent::Ignored { from, reason } => {
-                        format!("sntp: ignored a datagram from {from}: {reason:?}")
-                    }
-                    SntpEvent::Timeout { retry_in } => {
-                        format!("sntp: no valid reply, retrying in {} s", retry_in.secs())
-                    }
-                });
-            }
-        }
-        if let Some(d) = dhcp.as_mut() {
-            while let Some(e) = d.events.pop() {
-                match e {
-                    DhcpEvent::Configured(lease) => {
-                        report::log(&format!(
-                            "dhcp address {} router {} dns {}",
-                            lease.address,
-                            lease.router.map_or("none".into(), |r| r.to_string()),
-                            lease.dns_server.map_or("none".into(), |r| r.to_string()),
-                        ));
-                        if !ready {
-                            ready = true;
-                            report::log("ready");
-                        }
-                    }
-                    DhcpEvent::Deconfigured => report::log("dhcp lease lost"),
-                }
-            }
+        let now = rt.now();
+        let deadline = set.poll(&mut rt.stack, &mut rt.device, &mut Leak, &mut [], now);
+        while let Some(e) = set.pop_event() {
+            report::log(&e.to_string());
         }
         rt.wait(deadline, None).map_err(|e| format!("poll: {e}"))?;
     }

@@ -24,6 +24,9 @@ use crate::service::{Net, Service};
 /// Pieces one member may send per poll before the others get their turn.
 const BUDGET: usize = 16;
 
+/// Sockets that answer `room full` (see [`ChatServer::add_overflow_socket`]).
+pub const OVERFLOW_SOCKETS: usize = 2;
+
 /// Free member sockets a growing room keeps listening.
 pub const SPARE: usize = 8;
 
@@ -66,7 +69,7 @@ impl Member {
 /// receive buffer must hold at least `L` bytes.
 pub struct ChatServer<const N: usize, const L: usize = 1024> {
     pool: TcpPool<N>,
-    overflow: TcpPool<2>,
+    overflow: TcpPool<OVERFLOW_SOCKETS>,
     members: [Member; N],
     scratch: [u8; L],
     stall: Duration,
@@ -221,7 +224,7 @@ impl<const N: usize, const L: usize> ChatServer<N, L> {
 
     /// Adds a socket that tells clients the room is full (a 64-byte buffer
     /// each way is enough). These listen only while every place is taken.
-    /// At most 2.
+    /// At most [`OVERFLOW_SOCKETS`].
     pub fn add_overflow_socket<'b>(
         &mut self,
         sockets: &mut SocketSet<'b>,

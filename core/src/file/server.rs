@@ -36,13 +36,18 @@ pub struct FileTimers {
     pub stall: Duration,
 }
 
-impl Default for FileTimers {
+impl FileTimers {
     /// 10 s for the request, 60 s of stall.
+    pub const DEFAULT: Self = Self {
+        request: Duration::from_secs(10),
+        stall: Duration::from_secs(60),
+    };
+}
+
+impl Default for FileTimers {
+    /// [`FileTimers::DEFAULT`].
     fn default() -> Self {
-        Self {
-            request: Duration::from_secs(10),
-            stall: Duration::from_secs(60),
-        }
+        Self::DEFAULT
     }
 }
 

@@ -7,9 +7,13 @@ pub mod dhcp;
 pub mod dns;
 pub mod endpoint;
 pub mod runner;
+pub mod stack;
+pub mod storage;
 pub mod tcp_client;
 pub mod tcp_pool;
 
 pub use config::NetConfig;
-pub use runner::{poll_once, wait_duration};
+pub use runner::{earliest, wait_duration};
+pub use stack::Stack;
+pub use storage::{Arena, SocketAlloc};
 pub use tcp_pool::TcpPool;

@@ -1,36 +1,7 @@
-//! One step of the poll loop and its deadline arithmetic, shared by the host,
-//! the simulator and the firmware.
+//! The poll loop's deadline arithmetic, shared by the host, the simulator
+//! and the firmware (the step itself is [`super::stack::Stack::poll`]).
 
-use smoltcp::iface::{Interface, SocketSet};
-use smoltcp::phy::Device;
 use smoltcp::time::{Duration, Instant};
-
-use crate::service::{Net, Service};
-
-/// Runs one loop step: the interface moves frames, then every service moves
-/// bytes. Returns when the loop must step again at the latest (`None`: only
-/// when a frame arrives).
-///
-/// Services run after the interface so that what they send goes out on the
-/// next step, which the returned deadline (then `now`) asks for at once.
-pub fn poll_once<D: Device + ?Sized>(
-    iface: &mut Interface,
-    device: &mut D,
-    sockets: &mut SocketSet<'_>,
-    services: &mut [&mut dyn Service],
-    now: Instant,
-) -> Option<Instant> {
-    iface.poll(now, device, sockets);
-    let mut net = Net { iface, sockets };
-    for service in services.iter_mut() {
-        service.poll(&mut net, now);
-    }
-    let mut next = net.iface.poll_at(now, net.sockets);
-    for service in services.iter() {
-        next = earliest(next, service.poll_at(now));
-    }
-    next
-}
 
 /// How soon a service whose transmit buffer was full looks again. Room
 /// usually appears as soon as the interface sends, but a datagram waiting

@@ -29,15 +29,20 @@ pub struct SntpTimers {
     pub resync: Duration,
 }
 
-impl Default for SntpTimers {
+impl SntpTimers {
     /// 3 s reply timeout, retries from 2 s to 64 s, re-sync every hour.
+    pub const DEFAULT: Self = Self {
+        reply_timeout: Duration::from_secs(3),
+        min_retry: Duration::from_secs(2),
+        max_retry: Duration::from_secs(64),
+        resync: Duration::from_secs(3600),
+    };
+}
+
+impl Default for SntpTimers {
+    /// [`SntpTimers::DEFAULT`].
     fn default() -> Self {
-        Self {
-            reply_timeout: Duration::from_secs(3),
-            min_retry: Duration::from_secs(2),
-            max_retry: Duration::from_secs(64),
-            resync: Duration::from_secs(3600),
-        }
+        Self::DEFAULT
     }
 }
 

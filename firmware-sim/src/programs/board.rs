@@ -6,24 +6,22 @@
 use std::rc::Rc;
 
 use minnow::WallClock;
-use minnow::chat::ChatEvent;
-use minnow::chat::server::ChatServer;
-use minnow::echo::EchoEvent;
-use minnow::echo::tcp_server::TcpEchoServer;
-use minnow::echo::udp_server::UdpEchoServer;
-use minnow::file::FileEvent;
-use minnow::file::server::{FileServer, FileTimers};
+use minnow::chat::server::OVERFLOW_SOCKETS;
+use minnow::file::server::FileTimers;
 use minnow::file::store::StaticFiles;
+use minnow::net::Stack;
 use minnow::net::runner::earliest;
-use minnow::service::{Net, Service};
-use minnow::time::server::TcpTimeServer;
-use minnow::time::sntp_client::{SntpClient, SntpEvent, SntpTimers};
-use minnow::time::{TimeEvent, TimeFormat, ctime};
+use minnow::service::Service;
+use minnow::services::{
+    ChatConfig, EchoConfig, FileConfig, ServiceConfig, ServiceSet, SntpConfig, TcpSizing,
+    TimeConfig, UdpSizing,
+};
+use minnow::time::sntp_client::SntpTimers;
 use smoltcp::time::{Duration, Instant};
 use smoltcp::wire::IpEndpoint;
 
 use crate::node::{NodeCtx, Program};
-use crate::sockets::{tcp_socket, udp_socket};
+use crate::sockets::Owned;
 use crate::tasks::chat::Room;
 use crate::tasks::{Outcome, Task, Verdict, describe};
 
@@ -39,8 +37,6 @@ pub const MAX_CHAT: usize = 64;
 pub const CHAT_LINE: usize = 1024;
 /// Largest UDP echo datagram.
 pub const MAX_DATAGRAM: usize = 2048;
-/// The board's local port for SNTP.
-const SNTP_LOCAL_PORT: u16 = 50123;
 
 /// Ports and sizes of the board's servers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,6 +86,84 @@ impl BoardConfig {
     }
 }
 
+impl BoardConfig {
+    /// The board's services as core's one configuration value.
+    pub fn services(&self) -> ServiceConfig {
+        ServiceConfig {
+            echo: Some(EchoConfig {
+                port: minnow::echo::DEFAULT_PORT,
+                tcp: TcpSizing {
+                    sockets: self.echo_sockets.min(MAX_ECHO),
+                    rx: self.echo_buffer,
+                    tx: self.echo_buffer,
+                },
+                udp: UdpSizing {
+                    packets: 32,
+                    bytes: 32 * 1024,
+                },
+                idle_timeout: Some(Duration::from_secs(300)),
+            }),
+            time: Some(TimeConfig {
+                port: minnow::time::DEFAULT_PORT,
+                daytime: false,
+                rfc868: false,
+                tcp: TcpSizing {
+                    sockets: self.time_sockets.min(MAX_TIME),
+                    rx: 64,
+                    tx: 64,
+                },
+                udp: UdpSizing {
+                    packets: 0,
+                    bytes: 0,
+                },
+                linger: Duration::from_secs(10),
+            }),
+            file: Some(FileConfig {
+                port: minnow::file::DEFAULT_PORT,
+                tcp: TcpSizing {
+                    sockets: self.file_sockets.min(MAX_FILE),
+                    rx: 1024,
+                    tx: self.file_buffer,
+                },
+                timers: FileTimers::DEFAULT,
+            }),
+            chat: Some(ChatConfig {
+                port: minnow::chat::DEFAULT_PORT,
+                places: self.chat_sockets.min(MAX_CHAT),
+                rx: CHAT_LINE * 2,
+                queue: self.chat_queue,
+                stall: Duration::from_secs(30),
+                overflow: OVERFLOW_SOCKETS,
+                overflow_buffer: 64,
+            }),
+            discard: None,
+            sntp: Some(SntpConfig {
+                server: self.sntp_server,
+                timers: self.sntp_timers,
+                udp: UdpSizing {
+                    packets: 4,
+                    bytes: 256,
+                },
+            }),
+            dhcp: false,
+            seed: self.seed,
+        }
+    }
+}
+
+/// The simulated board's service set.
+type BoardServices<'a> = ServiceSet<
+    'a,
+    StaticFiles<'a>,
+    MAX_ECHO,
+    MAX_TIME,
+    MAX_FILE,
+    MAX_CHAT,
+    CHAT_LINE,
+    MAX_DATAGRAM,
+    MAX_ECHO,
+>;
+
 /// A task the board runs itself (the mail), once its clock is set.
 struct OwnTask<'a> {
     task: Box<dyn Task + 'a>,
@@ -97,91 +171,36 @@ struct OwnTask<'a> {
     outcome: Option<Outcome>,
 }
 
-/// The board's servers: ctime time, TCP and UDP echo, files, chat; SNTP
-/// client; and a mail to send.
+/// The board: core's service set (ctime time, TCP and UDP echo, files,
+/// chat, SNTP client) and a mail to send.
 pub struct Board<'a> {
     clock: &'a WallClock,
     room: Rc<Room>,
-    chat: ChatServer<MAX_CHAT, CHAT_LINE>,
-    sntp: SntpClient<'a>,
-    time: TcpTimeServer<'a, MAX_TIME>,
-    echo_tcp: TcpEchoServer<MAX_ECHO>,
-    echo_udp: UdpEchoServer<MAX_DATAGRAM>,
-    file: FileServer<StaticFiles<'a>, MAX_FILE>,
+    set: Box<BoardServices<'a>>,
     mail: Option<OwnTask<'a>>,
 }
 
 impl<'a> Board<'a> {
-    /// Adds every server's sockets to `net`; `clock` is the board's wall
-    /// clock, `files` what the file server serves; the chat room's size is
+    /// Builds the services on `stack`; `clock` is the board's wall clock,
+    /// `files` what the file server serves; the chat room's size is
     /// published to `room`. `mail`, if any, starts once the clock is set.
     pub fn new(
-        net: &mut Net<'_, 'static>,
+        stack: &mut Stack<'static>,
         config: &BoardConfig,
         clock: &'a WallClock,
         files: StaticFiles<'a>,
         room: Rc<Room>,
         mail: Option<Box<dyn Task + 'a>>,
     ) -> Self {
-        let sockets = &mut *net.sockets;
-        // Binding fresh sockets to fixed non-zero ports cannot fail, and the
-        // pools are sized above every count the config allows.
-        let sntp = SntpClient::new(
-            sockets,
-            udp_socket(4, 512),
-            SNTP_LOCAL_PORT,
-            config.sntp_server,
-            clock,
-            config.sntp_timers,
-            config.seed,
-        )
-        .expect("SNTP port");
-        let mut time = TcpTimeServer::new(
-            minnow::time::DEFAULT_PORT,
-            TimeFormat::Ctime,
-            clock,
-            Duration::from_secs(10),
-        );
-        for _ in 0..config.time_sockets.min(MAX_TIME) {
-            let _ = time.add_socket(sockets, tcp_socket(64, 64));
-        }
-        let mut echo_tcp =
-            TcpEchoServer::new(minnow::echo::DEFAULT_PORT, Some(Duration::from_secs(300)));
-        for _ in 0..config.echo_sockets.min(MAX_ECHO) {
-            let b = config.echo_buffer;
-            let _ = echo_tcp.add_socket(sockets, tcp_socket(b, b));
-        }
-        let echo_udp = UdpEchoServer::new(
-            sockets,
-            udp_socket(32, 32 * 1024),
-            minnow::echo::DEFAULT_PORT,
-        )
-        .expect("UDP echo port");
-        let mut file = FileServer::new(minnow::file::DEFAULT_PORT, files, FileTimers::default());
-        for _ in 0..config.file_sockets.min(MAX_FILE) {
-            let _ = file.add_socket(sockets, tcp_socket(1024, config.file_buffer));
-        }
-        let mut chat = ChatServer::new(minnow::chat::DEFAULT_PORT, Duration::from_secs(30));
-        // Every place has its socket from the start (as on the board); the
-        // room is as big as that, so the overflow sockets answer "room
-        // full" once every place is taken.
-        let places = config.chat_sockets.min(MAX_CHAT);
-        chat.set_room(places);
-        for _ in 0..places {
-            let _ = chat.add_socket(sockets, tcp_socket(CHAT_LINE * 2, config.chat_queue));
-        }
-        for _ in 0..2 {
-            let _ = chat.add_overflow_socket(sockets, tcp_socket(64, 64));
-        }
+        let mut set: Box<BoardServices<'a>> = Box::default();
+        // The configuration stays within the set's capacities (clamped
+        // above), and owned buffers never run out.
+        set.build(&config.services(), stack, &mut Owned, clock, Some(files))
+            .expect("board services");
         Self {
             clock,
             room,
-            chat,
-            sntp,
-            time,
-            echo_tcp,
-            echo_udp,
-            file,
+            set,
             mail: mail.map(|task| OwnTask {
                 task,
                 started: None,
@@ -194,134 +213,24 @@ impl<'a> Board<'a> {
     pub fn clock(&self) -> &WallClock {
         self.clock
     }
-
-    fn report(&mut self, ctx: &mut NodeCtx<'_>) {
-        while let Some(e) = self.sntp.events.pop() {
-            ctx.log(sntp_text(e));
-        }
-        while let Some(e) = self.time.events.pop() {
-            ctx.log(time_text(e));
-        }
-        while let Some(e) = self.echo_tcp.events.pop() {
-            ctx.log(echo_text(e));
-        }
-        while let Some(e) = self.echo_udp.events.pop() {
-            ctx.log(echo_text(e));
-        }
-        while let Some(e) = self.file.events.pop() {
-            ctx.log(file_text(e));
-        }
-        while let Some(e) = self.chat.events.pop() {
-            ctx.log(chat_text(e));
-        }
-    }
-}
-
-fn ctime_text(unix_secs: u64) -> String {
-    let mut text = [0u8; ctime::CTIME_LEN];
-    match ctime::format(unix_secs, &mut text) {
-        Ok(()) => String::from_utf8_lossy(&text).into_owned(),
-        Err(_) => format!("{unix_secs} s"),
-    }
-}
-
-fn sntp_text(e: SntpEvent) -> String {
-    match e {
-        SntpEvent::Synced { unix_secs, rtt } => format!(
-            "sntp: clock set to '{}' (round trip {:.3} ms)",
-            ctime_text(unix_secs),
-            rtt.total_micros() as f64 / 1000.0
-        ),
-        SntpEvent::Ignored { from, reason } => format!("sntp: ignored {from}: {reason:?}"),
-        SntpEvent::Timeout { retry_in } => {
-            format!("sntp: no reply; asking again in {} s", retry_in.secs())
-        }
-    }
-}
-
-fn time_text(e: TimeEvent) -> String {
-    match e {
-        TimeEvent::Served {
-            peer, unix_secs, ..
-        } => {
-            format!("time: sent '{}' to {peer}", ctime_text(unix_secs))
-        }
-        TimeEvent::ClockNotSet { peer } => {
-            format!("time: {peer} asked before the clock was set: closed without a time")
-        }
-        TimeEvent::CannotEncode { peer } => format!("time: cannot write the time for {peer}"),
-        TimeEvent::Aborted { peer } => format!("time: {peer} went away before the reply"),
-    }
-}
-
-fn echo_text(e: EchoEvent) -> String {
-    match e {
-        EchoEvent::Connected { peer } => format!("echo: {peer} connected"),
-        EchoEvent::Closed { peer, bytes } => format!("echo: {peer} closed, {bytes} bytes echoed"),
-        EchoEvent::Reset { peer, bytes } => {
-            format!("echo: {peer} reset after {bytes} bytes")
-        }
-        EchoEvent::IdleTimeout { peer, bytes } => {
-            format!("echo: {peer} idle, aborted after {bytes} bytes")
-        }
-        EchoEvent::DatagramDropped { peer } => {
-            format!("echo: a datagram from {peer} was too long, dropped")
-        }
-    }
-}
-
-fn file_text(e: FileEvent) -> String {
-    match e {
-        FileEvent::Sending { peer, default } => format!(
-            "file: sending {} to {peer}",
-            if default {
-                "the default file"
-            } else {
-                "a named file"
-            }
-        ),
-        FileEvent::Sent { peer, bytes } => format!("file: sent {bytes} bytes to {peer}"),
-        FileEvent::Refused { peer, reason } => format!(
-            "file: refused {peer}: {}",
-            String::from_utf8_lossy(reason.line()).trim_end()
-        ),
-        FileEvent::Aborted { peer, bytes } => {
-            format!("file: {peer} went away after {bytes} bytes")
-        }
-        FileEvent::ReadFailed { peer, bytes } => {
-            format!("file: read failed after {bytes} bytes to {peer}: reset")
-        }
-    }
-}
-
-fn chat_text(e: ChatEvent) -> String {
-    match e {
-        ChatEvent::Joined { peer } => format!("chat: {peer} joined"),
-        ChatEvent::Left { peer } => format!("chat: {peer} left"),
-        ChatEvent::DroppedSlowReader { peer } => {
-            format!("chat: {peer} stopped reading: disconnected")
-        }
-        ChatEvent::RoomFull { peer } => format!("chat: room full for {peer}"),
-    }
 }
 
 impl Program for Board<'_> {
     fn poll(&mut self, ctx: &mut NodeCtx<'_>) -> Option<Instant> {
-        let mut services: Vec<&mut dyn Service> = vec![
-            &mut self.sntp,
-            &mut self.time,
-            &mut self.echo_tcp,
-            &mut self.echo_udp,
-            &mut self.file,
-            &mut self.chat,
-        ];
+        let mut extra: Vec<&mut dyn Service> = Vec::new();
         let mail = self.mail.as_mut().filter(|m| m.outcome.is_none());
         if let Some(s) = mail.and_then(|m| m.task.service()) {
-            services.push(s);
+            extra.push(s);
         }
-        let mut next = ctx.step(&mut services);
-        self.room.members.set(self.chat.members());
-        self.report(ctx);
+        ctx.stepped = true;
+        let mut next = self
+            .set
+            .poll(ctx.stack, ctx.device, &mut Owned, &mut extra, ctx.now);
+        drop(extra);
+        self.room.members.set(self.set.chat_members());
+        while let Some(e) = self.set.pop_event() {
+            ctx.log(e.to_string());
+        }
         if let Some(m) = self.mail.as_mut().filter(|m| m.outcome.is_none()) {
             if m.started.is_none() && self.clock.unix_secs(ctx.now).is_some() {
                 ctx.log(format!("{}: start", m.task.name()));

@@ -80,7 +80,11 @@ pub fn run(config: &ScenarioConfig, pcap: Option<Box<dyn Write>>) -> Report {
         chat_seed: plan::chat_seed(config.seed),
     };
     sim.add_node(sntp, |net| {
-        Box::new(SntpNode::new(net, minnow::time::sntp::NTP_PORT, truth))
+        Box::new(SntpNode::new(
+            &mut net.net(),
+            minnow::time::sntp::NTP_PORT,
+            truth,
+        ))
     });
     let smtp = NodeSpec::numbered("smtp", SMTP_NODE);
     if let Some(plan) = &mail {
@@ -88,7 +92,7 @@ pub fn run(config: &ScenarioConfig, pcap: Option<Box<dyn Write>>) -> Report {
         let server = plan.server_config(SMTP_IDLE);
         sim.add_node(smtp.clone(), |net| {
             let check = Box::new(move |r: &_| mailbox.check(plan, r));
-            Box::new(SmtpNode::new(net, SMTP_PORT, server, check))
+            Box::new(SmtpNode::new(&mut net.net(), SMTP_PORT, server, check))
         });
     }
     sim.add_node(board, |net| {

@@ -262,7 +262,7 @@ impl Task for Chat {
                 break;
             }
             if let Err(why) = self.take(&record[..end]) {
-                ctx.sockets.get_mut::<tcp::Socket>(handle).abort();
+                ctx.stack.sockets.get_mut::<tcp::Socket>(handle).abort();
                 return Some(self.outcome(Verdict::Corrupt(why.clone()), why, now));
             }
             self.joined_room = true;
@@ -278,7 +278,7 @@ impl Task for Chat {
         let fail = |why: String| Some((Verdict::Failed(why.clone()), why));
         let verdict = match state {
             _ if refused => {
-                ctx.sockets.get_mut::<tcp::Socket>(handle).abort();
+                ctx.stack.sockets.get_mut::<tcp::Socket>(handle).abort();
                 fail("the server said: room full".to_string())
             }
             ClientState::Failed(e) => fail(format!(
@@ -293,7 +293,7 @@ impl Task for Chat {
                 && self.heard_all() =>
             {
                 // Leave: FIN after the last line; the others get the notice.
-                ctx.sockets.get_mut::<tcp::Socket>(handle).close();
+                ctx.stack.sockets.get_mut::<tcp::Socket>(handle).close();
                 if gone.is_empty() {
                     let heard = self.order.len();
                     Some((

@@ -185,7 +185,7 @@ impl Task for Download<'_> {
             .filter(|_| self.received > reply::MAX_ERR_LINE as u64)
             && matches!(self.expect, Expect::File(_))
         {
-            ctx.sockets.get_mut::<tcp::Socket>(handle).abort();
+            ctx.stack.sockets.get_mut::<tcp::Socket>(handle).abort();
             let why = format!("byte {at} differs from the file");
             return Some(self.outcome(Verdict::Corrupt(why.clone()), why, now));
         }
@@ -193,7 +193,7 @@ impl Task for Download<'_> {
         self.conn = Some((client, handle));
         match state {
             ClientState::PeerClosed => {
-                ctx.sockets.get_mut::<tcp::Socket>(handle).close();
+                ctx.stack.sockets.get_mut::<tcp::Socket>(handle).close();
                 let (verdict, text) = self.judge();
                 Some(self.outcome(verdict, text, now))
             }

@@ -120,7 +120,7 @@ impl Task for EchoDatagrams {
 
     fn start(&mut self, ctx: &mut NodeCtx<'_>) {
         self.started = ctx.now;
-        let port = ctx.ports.next_port();
+        let port = ctx.stack.ports.next_port();
         self.local = ctx
             .local_addr_for(self.remote.addr)
             .map(|a| IpEndpoint::new(a, port));

@@ -123,12 +123,12 @@ impl Task for EchoStream {
         let got = self.check.received();
         let now = ctx.now;
         if let Some(at) = self.check.mismatch() {
-            ctx.sockets.get_mut::<tcp::Socket>(handle).abort();
+            ctx.stack.sockets.get_mut::<tcp::Socket>(handle).abort();
             let why = format!("byte {at} differs from what was sent");
             return Some(self.outcome(Verdict::Corrupt(why.clone()), why, now));
         }
         if got > self.sent {
-            ctx.sockets.get_mut::<tcp::Socket>(handle).abort();
+            ctx.stack.sockets.get_mut::<tcp::Socket>(handle).abort();
             let why = format!("{got} bytes back but only {} sent", self.sent);
             return Some(self.outcome(Verdict::Corrupt(why.clone()), why, now));
         }

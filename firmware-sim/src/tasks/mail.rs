@@ -413,8 +413,8 @@ impl<'a> SendMail<'a> {
         // longest wait for a reply (a QUIT stuck behind unacknowledged data
         // would otherwise keep the connection open).
         socket.set_timeout(Some(timeouts.data_end));
-        let handle = ctx.sockets.add(socket);
-        let port = ctx.ports.next_port();
+        let handle = ctx.stack.sockets.add(socket);
+        let port = ctx.stack.ports.next_port();
         self.local = ctx
             .local_addr_for(self.server.addr)
             .map(|a| IpEndpoint::new(a, port));

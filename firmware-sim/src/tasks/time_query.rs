@@ -53,8 +53,8 @@ impl TimeQuery {
         self.tries += 1;
         self.attempt_started = ctx.now;
         self.again_at = None;
-        let handle = ctx.sockets.add(tcp_socket(256, 256));
-        let port = ctx.ports.next_port();
+        let handle = ctx.stack.sockets.add(tcp_socket(256, 256));
+        let port = ctx.stack.ports.next_port();
         if let Some(addr) = ctx.local_addr_for(self.remote.addr) {
             self.ends.push(IpEndpoint::new(addr, port));
         }

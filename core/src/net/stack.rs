@@ -1,0 +1,133 @@
+//! The stack every runtime drives: one interface, its sockets, the local
+//! ports for client connections, and the one poll step.
+//!
+//! In the spirit of embassy-net's Stack/Runner split, a runtime keeps only
+//! what is its own: the `phy::Device`, the clock and how it sleeps. Each turn
+//! of its loop is `stack.poll(device, services, now)`, then a sleep until the
+//! returned deadline or a frame.
+
+#[cfg(doc)]
+use smoltcp::iface::SocketStorage;
+use smoltcp::iface::{Interface, PollResult, SocketHandle, SocketSet};
+use smoltcp::phy::Device;
+use smoltcp::socket::tcp;
+use smoltcp::time::{Duration, Instant};
+use smoltcp::wire::{IpAddress, IpEndpoint};
+
+use super::config::NetConfig;
+use super::runner::earliest;
+use super::tcp_client::EphemeralPorts;
+use crate::echo::client::StreamClient;
+use crate::service::{Net, Service};
+
+/// Interface + sockets + ephemeral ports. RAM: the [`Interface`] (about
+/// 2.8 KiB with 64 neighbour entries), the socket set's storage (given by
+/// the caller: one [`SocketStorage`] slot per socket) and 2 bytes of ports.
+pub struct Stack<'s> {
+    /// The smoltcp interface.
+    pub iface: Interface,
+    /// Every socket of every service on the interface.
+    pub sockets: SocketSet<'s>,
+    /// Local ports for client connections.
+    pub ports: EphemeralPorts,
+}
+
+impl<'s> Stack<'s> {
+    /// Builds the interface from `config` on `device`; `sockets` is an
+    /// empty set on the caller's storage (`SocketSet::new(&mut slots[..])`
+    /// with one [`SocketStorage`] slot per socket, or `SocketSet::new(vec![])`
+    /// where the set may grow).
+    pub fn new<D: Device + ?Sized>(
+        config: &NetConfig,
+        device: &mut D,
+        sockets: SocketSet<'s>,
+        now: Instant,
+    ) -> Self {
+        Self::with_interface(config.build(device, now), sockets, config.random_seed)
+    }
+
+    /// A stack on an interface built elsewhere; `seed` starts the
+    /// ephemeral ports.
+    pub fn with_interface(iface: Interface, sockets: SocketSet<'s>, seed: u64) -> Self {
+        Self {
+            iface,
+            sockets,
+            ports: EphemeralPorts::new(seed),
+        }
+    }
+
+    /// The interface and sockets, as services see them.
+    pub fn net(&mut self) -> Net<'_, 's> {
+        Net {
+            iface: &mut self.iface,
+            sockets: &mut self.sockets,
+        }
+    }
+
+    /// One step of the loop: the interface moves frames, then `services`
+    /// move bytes. Returns when the loop must step again at the latest
+    /// (`None`: only when a frame arrives).
+    ///
+    /// When a service has just queued bytes (an echo, say), they are sent in
+    /// this step rather than the next: one step per echo instead of two,
+    /// sparing a second read of the device and a second pass of every
+    /// service. The sockets are polled at the same `now`, so no timer fires
+    /// that had not fired in this step already.
+    pub fn poll<D, S>(&mut self, device: &mut D, services: &mut S, now: Instant) -> Option<Instant>
+    where
+        D: Device + ?Sized,
+        S: Service + ?Sized,
+    {
+        self.iface.poll(now, device, &mut self.sockets);
+        services.poll(&mut self.net(), now);
+        let next = self.deadline(&*services, now);
+        if next.is_some_and(|at| at > now) || next.is_none() {
+            return next;
+        }
+        // As `Interface::poll` does: one pass sends at most one packet per socket.
+        while self.iface.poll_egress(now, device, &mut self.sockets)
+            == PollResult::SocketStateChanged
+        {}
+        self.deadline(&*services, now)
+    }
+
+    fn deadline<S: Service + ?Sized>(&mut self, services: &S, now: Instant) -> Option<Instant> {
+        earliest(
+            self.iface.poll_at(now, &self.sockets),
+            services.poll_at(now),
+        )
+    }
+
+    /// Adds `socket` and starts connecting it to `remote` from the next
+    /// ephemeral port: the generic stream client every TCP client uses.
+    pub fn connect_stream(
+        &mut self,
+        socket: tcp::Socket<'s>,
+        remote: IpEndpoint,
+        now: Instant,
+        connect_timeout: Duration,
+        recv_timeout: Option<Duration>,
+    ) -> (StreamClient, SocketHandle, u16) {
+        let handle = self.sockets.add(socket);
+        let port = self.ports.next_port();
+        let client = StreamClient::connect(
+            &mut self.net(),
+            handle,
+            remote,
+            port,
+            now,
+            connect_timeout,
+            recv_timeout,
+        );
+        (client, handle, port)
+    }
+
+    /// This node's address of the same family as `peer`.
+    pub fn local_addr_for(&self, peer: IpAddress) -> Option<IpAddress> {
+        self.iface
+            .ip_addrs()
+            .iter()
+            .map(|c| c.address())
+            .find(|a| core::mem::discriminant(a) == core::mem::discriminant(&peer))
+    }
+}
