@@ -223,12 +223,15 @@ print("| stack | %d | %s (reserved by memory.x) |" % (STACK, kib(STACK)))
 print("| RAM in all | %d | %s (target <= 64 KiB; the linker enforces it) |" % (ram, kib(ram)))
 
 # Each service's exact .text cost: the image rebuilt without it
-# (MINNOW_SERVICES, see build.rs) in a separate target folder.
+# (MINNOW_SERVICES and the Cargo features, see build.rs) in a separate target folder.
 fw = os.environ["MINNOW_FW_DIR"]
 def text_without(services):
     env = dict(os.environ, MINNOW_SERVICES=",".join(services) or "none",
                CARGO_TARGET_DIR=os.path.join(fw, "target", "size-variants"))
-    subprocess.run(["cargo", "build", "--release", "--locked", "-q"], cwd=fw, env=env, check=True)
+    # The services left out are compiled out too (the board's Cargo features).
+    features = ",".join(s for s in services if s != "mail")
+    subprocess.run(["cargo", "build", "--release", "--locked", "-q", "--no-default-features",
+                    "--features", features], cwd=fw, env=env, check=True)
     out = subprocess.run([tool, "-A", os.path.join(fw, "target", "size-variants", "thumbv7em-none-eabihf", "release", "minnow-mps2")],
                          capture_output=True, text=True, check=True).stdout
     return int(re.search(r"^\.text\s+(\d+)", out, re.M).group(1))

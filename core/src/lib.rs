@@ -19,7 +19,6 @@
 
 pub mod chat;
 pub mod clock;
-#[cfg(feature = "discard")]
 pub mod discard;
 pub mod echo;
 pub mod file;

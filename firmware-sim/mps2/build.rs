@@ -7,7 +7,7 @@
 //! | `MINNOW_IPV4` | `192.0.2.2/24` | `ADDR/LEN`, `dhcp` (QEMU user networking gives 10.0.2.15), or `none` |
 //! | `MINNOW_IPV6` | `2001:db8::2/64` | `ADDR/LEN` or `none` |
 //! | `MINNOW_GATEWAY` | none | IPv4 default gateway (static addressing; DHCP brings its own) |
-//! | `MINNOW_SERVICES` | `time,echo,file,chat` | which services the image runs, or `none` (the size report builds variants without each one) |
+//! | `MINNOW_SERVICES` | `time,echo,file,chat,mail` | which services the image runs (`discard` too, built with `--features discard`), or `none`; a service must also be compiled in (the Cargo features, all but discard by default) |
 //! | `MINNOW_SNTP` | none | SNTP server `IPV4[:PORT]` or `[IPV6]:PORT` (port 123 by default); without one the clock stays unset and the time server closes without a time |
 //! | `MINNOW_SMTP` | none | SMTP server `IPV4[:PORT]` or `[IPV6]:PORT` (port 25 by default) the board mails one message to at boot, over plain SMTP; without one there is no mail service |
 //! | `MINNOW_MAIL_FROM` | `Minnow board <minnow@mps2.test>` | the message's sender, `ADDR` or `NAME <ADDR>` |
@@ -32,7 +32,9 @@ const VARS: [&str; 8] = [
 
 /// The services `MINNOW_SERVICES` can name (default: all). `mail` runs only
 /// when `MINNOW_SMTP` names a server.
-const SERVICES: [&str; 5] = ["time", "echo", "file", "chat", "mail"];
+const SERVICES: [&str; 6] = ["time", "echo", "file", "chat", "mail", "discard"];
+/// The services on when `MINNOW_SERVICES` is not set.
+const DEFAULT_SERVICES: [&str; 5] = ["time", "echo", "file", "chat", "mail"];
 
 fn var(name: &str, default: &str) -> String {
     match env::var(name) {
@@ -155,7 +157,7 @@ fn main() {
         code,
         "pub const MAIL_TO: (Option<&str>, &str) = ({to_name:?}, {to_addr:?});"
     );
-    let services = var("MINNOW_SERVICES", &SERVICES.join(","));
+    let services = var("MINNOW_SERVICES", &DEFAULT_SERVICES.join(","));
     let wanted: Vec<&str> = services
         .split(',')
         .filter(|s| *s != "none")
@@ -177,8 +179,17 @@ fn main() {
         ));
     }
     for name in SERVICES {
+        // A service compiled out (the board's Cargo features) is off; named
+        // explicitly, that is an error, not a silent omission.
+        let compiled = name == "mail"
+            || env::var_os(format!("CARGO_FEATURE_{}", name.to_uppercase())).is_some();
+        if explicit && wanted.contains(&name) && !compiled {
+            fail(format!(
+                "MINNOW_SERVICES={services} names {name}, but the image is built without it: add --features {name}"
+            ));
+        }
         // Mail needs a server: without MINNOW_SMTP it is off.
-        let on = wanted.contains(&name) && (name != "mail" || smtp != "none");
+        let on = compiled && wanted.contains(&name) && (name != "mail" || smtp != "none");
         let _ = writeln!(code, "/// Run the {name} service.");
         let _ = writeln!(code, "pub const {}: bool = {on};", name.to_uppercase());
     }

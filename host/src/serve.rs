@@ -283,6 +283,12 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
         }
         rt.wait(deadline, None).map_err(|e| format!("poll: {e}"))?;
     }
+    if let Some((datagrams, bytes)) = set.discarded_datagrams() {
+        report::log(&format!(
+            "discard udp/{}: discarded {datagrams} datagrams, {bytes} bytes",
+            args.discard_port
+        ));
+    }
     report::log(&format!(
         "stopped; {}: {}",
         rt.device.name(),

@@ -251,3 +251,50 @@ print('ok')
         server.stderr()
     );
 }
+
+#[test]
+fn discard_takes_a_megabyte_and_datagrams_and_answers_nothing() {
+    let ns = Netns::new();
+    let server = ns.serve(&["--discard"]);
+    // Sends 1 MB over TCP, reads until EOF (must be empty), then 50
+    // datagrams over UDP, and checks that nothing comes back.
+    let script = r#"
+import socket, sys
+host = sys.argv[1]
+fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+s = socket.create_connection((host, 9), timeout=30)
+s.sendall(b"x" * 1000000)
+s.shutdown(socket.SHUT_WR)
+back = s.recv(1)
+assert back == b"", back
+u = socket.socket(fam, socket.SOCK_DGRAM)
+u.settimeout(0.5)
+for i in range(50):
+    u.sendto(b"d" * 100, (host, 9))
+try:
+    print("answered", u.recv(100))
+    sys.exit(1)
+except socket.timeout:
+    print("discarded quietly")
+"#;
+    for host in [Netns::MINNOW_V4, Netns::MINNOW_V6] {
+        let mut cmd = ns.command("python3");
+        cmd.args(["-c", script, host]);
+        let out = ns.run(cmd, T);
+        out.assert_success("discard client");
+        assert!(out.stdout.contains("discarded quietly"), "{}", out.dump());
+    }
+    assert!(
+        server.wait_for_stderr("discard tcp/9: closed", T),
+        "{}",
+        server.stderr()
+    );
+    let text = server.stderr();
+    assert_eq!(text.matches("after 1000000 bytes").count(), 2, "{text}");
+    assert!(server.signal(libc::SIGTERM), "{text}");
+    assert!(
+        server.wait_for_stderr("discard udp/9: discarded 100 datagrams, 10000 bytes", T),
+        "{}",
+        server.stderr()
+    );
+}

@@ -8,7 +8,7 @@
 
 #[cfg(doc)]
 use smoltcp::iface::SocketStorage;
-use smoltcp::iface::{Interface, PollResult, SocketHandle, SocketSet};
+use smoltcp::iface::{Interface, PollIngressSingleResult, PollResult, SocketHandle, SocketSet};
 use smoltcp::phy::Device;
 use smoltcp::socket::tcp;
 use smoltcp::time::{Duration, Instant};
@@ -78,17 +78,30 @@ impl<'s> Stack<'s> {
         D: Device + ?Sized,
         S: Service + ?Sized,
     {
-        self.iface.poll(now, device, &mut self.sockets);
+        // What `Interface::poll` does, spelled out so that the egress pass
+        // below is the same code, not a second copy of it in the image.
+        self.iface.poll_maintenance(now);
+        while self
+            .iface
+            .poll_ingress_single(now, device, &mut self.sockets)
+            != PollIngressSingleResult::None
+        {}
+        self.egress(device, now);
         services.poll(&mut self.net(), now);
         let next = self.deadline(&*services, now);
-        if next.is_some_and(|at| at > now) || next.is_none() {
+        if next.is_none_or(|at| at > now) {
             return next;
         }
-        // As `Interface::poll` does: one pass sends at most one packet per socket.
+        self.egress(device, now);
+        self.deadline(&*services, now)
+    }
+
+    /// Sends what the sockets have queued, until they have nothing more.
+    fn egress<D: Device + ?Sized>(&mut self, device: &mut D, now: Instant) {
+        // One pass sends at most one packet per socket.
         while self.iface.poll_egress(now, device, &mut self.sockets)
             == PollResult::SocketStateChanged
         {}
-        self.deadline(&*services, now)
     }
 
     fn deadline<S: Service + ?Sized>(&mut self, services: &S, now: Instant) -> Option<Instant> {

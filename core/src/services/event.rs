@@ -5,12 +5,13 @@
 use core::fmt;
 
 use crate::chat::ChatEvent;
+#[cfg(feature = "discard")]
 use crate::discard::DiscardEvent;
 use crate::echo::EchoEvent;
 use crate::file::FileEvent;
 use crate::net::dhcp::DhcpEvent;
 use crate::time::TimeEvent;
-use crate::time::sntp_client::SntpEvent;
+use crate::time::sntp_client::{Rejected, SntpEvent};
 
 /// Which transport a server runs on, for event text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,12 +22,13 @@ pub enum Transport {
     Udp,
 }
 
-impl fmt::Display for Transport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+impl Transport {
+    /// `tcp` or `udp`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
             Transport::Tcp => "tcp",
             Transport::Udp => "udp",
-        })
+        }
     }
 }
 
@@ -70,6 +72,7 @@ pub enum Event {
         event: ChatEvent,
     },
     /// From the TCP discard server.
+    #[cfg(feature = "discard")]
     Discard {
         /// Its port.
         port: u16,
@@ -91,7 +94,7 @@ impl fmt::Display for Event {
                 port,
                 event,
             } => {
-                write!(f, "echo {transport}/{port}: ")?;
+                write!(f, "echo {}/{port}: ", transport.as_str())?;
                 match event {
                     EchoEvent::Connected { peer } => write!(f, "connected {peer}"),
                     EchoEvent::Closed { peer, bytes } => {
@@ -113,7 +116,7 @@ impl fmt::Display for Event {
                 port,
                 event,
             } => {
-                write!(f, "time {transport}/{port}: ")?;
+                write!(f, "time {}/{port}: ", transport.as_str())?;
                 match event {
                     TimeEvent::Served {
                         peer, unix_secs, ..
@@ -161,6 +164,7 @@ impl fmt::Display for Event {
                     ChatEvent::RoomFull { peer } => write!(f, "room full: refused {peer}"),
                 }
             }
+            #[cfg(feature = "discard")]
             Event::Discard { port, event } => {
                 write!(f, "discard tcp/{port}: ")?;
                 match event {
@@ -182,9 +186,14 @@ impl fmt::Display for Event {
                     "sntp: clock set to {unix_secs} (round trip {} ms)",
                     rtt.total_millis()
                 ),
-                SntpEvent::Ignored { from, reason } => {
-                    write!(f, "sntp: ignored a datagram from {from}: {reason:?}")
-                }
+                SntpEvent::Ignored {
+                    from,
+                    reason: Rejected::WrongSource,
+                } => write!(f, "sntp: ignored a datagram from {from}: not the server"),
+                SntpEvent::Ignored {
+                    from,
+                    reason: Rejected::Invalid(e),
+                } => write!(f, "sntp: ignored a datagram from {from}: {e}"),
                 SntpEvent::Timeout { retry_in } => {
                     write!(f, "sntp: no valid reply, retrying in {} s", retry_in.secs())
                 }

@@ -12,4 +12,4 @@ pub use config::{
     TimeConfig, UdpSizing,
 };
 pub use event::{Event, Transport};
-pub use set::{BuildError, ServiceSet};
+pub use set::{BuildError, Listening, ServiceSet, SetRam};

@@ -5,6 +5,20 @@
 //! the sockets it has); the numbers of sockets actually used come from the
 //! configuration and must not exceed them ([`BuildError::Capacity`]).
 
+// With a service's feature off, some of the plumbing for it is unused.
+#![cfg_attr(
+    not(all(
+        feature = "echo",
+        feature = "time",
+        feature = "daytime",
+        feature = "rfc868",
+        feature = "file",
+        feature = "chat",
+        feature = "discard"
+    )),
+    allow(unused_mut, unused_variables, unused_imports, dead_code)
+)]
+
 use smoltcp::iface::SocketSet;
 use smoltcp::phy::Device;
 use smoltcp::time::Instant;
@@ -143,6 +157,8 @@ pub struct ServiceSet<
 }
 
 /// The ports of the servers, for event text. RAM: 10 bytes.
+// A port is unread when its service's feature is off.
+#[allow(dead_code)]
 #[derive(Debug, Clone, Copy, Default)]
 struct Ports {
     echo: u16,
@@ -223,8 +239,9 @@ impl<
     /// SNTP sets, `files` what the file server serves.
     ///
     /// The socket set needs [`ServiceConfig::sockets`] free slots (smoltcp
-    /// panics when a fixed-size set overflows). Not inlined: see `new`.
-    #[inline(never)]
+    /// panics when a fixed-size set overflows). Inlined where it can be: a
+    /// board's `config` is a constant, and what it leaves out folds away.
+    #[inline(always)]
     pub fn build<'s>(
         &mut self,
         config: &ServiceConfig,
@@ -429,6 +446,7 @@ impl<
     }
 
     /// The next event any service reports, oldest first within a service.
+    #[inline(never)]
     pub fn pop_event(&mut self) -> Option<Event> {
         if let Some(d) = self.dhcp.as_mut()
             && let Some(e) = d.events.pop()
@@ -521,6 +539,12 @@ impl<
         None
     }
 
+    /// What the set serves, for a startup line: `echo tcp+udp/12345, time
+    /// tcp/9999, ...` (`nothing` when empty).
+    pub fn listening(&self) -> Listening<'_, 'c, F, ECHO, TIME, FILE, CHAT, LINE, DGRAM, DISCARD> {
+        Listening(self)
+    }
+
     /// The chat room's members in the room now (0 without a room).
     pub fn chat_members(&self) -> usize {
         #[cfg(feature = "chat")]
@@ -536,37 +560,47 @@ impl<
         self.discard.as_ref().map(|(_, udp)| udp.counts())
     }
 
-    /// RAM of the set's structs, each service's apart, for a size report:
-    /// `(name, bytes)` of every service built.
-    pub fn ram(&self) -> impl Iterator<Item = (&'static str, usize)> + '_ {
-        use core::mem::size_of_val;
-        let mut parts: heapless::Vec<(&'static str, usize), 10> = heapless::Vec::new();
-        let mut add = |name, size| {
-            let _ = parts.push((name, size));
+    /// RAM of the set's structs, each service's apart (0 when not built),
+    /// for a size report. Socket buffers and slots are not included.
+    pub fn ram(&self) -> SetRam {
+        #[allow(unused_mut)]
+        let mut ram = SetRam {
+            whole: core::mem::size_of_val(self),
+            ..SetRam::default()
         };
         #[cfg(feature = "time")]
-        if let Some(s) = &self.time {
-            add("time", size_of_val(s));
+        {
+            ram.time = core::mem::size_of_val(&self.time);
         }
         #[cfg(feature = "echo")]
-        if let Some(s) = &self.echo {
-            add("echo", size_of_val(s));
+        {
+            ram.echo = core::mem::size_of_val(&self.echo);
         }
         #[cfg(feature = "file")]
-        if let Some(s) = &self.file {
-            add("file", size_of_val(s));
+        {
+            ram.file = core::mem::size_of_val(&self.file);
         }
         #[cfg(feature = "chat")]
-        if let Some(s) = &self.chat {
-            add("chat", size_of_val(s));
+        {
+            ram.chat = core::mem::size_of_val(&self.chat);
         }
-        #[cfg(feature = "discard")]
-        if let Some(s) = &self.discard {
-            add("discard", size_of_val(s));
-        }
-        add("whole set", size_of_val(self));
-        parts.into_iter()
+        ram
     }
+}
+
+/// Bytes of a [`ServiceSet`]'s parts (see [`ServiceSet::ram`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SetRam {
+    /// The ctime time server.
+    pub time: usize,
+    /// TCP and UDP echo.
+    pub echo: usize,
+    /// The file server.
+    pub file: usize,
+    /// The chat room.
+    pub chat: usize,
+    /// The whole set (the above, the others, SNTP, DHCP and bookkeeping).
+    pub whole: usize,
 }
 
 impl<
@@ -641,4 +675,87 @@ impl<
         }
         next
     }
+}
+
+/// What a [`ServiceSet`] serves, as text (see [`ServiceSet::listening`]).
+pub struct Listening<
+    'a,
+    'c,
+    F: FileStore,
+    const ECHO: usize,
+    const TIME: usize,
+    const FILE: usize,
+    const CHAT: usize,
+    const LINE: usize,
+    const DGRAM: usize,
+    const DISCARD: usize,
+>(&'a ServiceSet<'c, F, ECHO, TIME, FILE, CHAT, LINE, DGRAM, DISCARD>);
+
+impl<
+    F: FileStore,
+    const ECHO: usize,
+    const TIME: usize,
+    const FILE: usize,
+    const CHAT: usize,
+    const LINE: usize,
+    const DGRAM: usize,
+    const DISCARD: usize,
+> core::fmt::Display for Listening<'_, '_, F, ECHO, TIME, FILE, CHAT, LINE, DGRAM, DISCARD>
+{
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let set = self.0;
+        let p = set.ports;
+        let mut first = true;
+        #[cfg(feature = "echo")]
+        if set.echo.is_some() {
+            item(f, &mut first, "echo", "tcp+udp", p.echo)?;
+        }
+        #[cfg(feature = "time")]
+        if set.time.is_some() {
+            item(f, &mut first, "time", "tcp", p.time)?;
+        }
+        #[cfg(feature = "daytime")]
+        if set.daytime.is_some() {
+            item(f, &mut first, "daytime", "tcp", crate::time::DAYTIME_PORT)?;
+        }
+        #[cfg(feature = "rfc868")]
+        if set.rfc868.is_some() {
+            item(
+                f,
+                &mut first,
+                "rfc868 time",
+                "tcp+udp",
+                crate::time::RFC868_PORT,
+            )?;
+        }
+        #[cfg(feature = "file")]
+        if set.file.is_some() {
+            item(f, &mut first, "file", "tcp", p.file)?;
+        }
+        #[cfg(feature = "chat")]
+        if set.chat.is_some() {
+            item(f, &mut first, "chat", "tcp", p.chat)?;
+        }
+        #[cfg(feature = "discard")]
+        if set.discard.is_some() {
+            item(f, &mut first, "discard", "tcp+udp", p.discard)?;
+        }
+        if first {
+            f.write_str("nothing")?;
+        }
+        Ok(())
+    }
+}
+
+/// One entry of [`Listening`]'s list.
+fn item(
+    f: &mut core::fmt::Formatter<'_>,
+    first: &mut bool,
+    name: &str,
+    transport: &str,
+    port: u16,
+) -> core::fmt::Result {
+    let sep = if *first { "" } else { ", " };
+    *first = false;
+    write!(f, "{sep}{name} {transport}/{port}")
 }

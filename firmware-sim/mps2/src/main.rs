@@ -6,9 +6,9 @@
 //! ([`uart`]) are safe code on top of it. Every buffer is a static sized in
 //! [`services`], so the linker checks the RAM budget (see `memory.x`).
 //!
-//! The loop is the one every Minnow runtime runs: interface, then services
-//! ([`minnow::net::poll_once`]), then sleep (`wfi`) until the next deadline
-//! or a received frame.
+//! The loop is the one every Minnow runtime runs: core's stack polls the
+//! interface and the service set ([`minnow::services::ServiceSet::poll`]),
+//! then the board sleeps (`wfi`) until the next deadline or a received frame.
 #![no_std]
 #![no_main]
 #![deny(unsafe_code)]
@@ -33,7 +33,7 @@ use core::panic::PanicInfo;
 
 use cortex_m_rt::entry;
 use minnow::WallClock;
-use minnow::net::{NetConfig, wait_duration};
+use minnow::net::{NetConfig, Stack, wait_duration};
 use smoltcp::iface::Interface;
 use smoltcp::wire::EthernetAddress;
 use static_cell::StaticCell;
@@ -47,7 +47,7 @@ use crate::services::Services;
 const FALLBACK_MAC: EthernetAddress = EthernetAddress([0x02, 0x6d, 0x6e, 0x77, 0x00, 0x02]);
 
 static ETH: StaticCell<Lan9118> = StaticCell::new();
-static IFACE: StaticCell<Interface> = StaticCell::new();
+static STACK: StaticCell<Stack<'static>> = StaticCell::new();
 static WALL_CLOCK: StaticCell<WallClock> = StaticCell::new();
 
 #[entry]
@@ -95,10 +95,9 @@ fn main() -> ! {
     };
     log!("net: {}", netconfig::SUMMARY);
     let now = clock.now();
-    let iface = interface(&config, eth, now);
-    let mut sockets = services::socket_set();
+    let stack = stack(&config, eth, now);
     let wall_clock: &'static WallClock = WALL_CLOCK.init(WallClock::new());
-    let mut services = Services::new(&mut sockets, wall_clock, seed);
+    let mut services = Services::new(stack, wall_clock, seed);
     services.describe();
     services.log_ram();
     log!(
@@ -114,7 +113,7 @@ fn main() -> ! {
         eth.ack_rx_irq();
         clock::clear_eth_wakeup();
         let now = clock.now();
-        let deadline = services.poll(iface, eth, &mut sockets, now);
+        let deadline = services.poll(stack, eth, now);
         services.report();
         if eth.rx_pending() {
             continue;
@@ -124,17 +123,17 @@ fn main() -> ! {
     }
 }
 
-/// The interface, in .bss, not on the stack: with 64 neighbour entries it is
-/// 2.8 KiB. Not inlined: building it takes copies of it on the stack, and
-/// inlined into `main` they stayed reserved under every poll (the frame was
-/// 6.6 KiB).
+/// The stack, in .bss, not on the stack: its interface with 64 neighbour
+/// entries is 2.8 KiB. Not inlined: building it takes copies of it on the
+/// stack, and inlined into `main` they stayed reserved under every poll (the
+/// frame was 6.6 KiB).
 #[inline(never)]
-fn interface(
+fn stack(
     config: &NetConfig,
     eth: &mut Lan9118,
     now: smoltcp::time::Instant,
-) -> &'static mut Interface {
-    IFACE.init_with(|| config.build(eth, now))
+) -> &'static mut Stack<'static> {
+    STACK.init_with(|| Stack::new(config, eth, services::socket_set(), now))
 }
 
 #[panic_handler]
