@@ -20,6 +20,7 @@ mod log;
 mod mail;
 mod mmio;
 mod services;
+mod sizes;
 mod uart;
 
 /// The network settings chosen at build time (`MINNOW_*`, see `build.rs`).

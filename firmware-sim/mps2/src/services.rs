@@ -1,5 +1,6 @@
 //! The board's services: core's [`ServiceSet`] built from one `const`
-//! [`ServiceConfig`] ([`CONFIG`]), whose own arithmetic sizes every static
+//! [`ServiceConfig`] ([`CONFIG`], from the sizes in [`crate::sizes`]), whose
+//! own arithmetic sizes every static
 //! buffer below, so the RAM report, the statics and what is built cannot
 //! disagree. `MINNOW_SERVICES` (see `build.rs`) chooses which services the
 //! configuration names; the board's Cargo features (mapped to `minnow`'s)
@@ -9,138 +10,56 @@
 //! and buffers exist only in an image built with a server to mail.
 
 use minnow::WallClock;
-use minnow::file::request::MAX_REQUEST;
-use minnow::file::server::FileTimers;
 use minnow::file::store::StaticFiles;
 use minnow::net::{Arena, Stack};
 use minnow::service::Service;
-use minnow::services::{
-    ChatConfig, DiscardConfig, EchoConfig, FileConfig, ServiceConfig, ServiceSet, SntpConfig,
-    TcpSizing, TimeConfig, UdpSizing,
-};
-use minnow::time::sntp_client::SntpTimers;
+use minnow::services::{ServiceConfig, ServiceSet, SntpConfig};
 use smoltcp::iface::{SocketSet, SocketStorage};
 use smoltcp::phy::Device;
 use smoltcp::socket::udp;
-use smoltcp::time::{Duration, Instant};
+use smoltcp::time::Instant;
 use smoltcp::wire::IpEndpoint;
 use static_cell::{ConstStaticCell, StaticCell};
 
 use crate::mail::{self, Mailer};
+use crate::sizes::{
+    self, CHAT_LINE, CHAT_SOCKETS, ECHO_SOCKETS, FILE_SOCKETS, MAX_DATAGRAM, TIME_SOCKETS,
+};
 use crate::{files, log, netconfig};
 
-// ---- sizing: every RAM figure of the image is here -------------------------
-
-/// The notes' time server (ctime text, port 9999): one client at a time,
-/// like the notes' iterative server.
-pub const TIME_SOCKETS: usize = 1;
-/// TCP echo (port 12345): simultaneous clients.
-pub const ECHO_SOCKETS: usize = 2;
-/// The largest UDP datagram echoed (the IPv4 payload of a 1500-byte MTU).
-pub const MAX_DATAGRAM: usize = 1472;
-/// File transfer (port 60000): simultaneous downloads.
-pub const FILE_SOCKETS: usize = 2;
-/// Chat room (port 9009): members.
-pub const CHAT_SOCKETS: usize = 3;
-/// The longest chat line taken whole.
-const CHAT_LINE: usize = 512;
-/// Discard (port 9, only with `--features discard` and `MINNOW_SERVICES`
-/// naming it): simultaneous clients.
-pub const DISCARD_SOCKETS: usize = if netconfig::DISCARD { 2 } else { 0 };
-
-/// Every service of the image.
+/// Every service of the image: the sizes of [`sizes`], each service on when
+/// `MINNOW_SERVICES` names it (and its feature compiles it in).
 pub const CONFIG: ServiceConfig = ServiceConfig {
     time: if netconfig::TIME {
-        Some(TimeConfig {
-            port: minnow::time::DEFAULT_PORT,
-            daytime: false,
-            rfc868: false,
-            tcp: TcpSizing {
-                sockets: TIME_SOCKETS,
-                rx: 64,
-                tx: 64,
-            },
-            udp: UdpSizing {
-                packets: 0,
-                bytes: 0,
-            },
-            linger: Duration::from_secs(10),
-        })
+        Some(sizes::TIME)
     } else {
         None
     },
     echo: if netconfig::ECHO {
-        Some(EchoConfig {
-            port: minnow::echo::DEFAULT_PORT,
-            tcp: TcpSizing {
-                sockets: ECHO_SOCKETS,
-                rx: 2048,
-                tx: 2048,
-            },
-            // One full-size datagram each way (or up to four smaller ones).
-            udp: UdpSizing {
-                packets: 4,
-                bytes: 1536,
-            },
-            idle_timeout: Some(Duration::from_secs(300)),
-        })
+        Some(sizes::ECHO)
     } else {
         None
     },
     file: if netconfig::FILE {
-        Some(FileConfig {
-            port: minnow::file::DEFAULT_PORT,
-            // The receive buffer holds a request; the transmit buffer is
-            // what a download has in flight.
-            tcp: TcpSizing {
-                sockets: FILE_SOCKETS,
-                rx: MAX_REQUEST + 64,
-                tx: 6144,
-            },
-            timers: FileTimers::DEFAULT,
-        })
+        Some(sizes::FILE)
     } else {
         None
     },
     chat: if netconfig::CHAT {
-        Some(ChatConfig {
-            port: minnow::chat::DEFAULT_PORT,
-            places: CHAT_SOCKETS,
-            rx: CHAT_LINE,
-            queue: 1024,
-            stall: Duration::from_secs(10),
-            overflow: 1,
-            overflow_buffer: 16,
-        })
+        Some(sizes::CHAT)
     } else {
         None
     },
     discard: if netconfig::DISCARD {
-        Some(DiscardConfig {
-            port: minnow::discard::DEFAULT_PORT,
-            tcp: TcpSizing {
-                sockets: DISCARD_SOCKETS,
-                rx: 2048,
-                tx: 64,
-            },
-            udp: UdpSizing {
-                packets: 4,
-                bytes: 1536,
-            },
-            idle_timeout: Some(Duration::from_secs(300)),
-        })
+        Some(sizes::DISCARD)
     } else {
         None
     },
     sntp: match netconfig::SNTP {
-        // Two 48-byte datagrams each way.
         Some(server) => Some(SntpConfig {
             server,
-            timers: SntpTimers::DEFAULT,
-            udp: UdpSizing {
-                packets: 2,
-                bytes: 128,
-            },
+            timers: sizes::SNTP_TIMERS,
+            udp: sizes::SNTP_UDP,
         }),
         None => None,
     },
@@ -162,6 +81,13 @@ const BUFFER_BYTES: usize = CONFIG.buffer_bytes() + MAIL_SOCKETS * (MAIL_RX + MA
 /// UDP packet metadata entries.
 const UDP_META: usize = CONFIG.udp_metadata();
 
+/// The discard pool's capacity: none unless discard is built and named.
+const DISCARD_POOL: usize = if netconfig::DISCARD {
+    sizes::DISCARD_SOCKETS
+} else {
+    0
+};
+
 /// The service set with the board's capacities.
 type BoardSet = ServiceSet<
     'static,
@@ -172,7 +98,7 @@ type BoardSet = ServiceSet<
     CHAT_SOCKETS,
     CHAT_LINE,
     MAX_DATAGRAM,
-    DISCARD_SOCKETS,
+    DISCARD_POOL,
 >;
 
 // The statics below are zero-initialised in .bss (no stack copy at boot).

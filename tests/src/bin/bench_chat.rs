@@ -36,8 +36,8 @@
 //! complete and in order: lost, duplicated or misordered lines are counted.
 //!
 //! RAM per client: on the host, `minnow serve`'s `VmHWM` growth over the run
-//! / N; on the firmware, computed from `firmware-sim/mps2/src/services.rs`'s
-//! chat buffer sizes and core's documented per-member sizes.
+//! / N; on the firmware, computed from the board's own sizes
+//! (`firmware-sim/mps2/src/sizes.rs`, compiled in here) and core's types.
 //!
 //! Network safety: all traffic stays inside the namespaces created here,
 //! addresses come from 192.0.2.0/24 only, every phase is bounded in time,
@@ -55,7 +55,7 @@ use minnow_tests::bench::{
     self, VETH_SERVER_V4, cpu_secs, load_note, runq_wait_secs, self_cpu_secs, status_kib, stop,
     verdict, veth_pair,
 };
-use minnow_tests::{Netns, Proc, minnow_bin, workspace_root};
+use minnow_tests::{Netns, Proc, minnow_bin};
 
 /// The notes' chat port (Minnow's default too).
 const PORT: u16 = 9009;
@@ -1115,103 +1115,32 @@ fn ram(o: &Opts, rounds: &[(Server, Round)], no_chat_rss: Option<u64>) {
     firmware_ram();
 }
 
-/// The chat sizes of the board image, read from its source.
+/// The board's service sizes: the very file the firmware compiles.
+#[path = "../../../firmware-sim/mps2/src/sizes.rs"]
+#[allow(dead_code)]
+mod board_sizes;
+
+/// The chat RAM of the board image, from its own sizes and core's types.
 fn firmware_ram() {
-    let path = workspace_root().join("firmware-sim/mps2/src/services.rs");
-    let text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) => {
-            println!("  firmware, computed: cannot read {}: {e}", path.display());
-            return;
-        }
-    };
-    let consts = rust_consts(&text);
-    let get = |name: &str| eval(name, &consts, 0);
-    let (Some(rx), Some(tx), Some(members)) = (get("CHAT_RX"), get("CHAT_TX"), get("CHAT_SOCKETS"))
-    else {
-        println!(
-            "  firmware, computed: CHAT_RX, CHAT_TX or CHAT_SOCKETS not found in {}",
-            path.display()
-        );
-        return;
-    };
-    // core/src/chat/server.rs: "A member of the room (one per pool socket). RAM: about 80 bytes."
-    const MEMBER: usize = 80;
-    // core/src/net/tcp_pool.rs: "Up to `N` sockets ... RAM: `N` × about 72 bytes here".
-    const POOL_ENTRY: usize = 72;
-    let slot = std::mem::size_of::<smoltcp::iface::SocketStorage<'static>>();
-    let total = rx + tx + MEMBER + POOL_ENTRY + slot;
+    use minnow::chat::server::ChatServer;
+    use minnow::net::tcp_pool::TcpPool;
+    use std::mem::size_of;
+    const L: usize = board_sizes::CHAT_LINE;
+    let chat = board_sizes::CHAT;
+    let (rx, tx, members) = (chat.rx, chat.queue, chat.places);
+    // One more place in the room: the member state and its pool entry.
+    let member = size_of::<ChatServer<2, L>>() - size_of::<ChatServer<1, L>>();
+    let entry = size_of::<TcpPool<2>>() - size_of::<TcpPool<1>>();
+    let slot = size_of::<smoltcp::iface::SocketStorage<'static>>();
+    let total = rx + tx + member + slot;
     println!(
         "  firmware, computed: {total} B per member = receive buffer {rx} B + outgoing queue (transmit buffer) {tx} B"
     );
     println!(
-        "    (CHAT_RX, CHAT_TX in firmware-sim/mps2/src/services.rs) + member state ~{MEMBER} B (core/src/chat/server.rs)"
+        "    (firmware-sim/mps2/src/sizes.rs) + member state and pool entry {member} B (of which pool entry {entry} B)"
     );
     println!(
-        "    + pool entry ~{POOL_ENTRY} B (core/src/net/tcp_pool.rs) + socket slot {slot} B (size_of SocketStorage on this"
-    );
-    println!(
-        "    64-bit host: an upper bound for the 32-bit board). The image has {members} places: {} B for its room's members.",
+        "    + socket slot {slot} B (size_of on this 64-bit host: an upper bound for the 32-bit board). The image has {members} places: {} B for its room's members.",
         members * total
     );
-}
-
-/// `const NAME: usize = EXPR;` lines of a Rust file.
-fn rust_consts(text: &str) -> HashMap<String, String> {
-    let mut out = HashMap::new();
-    let mut pending: Option<(String, String)> = None;
-    for l in text.lines() {
-        let l = l.trim();
-        if let Some((name, mut expr)) = pending.take() {
-            expr.push(' ');
-            expr.push_str(l);
-            if let Some(e) = expr.strip_suffix(';') {
-                out.insert(name, e.to_string());
-            } else {
-                pending = Some((name, expr));
-            }
-            continue;
-        }
-        let l2 = l.strip_prefix("pub ").unwrap_or(l);
-        let Some(rest) = l2.strip_prefix("const ") else {
-            continue;
-        };
-        let Some((name, rest)) = rest.split_once(": usize =") else {
-            continue;
-        };
-        let rest = rest.trim();
-        match rest.strip_suffix(';') {
-            Some(e) => {
-                out.insert(name.trim().to_string(), e.to_string());
-            }
-            None => pending = Some((name.trim().to_string(), rest.to_string())),
-        }
-    }
-    out
-}
-
-/// Evaluates sums of products of numbers and constant names (enough for buffer sizes).
-fn eval(expr: &str, consts: &HashMap<String, String>, depth: usize) -> Option<usize> {
-    if depth > 16 {
-        return None;
-    }
-    let expr = consts.get(expr.trim()).map_or(expr, String::as_str);
-    if expr.contains(['(', ')', '-', '/', ':']) {
-        return None;
-    }
-    let mut sum = 0usize;
-    for term in expr.split('+') {
-        let mut prod = 1usize;
-        for factor in term.split('*') {
-            let f = factor.trim();
-            let v = match f.replace('_', "").parse::<usize>() {
-                Ok(v) => v,
-                Err(_) if consts.contains_key(f) => eval(f, consts, depth + 1)?,
-                Err(_) => return None,
-            };
-            prod = prod.checked_mul(v)?;
-        }
-        sum = sum.checked_add(prod)?;
-    }
-    Some(sum)
 }
