@@ -204,7 +204,7 @@ for line in subprocess.run([tool, "-A", elf], capture_output=True, text=True, ch
 nm = shutil.which("llvm-nm") or shutil.which("arm-none-eabi-nm")
 syms = subprocess.run([nm, elf], capture_output=True, text=True).stdout if nm else ""
 top = re.search(r"^([0-9a-f]+) A _stack_start$", syms, re.M)
-STACK_TOP = int(top.group(1), 16) if top else 0x20002C00
+STACK_TOP = int(top.group(1), 16) if top else 0x20002A00
 STACK = STACK_TOP - 0x20000000  # memory.x: the stack is the bottom of RAM
 FILES = 1 << 20              # files.rs: random-1m.bin (+ a short hello.txt)
 text = sec.get(".text", 0) + sec.get(".vector_table", 0)

@@ -49,6 +49,8 @@ enum MixArg {
     Echo,
     /// The chat room only.
     Chat,
+    /// RFC 863 discard only (the board runs it for this mix).
+    Discard,
 }
 
 #[derive(Args, Debug)]
@@ -153,6 +155,7 @@ impl RunArgs {
                 MixArg::Every => Mix::Every,
                 MixArg::Echo => Mix::Echo,
                 MixArg::Chat => Mix::Chat,
+                MixArg::Discard => Mix::Discard,
             },
             time_limit: Duration::from_secs(self.time_limit),
             ..ScenarioConfig::default()

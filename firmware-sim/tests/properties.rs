@@ -72,3 +72,44 @@ fn a_clean_wire_delivers_everything() {
         );
     }
 }
+
+#[test]
+fn discard_takes_every_stream_under_faults_and_says_so_on_the_timeline() {
+    use minnow_sim::scenario::config::Mix;
+    use minnow_sim::tasks::Verdict;
+    for seed in 0..20 {
+        let faults = Faults::random(seed);
+        let config = ScenarioConfig {
+            mix: Mix::Discard,
+            ..ScenarioConfig::small(seed, faults)
+        };
+        let report = run(&config, None);
+        let why = || format!("seed {seed}, {faults}\n{}", report.summary_text(None));
+        assert_eq!(report.end, RunEnd::Done, "{}", why());
+        assert!(!report.any_corrupt(), "{}", why());
+        assert_eq!(report.rows.len(), config.clients, "{}", why());
+        // The board's own word for every stream it took whole.
+        let bytes = config.workload.echo_bytes;
+        let ok = report
+            .rows
+            .iter()
+            .filter(|r| r.outcome.verdict == Verdict::Ok)
+            .count();
+        // Every stream the board reports closed, it took whole (a run may
+        // end before the board's last FIN is acknowledged: fewer lines than
+        // clients is allowed, a short count is not).
+        let end = format!("after {bytes} bytes");
+        let closed: Vec<String> = report
+            .timeline
+            .entries()
+            .iter()
+            .map(|e| e.to_string())
+            .filter(|l| l.contains("discard tcp/9: closed"))
+            .collect();
+        assert!(closed.iter().all(|l| l.ends_with(&end)), "{closed:?}");
+        assert!(!closed.is_empty() || ok == 0, "{}", why());
+        if faults.loss < 0.1 {
+            assert_eq!(ok, config.clients, "{}", why());
+        }
+    }
+}

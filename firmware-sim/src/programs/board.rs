@@ -13,8 +13,8 @@ use minnow::net::Stack;
 use minnow::net::runner::earliest;
 use minnow::service::Service;
 use minnow::services::{
-    ChatConfig, EchoConfig, FileConfig, ServiceConfig, ServiceSet, SntpConfig, TcpSizing,
-    TimeConfig, UdpSizing,
+    ChatConfig, DiscardConfig, EchoConfig, FileConfig, ServiceConfig, ServiceSet, SntpConfig,
+    TcpSizing, TimeConfig, UdpSizing,
 };
 use minnow::time::sntp_client::SntpTimers;
 use smoltcp::time::{Duration, Instant};
@@ -61,6 +61,8 @@ pub struct BoardConfig {
     pub file_buffer: usize,
     /// Timers of the SNTP client.
     pub sntp_timers: SntpTimers,
+    /// Also run RFC 863 discard (TCP and UDP).
+    pub discard: bool,
 }
 
 impl BoardConfig {
@@ -82,6 +84,7 @@ impl BoardConfig {
                 max_retry: Duration::from_secs(8),
                 resync: Duration::from_secs(3600),
             },
+            discard: false,
         }
     }
 }
@@ -136,7 +139,19 @@ impl BoardConfig {
                 overflow: OVERFLOW_SOCKETS,
                 overflow_buffer: 64,
             }),
-            discard: None,
+            discard: self.discard.then_some(DiscardConfig {
+                port: minnow::discard::DEFAULT_PORT,
+                tcp: TcpSizing {
+                    sockets: self.echo_sockets.min(MAX_ECHO),
+                    rx: self.echo_buffer,
+                    tx: 64,
+                },
+                udp: UdpSizing {
+                    packets: 8,
+                    bytes: 8 * 1024,
+                },
+                idle_timeout: Some(Duration::from_secs(300)),
+            }),
             sntp: Some(SntpConfig {
                 server: self.sntp_server,
                 timers: self.sntp_timers,

@@ -18,6 +18,9 @@ pub enum Mix {
     Echo,
     /// The chat room only (the many-node benchmark; at most 64 members).
     Chat,
+    /// RFC 863 discard only: the board runs discard (off in the other
+    /// mixes) and each client sends it `echo_bytes`.
+    Discard,
 }
 
 /// Sizes of the transfers.

@@ -66,7 +66,8 @@ pub fn run(config: &ScenarioConfig, pcap: Option<Box<dyn Write>>) -> Report {
     let sntp = NodeSpec::numbered("sntp", SNTP_NODE);
     let board = NodeSpec::numbered("board", BOARD_NODE);
     let sntp_server = IpEndpoint::new(sntp.v4(), minnow::time::sntp::NTP_PORT);
-    let board_config = BoardConfig::for_clients(config.clients, sntp_server, mix(config.seed));
+    let mut board_config = BoardConfig::for_clients(config.clients, sntp_server, mix(config.seed));
+    board_config.discard = config.mix == Mix::Discard;
     let roster = plan::roster(config);
     let room = Rc::new(Room::default());
     room.expected.set(roster.len());

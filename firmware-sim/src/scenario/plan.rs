@@ -98,6 +98,13 @@ pub enum TaskSpec {
         /// Over IPv6.
         v6: bool,
     },
+    /// Send `bytes` to discard over TCP.
+    Discard {
+        /// Bytes to send.
+        bytes: u64,
+        /// Over IPv6.
+        v6: bool,
+    },
     /// Echo `count` datagrams over UDP.
     EchoDatagrams {
         /// Datagrams.
@@ -137,6 +144,12 @@ impl TaskSpec {
             )),
             TaskSpec::EchoStream { bytes, v6 } => Box::new(EchoStream::new(
                 to.at(v6, minnow::echo::DEFAULT_PORT),
+                bytes,
+                seed,
+                to.timeout,
+            )),
+            TaskSpec::Discard { bytes, v6 } => Box::new(EchoStream::discard(
+                to.at(v6, minnow::discard::DEFAULT_PORT),
                 bytes,
                 seed,
                 to.timeout,
@@ -241,6 +254,10 @@ pub fn tasks_for(config: &ScenarioConfig, k: usize) -> Vec<TaskSpec> {
             v6,
         }],
         Mix::Chat => vec![],
+        Mix::Discard => vec![TaskSpec::Discard {
+            bytes: w.echo_bytes,
+            v6,
+        }],
         Mix::Every => match k % 4 {
             0 => vec![
                 TaskSpec::Time,

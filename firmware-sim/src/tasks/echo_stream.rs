@@ -1,5 +1,7 @@
 //! TCP echo of a large stream: send `total` bytes, read them back, check
-//! every byte against the stream and compare SHA-256 on both sides.
+//! every byte against the stream and compare SHA-256 on both sides. The
+//! same task against discard sends the stream and expects nothing back and
+//! a clean close once everything was read.
 
 use minnow::echo::client::StreamClient;
 use minnow::net::tcp_client::ClientState;
@@ -33,6 +35,8 @@ pub struct EchoStream {
     check: StreamCheck,
     buf: Vec<u8>,
     started: Instant,
+    /// Against RFC 863 discard: nothing comes back.
+    discard: bool,
 }
 
 impl EchoStream {
@@ -52,6 +56,17 @@ impl EchoStream {
             check: StreamCheck::new(seed),
             buf: vec![0; CHUNK],
             started: Instant::ZERO,
+            discard: false,
+        }
+    }
+
+    /// Sends `total` bytes of stream `seed` to the discard server at
+    /// `remote`: passes when the server closes after taking them all and
+    /// sent nothing back.
+    pub fn discard(remote: IpEndpoint, total: u64, seed: u64, timeout: Duration) -> Self {
+        Self {
+            discard: true,
+            ..Self::new(remote, total, seed, timeout)
         }
     }
 
@@ -90,7 +105,8 @@ impl EchoStream {
 
 impl Task for EchoStream {
     fn name(&self) -> String {
-        format!("echo tcp {}", human(self.total))
+        let what = if self.discard { "discard" } else { "echo" };
+        format!("{what} tcp {}", human(self.total))
     }
 
     fn start(&mut self, ctx: &mut NodeCtx<'_>) {
@@ -132,7 +148,17 @@ impl Task for EchoStream {
             let why = format!("{got} bytes back but only {} sent", self.sent);
             return Some(self.outcome(Verdict::Corrupt(why.clone()), why, now));
         }
+        if self.discard && got > 0 {
+            ctx.stack.sockets.get_mut::<tcp::Socket>(handle).abort();
+            let why = format!("discard sent {got} bytes back");
+            return Some(self.outcome(Verdict::Corrupt(why.clone()), why, now));
+        }
         match client.state() {
+            // Discard closes only after reading every byte up to our FIN.
+            ClientState::PeerClosed if self.discard && self.sent == self.total => {
+                let text = format!("{} discarded, nothing back", human(self.sent));
+                Some(self.outcome(Verdict::Ok, text, now))
+            }
             ClientState::PeerClosed if got == self.total => {
                 let sha = self.check.sha256();
                 let same = sha == payload::stream_sha256(self.seed, self.total);
