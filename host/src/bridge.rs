@@ -6,17 +6,15 @@
 //! a slow server slows the reader down instead of filling memory.
 
 use std::io::{Read, Write};
-use std::os::fd::AsFd;
 
 use minnow::echo::client::StreamClient;
-use minnow::net::dhcp::DhcpClient;
-use minnow::net::runner::earliest;
+use minnow::net::earliest;
 use minnow::net::tcp_client::ClientState;
 use minnow::service::Service;
 use smoltcp::time::{Duration, Instant};
 
-use crate::clients::flush;
-use crate::runtime::Runtime;
+use crate::error::Error;
+use crate::runtime::{Runtime, Turn};
 
 /// What to do when stdin ends.
 #[derive(Debug, Clone, Copy)]
@@ -40,108 +38,102 @@ pub struct BridgeOptions {
 
 /// Runs the bridge until the server closes (Ok), stdin ends and the linger
 /// passes (Ok), or the connection fails (Err).
-pub fn run(
-    rt: &mut Runtime,
-    mut dhcp: Option<&mut DhcpClient>,
-    client: &mut StreamClient,
-    opts: &BridgeOptions,
-) -> Result<(), String> {
+pub fn run(rt: &mut Runtime, client: &mut StreamClient, opts: &BridgeOptions) -> Result<(), Error> {
     let stdin = std::io::stdin();
     let mut out = std::io::stdout().lock();
     let mut stdin_open = true;
-    let mut stdin_ready = false;
     let mut pending: Vec<u8> = Vec::with_capacity(65536);
     let mut sent = 0usize;
     let mut inbuf = vec![0u8; 65536];
     let mut greeted = false;
     let mut linger_until: Option<Instant> = None;
-    let say = |out: &mut std::io::StdoutLock<'_>, text: &str| -> Result<(), String> {
+    let say = |out: &mut std::io::StdoutLock<'_>, text: &str| -> Result<(), Error> {
         out.write_all(text.as_bytes())
             .and_then(|()| out.flush())
-            .map_err(|e| format!("stdout: {e}"))
+            .map_err(|e| Error::Failed(format!("stdout: {e}")))
     };
-    loop {
-        let mut services: Vec<&mut dyn Service> = vec![&mut *client];
-        if let Some(d) = dhcp.as_deref_mut() {
-            services.push(d);
-        }
-        let deadline = rt.step(&mut services);
-        let mut received = false;
+    rt.run_until(None, |rt, mut stdin_ready| {
         loop {
-            let n = client.read(&mut rt.net(), &mut inbuf);
-            if n == 0 {
-                break;
-            }
-            received = true;
-            out.write_all(&inbuf[..n])
-                .map_err(|e| format!("stdout: {e}"))?;
-        }
-        if received && let Some(p) = opts.prompt {
-            out.write_all(p.as_bytes())
-                .map_err(|e| format!("stdout: {e}"))?;
-        }
-        out.flush().map_err(|e| format!("stdout: {e}"))?;
-        match client.state() {
-            ClientState::Failed(e) => return Err(e.to_string()),
-            ClientState::PeerClosed => {
-                if let Some(line) = opts.closed_line {
-                    say(&mut out, line)?;
+            let deadline = rt.step(&mut [&mut *client]);
+            let mut received = false;
+            loop {
+                let n = client.read(&mut rt.net(), &mut inbuf);
+                if n == 0 {
+                    break;
                 }
-                flush(rt);
-                return Ok(());
+                received = true;
+                out.write_all(&inbuf[..n])
+                    .map_err(|e| format!("stdout: {e}"))?;
             }
-            ClientState::Connecting => {}
-            ClientState::Connected => {
-                if !greeted {
-                    greeted = true;
-                    if let Some(line) = opts.connected_line {
+            if received && let Some(p) = opts.prompt {
+                out.write_all(p.as_bytes())
+                    .map_err(|e| format!("stdout: {e}"))?;
+            }
+            out.flush().map_err(|e| format!("stdout: {e}"))?;
+            match client.state() {
+                ClientState::Failed(e) => return Err(Error::client("connection", e)),
+                ClientState::PeerClosed => {
+                    if let Some(line) = opts.closed_line {
                         say(&mut out, line)?;
                     }
-                    if let Some(p) = opts.prompt {
-                        say(&mut out, p)?;
-                    }
+                    rt.flush();
+                    return Ok(Turn::Done(()));
                 }
-                if sent < pending.len() {
-                    sent += client.write(&mut rt.net(), &pending[sent..]);
-                }
-                if sent == pending.len() && stdin_open && stdin_ready {
-                    pending.resize(65536, 0);
-                    let n = loop {
-                        match stdin.lock().read(&mut pending) {
-                            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                            other => break other.map_err(|e| format!("stdin: {e}"))?,
+                ClientState::Connecting => {}
+                ClientState::Connected => {
+                    if !greeted {
+                        greeted = true;
+                        if let Some(line) = opts.connected_line {
+                            say(&mut out, line)?;
                         }
-                    };
-                    pending.truncate(n);
-                    sent = 0;
-                    stdin_ready = false;
-                    if n == 0 {
-                        stdin_open = false;
-                        match opts.on_stdin_end {
-                            OnStdinEnd::Finish => client.finish(),
-                            OnStdinEnd::Linger(d) => linger_until = Some(rt.now() + d),
-                        }
-                    } else {
-                        sent += client.write(&mut rt.net(), &pending);
                         if let Some(p) = opts.prompt {
                             say(&mut out, p)?;
                         }
                     }
-                    continue;
+                    if sent < pending.len() {
+                        sent += client.write(&mut rt.net(), &pending[sent..]);
+                    }
+                    if sent == pending.len() && stdin_open && stdin_ready {
+                        pending.resize(65536, 0);
+                        let n = loop {
+                            match stdin.lock().read(&mut pending) {
+                                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                                other => break other.map_err(|e| format!("stdin: {e}"))?,
+                            }
+                        };
+                        pending.truncate(n);
+                        sent = 0;
+                        stdin_ready = false;
+                        if n == 0 {
+                            stdin_open = false;
+                            match opts.on_stdin_end {
+                                OnStdinEnd::Finish => client.finish(),
+                                OnStdinEnd::Linger(d) => linger_until = Some(rt.now() + d),
+                            }
+                        } else {
+                            sent += client.write(&mut rt.net(), &pending);
+                            if let Some(p) = opts.prompt {
+                                say(&mut out, p)?;
+                            }
+                        }
+                        continue;
+                    }
                 }
             }
+            if linger_until.is_some_and(|until| rt.now() >= until) && sent == pending.len() {
+                client.finish();
+                rt.flush();
+                return Ok(Turn::Done(()));
+            }
+            let watch =
+                stdin_open && sent == pending.len() && client.state() == ClientState::Connected;
+            // Reading may have made the client due again (a FIN behind the data).
+            let deadline = earliest(earliest(deadline, linger_until), client.poll_at(rt.now()));
+            return Ok(if watch {
+                Turn::WaitInput(deadline)
+            } else {
+                Turn::Wait(deadline)
+            });
         }
-        if linger_until.is_some_and(|until| rt.now() >= until) && sent == pending.len() {
-            client.finish();
-            flush(rt);
-            return Ok(());
-        }
-        let watch = stdin_open && sent == pending.len() && client.state() == ClientState::Connected;
-        let fd = stdin.as_fd();
-        // Reading may have made the client due again (a FIN behind the data).
-        let deadline = earliest(earliest(deadline, linger_until), client.poll_at(rt.now()));
-        stdin_ready = rt
-            .wait(deadline, watch.then_some(fd))
-            .map_err(|e| e.to_string())?;
-    }
+    })
 }

@@ -13,6 +13,7 @@ use smoltcp::time::Duration;
 
 use crate::bridge::{self, BridgeOptions, OnStdinEnd};
 use crate::clients::resolve;
+use crate::error::Error;
 use crate::netargs::NetArgs;
 
 #[derive(Args, Debug)]
@@ -29,12 +30,14 @@ pub struct ChatArgs {
     pub net: NetArgs,
 }
 
-pub fn run(args: ChatArgs) -> Result<(), String> {
+pub fn run(args: ChatArgs) -> Result<(), Error> {
     if !(0.0..=3600.0).contains(&args.linger) {
-        return Err("--linger must be between 0 and 3600 seconds".into());
+        return Err(Error::Usage(
+            "--linger must be between 0 and 3600 seconds".into(),
+        ));
     }
     let mut rt = args.net.runtime(4)?;
-    let (remote, mut dhcp) = resolve(&mut rt, &args.net, &args.server, chat::DEFAULT_PORT)?;
+    let remote = resolve(&mut rt, &args.net, &args.server, chat::DEFAULT_PORT)?;
     let mut client = rt.connect_stream(
         remote,
         (65536, 65536),
@@ -48,5 +51,5 @@ pub fn run(args: ChatArgs) -> Result<(), String> {
         closed_line: Some("\nDisconnected from chat server\n"),
         connected_line: Some("Connected to remote host. You can start sending messages\n"),
     };
-    bridge::run(&mut rt, dhcp.as_mut(), &mut client, &opts).map_err(|e| format!("{remote}: {e}"))
+    bridge::run(&mut rt, &mut client, &opts).map_err(|e| e.context(remote))
 }

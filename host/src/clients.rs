@@ -3,24 +3,23 @@
 //! needed, then runs its core client service until it has an outcome.
 
 use std::io::{Read, Write};
-use std::os::fd::AsFd;
 
 use clap::Args;
 use minnow::echo;
 use minnow::echo::client::DatagramClient;
-use minnow::net::dhcp::DhcpClient;
 use minnow::net::dns::Resolver;
+use minnow::net::earliest;
 use minnow::net::endpoint::{Host, parse_host_port};
-use minnow::service::Service;
-use minnow::time::client::TimeClient;
+use minnow::time::client::{TimeClient, TimeClientError};
 use minnow::time::{self, TimeFormat, ctime};
 use smoltcp::socket::dns::DnsQuery;
 use smoltcp::time::{Duration, Instant};
 use smoltcp::wire::{IpAddress, IpEndpoint};
 
 use crate::bridge::{self, BridgeOptions, OnStdinEnd};
+use crate::error::Error;
 use crate::netargs::NetArgs;
-use crate::runtime::{Runtime, tcp_socket, udp_socket};
+use crate::runtime::{Runtime, Turn, tcp_socket, udp_socket};
 
 #[derive(Args, Debug)]
 pub struct TimeArgs {
@@ -60,18 +59,11 @@ pub(crate) fn resolve(
     net: &NetArgs,
     text: &str,
     default_port: u16,
-) -> Result<(IpEndpoint, Option<DhcpClient>), String> {
-    let (host, port) = parse_host_port(text, default_port).map_err(|e| format!("{text}: {e}"))?;
-    let mut dhcp = net.dhcp.then(|| DhcpClient::new(&mut rt.stack.sockets));
-    let limit = rt.now() + Duration::from_secs(20);
-    if let Some(d) = dhcp.as_mut() {
-        while d.lease().is_none() {
-            if rt.now() > limit {
-                return Err("no DHCP lease within 20 s".into());
-            }
-            let deadline = rt.step(&mut [d]);
-            rt.wait(deadline, None).map_err(|e| e.to_string())?;
-        }
+) -> Result<IpEndpoint, Error> {
+    let (host, port) =
+        parse_host_port(text, default_port).map_err(|e| Error::Usage(format!("{text}: {e}")))?;
+    if net.dhcp {
+        rt.start_dhcp()?;
     }
     let addr = match host {
         Host::Addr(a) => a,
@@ -82,35 +74,24 @@ pub(crate) fn resolve(
                     std::net::IpAddr::V4(v) => IpAddress::Ipv4(v),
                     std::net::IpAddr::V6(v) => IpAddress::Ipv6(v),
                 })
-                .or_else(|| {
-                    dhcp.as_ref()
-                        .and_then(|d| d.lease()?.dns_server.map(IpAddress::Ipv4))
-                });
+                .or_else(|| rt.lease().and_then(|l| l.dns_server.map(IpAddress::Ipv4)));
             let slots: &'static mut [Option<DnsQuery>; 1] = Box::leak(Box::new([None]));
             let mut resolver = Resolver::new(&mut rt.stack.sockets, slots, server);
-            let now = rt.now();
             resolver.start(&mut rt.net(), name);
-            let _ = now;
-            loop {
-                if let Some(result) = resolver.result() {
-                    break result.map_err(|e| format!("{name}: {e}"))?;
-                }
-                if rt.now() > limit {
-                    return Err(format!("{name}: no DNS answer within 20 s"));
-                }
-                let mut services: Vec<&mut dyn Service> = vec![&mut resolver];
-                if let Some(d) = dhcp.as_mut() {
-                    services.push(d);
-                }
-                let deadline = rt.step(&mut services);
-                rt.wait(deadline, None).map_err(|e| e.to_string())?;
-            }
+            let limit = rt.now() + Duration::from_secs(20);
+            let what = format!("{name}: no DNS answer within 20 s");
+            rt.run_until(Some((limit, &what)), |rt, _| {
+                Ok(match resolver.result() {
+                    Some(result) => Turn::Done(result.map_err(|e| format!("{name}: {e}"))?),
+                    None => Turn::Wait(rt.step(&mut [&mut resolver])),
+                })
+            })?
         }
     };
-    Ok((IpEndpoint::new(addr, port), dhcp))
+    Ok(IpEndpoint::new(addr, port))
 }
 
-pub fn time(args: TimeArgs) -> Result<(), String> {
+pub fn time(args: TimeArgs) -> Result<(), Error> {
     let format = if args.rfc868 {
         TimeFormat::Rfc868
     } else {
@@ -122,25 +103,20 @@ pub fn time(args: TimeArgs) -> Result<(), String> {
         time::DEFAULT_PORT
     };
     let mut rt = args.net.runtime(4)?;
-    let (remote, mut dhcp) = resolve(&mut rt, &args.net, &args.server, default_port)?;
+    let remote = resolve(&mut rt, &args.net, &args.server, default_port)?;
     let handle = rt.stack.sockets.add(tcp_socket(1024, 1024));
     let now = rt.now();
     let port = rt.stack.ports.next_port();
     let timeout = Duration::from_secs(args.timeout);
     let mut client = TimeClient::connect(&mut rt.net(), handle, remote, port, format, now, timeout);
-    let outcome = loop {
-        if let Some(outcome) = client.outcome() {
-            break outcome;
-        }
-        let mut services: Vec<&mut dyn Service> = vec![&mut client];
-        if let Some(d) = dhcp.as_mut() {
-            services.push(d);
-        }
-        let deadline = rt.step(&mut services);
-        rt.wait(deadline, None).map_err(|e| e.to_string())?;
-    };
-    // One more step so our FIN/ACK leaves before the process ends.
-    flush(&mut rt);
+    let outcome = rt.run_until(None, |rt, _| {
+        Ok(match client.outcome() {
+            Some(outcome) => Turn::Done(outcome),
+            None => Turn::Wait(rt.step(&mut [&mut client])),
+        })
+    })?;
+    // Our FIN/ACK leaves before the process ends.
+    rt.flush();
     match outcome {
         Ok(reply) => {
             let mut out = std::io::stdout().lock();
@@ -163,40 +139,20 @@ pub fn time(args: TimeArgs) -> Result<(), String> {
             }
             Ok(())
         }
-        Err(minnow::time::client::TimeClientError::NotCtime) => Err(format!(
+        Err(TimeClientError::NotCtime) => Err(Error::Failed(format!(
             "{remote}: the reply is not a ctime line like 'Tue Apr  4 14:07:31 2017': got {:?}",
-            String::from_utf8_lossy(last_bytes(&client))
-        )),
-        Err(e) => Err(format!("{remote}: {e}")),
+            String::from_utf8_lossy(client.received())
+        ))),
+        Err(TimeClientError::Connection(e)) => Err(Error::client(remote, e)),
+        Err(e) => Err(Error::Failed(format!("{remote}: {e}"))),
     }
 }
 
-fn last_bytes(client: &TimeClient) -> &[u8] {
-    client.received()
-}
-
-/// Gives the stack a few more steps so that final segments leave.
-pub(crate) fn flush(rt: &mut Runtime) {
-    let until = rt.now() + Duration::from_millis(50);
-    while rt.now() < until {
-        let deadline = rt.step(&mut []);
-        let capped = Some(deadline.map_or(until, |d| d.min(until)));
-        if rt.wait(capped, None).is_err() {
-            break;
-        }
-    }
-}
-
-pub fn echo(args: EchoArgs) -> Result<(), String> {
+pub fn echo(args: EchoArgs) -> Result<(), Error> {
     let mut rt = args.net.runtime(4)?;
-    let (remote, mut dhcp) = resolve(&mut rt, &args.net, &args.server, echo::DEFAULT_PORT)?;
+    let remote = resolve(&mut rt, &args.net, &args.server, echo::DEFAULT_PORT)?;
     if args.udp {
-        return echo_udp(
-            &mut rt,
-            remote,
-            dhcp.as_mut(),
-            Duration::from_secs(args.timeout),
-        );
+        return echo_udp(&mut rt, remote, Duration::from_secs(args.timeout));
     }
     let buf = args.tcp_buffer as usize;
     let mut client = rt.connect_stream(remote, (buf, buf), Duration::from_secs(args.timeout), None);
@@ -206,15 +162,10 @@ pub fn echo(args: EchoArgs) -> Result<(), String> {
         closed_line: None,
         connected_line: None,
     };
-    bridge::run(&mut rt, dhcp.as_mut(), &mut client, &opts).map_err(|e| format!("{remote}: {e}"))
+    bridge::run(&mut rt, &mut client, &opts).map_err(|e| e.context(remote))
 }
 
-fn echo_udp(
-    rt: &mut Runtime,
-    remote: IpEndpoint,
-    mut dhcp: Option<&mut DhcpClient>,
-    wait_last: Duration,
-) -> Result<(), String> {
+fn echo_udp(rt: &mut Runtime, remote: IpEndpoint, wait_last: Duration) -> Result<(), Error> {
     let port = rt.stack.ports.next_port();
     let mut client = DatagramClient::new(&mut rt.net(), udp_socket(64, 65536), remote, port)
         .map_err(|e| format!("udp: {e}"))?;
@@ -225,55 +176,52 @@ fn echo_udp(
     let mut waiting = false;
     let (mut sent, mut got) = (0u64, 0u64);
     let mut stdin_open = true;
-    let mut stdin_ready = false;
     let mut give_up: Option<Instant> = None;
     let mut inbuf = vec![0u8; 65536];
-    loop {
-        let mut services: Vec<&mut dyn Service> = Vec::new();
-        if let Some(d) = dhcp.as_deref_mut() {
-            services.push(d);
-        }
-        let deadline = rt.step(&mut services);
-        while let Some(n) = client.recv(&mut rt.net(), &mut inbuf) {
-            got += 1;
-            out.write_all(&inbuf[..n])
-                .map_err(|e| format!("stdout: {e}"))?;
-        }
-        out.flush().map_err(|e| format!("stdout: {e}"))?;
-        if waiting && client.send(&mut rt.net(), &datagram[..len]) {
-            waiting = false;
-            sent += 1;
-            continue;
-        }
-        if !waiting && stdin_open && stdin_ready {
-            len = stdin
-                .lock()
-                .read(&mut datagram)
-                .map_err(|e| format!("stdin: {e}"))?;
-            stdin_ready = false;
-            if len == 0 {
-                stdin_open = false;
-                give_up = Some(rt.now() + wait_last);
+    rt.run_until(None, |rt, mut stdin_ready| {
+        loop {
+            let deadline = rt.step(&mut []);
+            while let Some(n) = client.recv(&mut rt.net(), &mut inbuf) {
+                got += 1;
+                out.write_all(&inbuf[..n])
+                    .map_err(|e| format!("stdout: {e}"))?;
+            }
+            out.flush().map_err(|e| format!("stdout: {e}"))?;
+            if waiting && client.send(&mut rt.net(), &datagram[..len]) {
+                waiting = false;
+                sent += 1;
+                continue;
+            }
+            if !waiting && stdin_open && stdin_ready {
+                len = stdin
+                    .lock()
+                    .read(&mut datagram)
+                    .map_err(|e| format!("stdin: {e}"))?;
+                stdin_ready = false;
+                if len == 0 {
+                    stdin_open = false;
+                    give_up = Some(rt.now() + wait_last);
+                } else {
+                    waiting = true;
+                }
+                continue;
+            }
+            if !stdin_open && !waiting {
+                if got >= sent {
+                    return Ok(Turn::Done(()));
+                }
+                if give_up.is_some_and(|t| rt.now() >= t) {
+                    return Err(Error::Timeout(format!(
+                        "{remote}: only {got} of {sent} datagrams came back"
+                    )));
+                }
+            }
+            let deadline = earliest(deadline, give_up);
+            return Ok(if stdin_open && !waiting {
+                Turn::WaitInput(deadline)
             } else {
-                waiting = true;
-            }
-            continue;
+                Turn::Wait(deadline)
+            });
         }
-        if !stdin_open && !waiting {
-            if got >= sent {
-                return Ok(());
-            }
-            if give_up.is_some_and(|t| rt.now() >= t) {
-                return Err(format!(
-                    "{remote}: only {got} of {sent} datagrams came back"
-                ));
-            }
-        }
-        let deadline = minnow::net::runner::earliest(deadline, give_up);
-        let watch = stdin_open && !waiting;
-        let fd = stdin.as_fd();
-        stdin_ready = rt
-            .wait(deadline, watch.then_some(fd))
-            .map_err(|e| e.to_string())?;
-    }
+    })
 }

@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 
 use minnow::file::store::{FileStore, OpenError};
 
+use crate::error::Error;
+
 /// A folder served by the file server.
 pub struct DirStore {
     root: PathBuf,
@@ -18,21 +20,24 @@ pub struct DirStore {
 
 impl DirStore {
     /// Serves `root`; `default` names the file sent for non-GET requests.
-    pub fn new(root: &Path, default: Option<String>) -> Result<Self, String> {
+    pub fn new(root: &Path, default: Option<String>) -> Result<Self, Error> {
         let root = root
             .canonicalize()
             .map_err(|e| format!("--files {}: {e}", root.display()))?;
         if !root.is_dir() {
-            return Err(format!("--files {}: not a folder", root.display()));
+            return Err(Error::Usage(format!(
+                "--files {}: not a folder",
+                root.display()
+            )));
         }
         if let Some(name) = &default {
             minnow::file::name::validate(name.as_bytes())
                 .map_err(|e| format!("--default {name}: {e}"))?;
             if !root.join(name).is_file() {
-                return Err(format!(
+                return Err(Error::Usage(format!(
                     "--default {name}: no such file in {}",
                     root.display()
-                ));
+                )));
             }
         }
         Ok(Self { root, default })

@@ -17,8 +17,10 @@ use minnow::net::tcp_client::ClientState;
 use minnow::service::Service;
 use smoltcp::time::Duration;
 
-use crate::clients::{flush, resolve};
+use crate::clients::resolve;
+use crate::error::Error;
 use crate::netargs::NetArgs;
+use crate::runtime::Turn;
 
 #[derive(Args, Debug)]
 pub struct GetArgs {
@@ -62,7 +64,7 @@ fn progress(enabled: bool) -> ProgressBar {
     bar
 }
 
-pub fn run(args: GetArgs) -> Result<(), String> {
+pub fn run(args: GetArgs) -> Result<(), Error> {
     let request = match (&args.name, &args.request) {
         (Some(name), _) => {
             file::name::validate(name.as_bytes()).map_err(|e| format!("{name}: {e}"))?;
@@ -73,7 +75,7 @@ pub fn run(args: GetArgs) -> Result<(), String> {
     };
     let part = part_path(&args.output);
     let mut rt = args.net.runtime(4)?;
-    let (remote, mut dhcp) = resolve(&mut rt, &args.net, &args.server, file::DEFAULT_PORT)?;
+    let remote = resolve(&mut rt, &args.net, &args.server, file::DEFAULT_PORT)?;
     let timeout = Duration::from_secs(args.timeout);
     let mut client = rt.connect_stream(
         remote,
@@ -92,44 +94,40 @@ pub fn run(args: GetArgs) -> Result<(), String> {
     let mut total: u64 = 0;
     // The first bytes, to recognise an ERR line.
     let mut head: Vec<u8> = Vec::new();
-    let outcome = loop {
-        let mut services: Vec<&mut dyn Service> = vec![&mut client];
-        if let Some(d) = dhcp.as_mut() {
-            services.push(d);
-        }
-        let deadline = rt.step(&mut services);
-        if client.state() == ClientState::Connected && sent < request.len() {
-            let n = client.write(&mut rt.net(), &request.as_bytes()[sent..]);
-            sent += n;
-            if n > 0 {
-                continue; // step again now so the request goes out
-            }
-        }
+    let outcome = rt.run_until(None, |rt, _| {
         loop {
-            let n = client.read(&mut rt.net(), &mut buf);
-            if n == 0 {
-                break;
+            let deadline = rt.step(&mut [&mut client]);
+            if client.state() == ClientState::Connected && sent < request.len() {
+                let n = client.write(&mut rt.net(), &request.as_bytes()[sent..]);
+                sent += n;
+                if n > 0 {
+                    continue; // step again now so the request goes out
+                }
             }
-            if head.len() <= reply::MAX_ERR_LINE {
-                head.extend_from_slice(&buf[..n.min(reply::MAX_ERR_LINE + 1 - head.len())]);
+            loop {
+                let n = client.read(&mut rt.net(), &mut buf);
+                if n == 0 {
+                    break;
+                }
+                if head.len() <= reply::MAX_ERR_LINE {
+                    head.extend_from_slice(&buf[..n.min(reply::MAX_ERR_LINE + 1 - head.len())]);
+                }
+                out.write_all(&buf[..n])
+                    .map_err(|e| format!("{}: {e}", part.display()))?;
+                total += n as u64;
+                bar.set_position(total);
             }
-            out.write_all(&buf[..n])
-                .map_err(|e| format!("{}: {e}", part.display()))?;
-            total += n as u64;
-            bar.set_position(total);
+            return Ok(match client.state() {
+                ClientState::PeerClosed => Turn::Done(Ok(())),
+                ClientState::Failed(e) => Turn::Done(Err(e)),
+                // Reading may have made the client due again (a FIN behind the data).
+                _ => Turn::Wait(earliest(deadline, client.poll_at(rt.now()))),
+            });
         }
-        match client.state() {
-            ClientState::PeerClosed => break Ok(()),
-            ClientState::Failed(e) => break Err(e),
-            _ => {}
-        }
-        // Reading may have made the client due again (a FIN behind the data).
-        let deadline = earliest(deadline, client.poll_at(rt.now()));
-        rt.wait(deadline, None).map_err(|e| e.to_string())?;
-    };
+    })?;
     client.finish();
     let _ = client.poll_at(rt.now());
-    flush(&mut rt);
+    rt.flush();
     out.flush()
         .map_err(|e| format!("{}: {e}", part.display()))?;
     drop(out);
@@ -142,7 +140,9 @@ pub fn run(args: GetArgs) -> Result<(), String> {
                 && let Some(reason) = reply::as_error(&head)
             {
                 let _ = std::fs::remove_file(&part);
-                return Err(format!("{remote}: the server refused: {reason}"));
+                return Err(Error::Refused(format!(
+                    "{remote}: the server refused: {reason}"
+                )));
             }
             std::fs::rename(&part, &args.output)
                 .map_err(|e| format!("{}: {e}", args.output.display()))?;
@@ -153,9 +153,9 @@ pub fn run(args: GetArgs) -> Result<(), String> {
             );
             Ok(())
         }
-        Err(e) => Err(format!(
-            "{remote}: {e} after {total} bytes: the transfer is incomplete, partial data kept in {}",
+        Err(e) => Err(Error::client(remote, e).context(format!(
+            "after {total} bytes the transfer is incomplete, partial data kept in {}",
             part.display()
-        )),
+        ))),
     }
 }

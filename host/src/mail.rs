@@ -12,15 +12,16 @@ use minnow::mail::mime::{
 };
 use minnow::mail::sender::MailSender;
 use minnow::mail::smtp::session::{
-    AuthMechanism, Credentials, Security, SmtpConfig, SmtpEvent, SmtpTimeouts,
+    AuthMechanism, Credentials, Failure, Security, SmtpConfig, SmtpEvent, SmtpTimeouts,
 };
 use minnow::mail::tls::NoTls;
 use minnow::net::endpoint::{Host, parse_host_port};
-use minnow::service::Service;
 use smoltcp::time::Duration;
 
-use crate::clients::{flush, resolve};
+use crate::clients::resolve;
+use crate::error::Error;
 use crate::netargs::NetArgs;
+use crate::runtime::Turn;
 use crate::runtime::tcp_socket;
 use crate::tls::{RustlsSession, roots};
 
@@ -127,10 +128,10 @@ struct Parts<'a> {
     attachments: Vec<Attachment<'a, Source>>,
 }
 
-fn open(path: &Path) -> Result<Source, String> {
+fn open(path: &Path) -> Result<Source, Error> {
     File::open(path)
         .map(|f| Source::File(std::io::BufReader::with_capacity(1 << 16, f)))
-        .map_err(|e| format!("{}: {e}", path.display()))
+        .map_err(|e| Error::Failed(format!("{}: {e}", path.display())))
 }
 
 /// Splits `Name <addr>` or `addr`.
@@ -151,7 +152,7 @@ fn address(text: &str) -> Address<'_> {
 }
 
 /// Picks a transfer encoding for a body file by reading it once.
-fn profile(path: &Path) -> Result<TextProfile, String> {
+fn profile(path: &Path) -> Result<TextProfile, Error> {
     use std::io::Read;
     let mut f = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let mut scan = minnow::mail::mime::TextScanner::new();
@@ -188,7 +189,7 @@ fn content_type(path: &Path) -> &'static str {
     }
 }
 
-pub fn run(args: MailArgs) -> Result<(), String> {
+pub fn run(args: MailArgs) -> Result<(), Error> {
     // Everything the message needs is checked before the network is touched.
     if args.text.is_none() && args.html.is_none() && args.attach.is_empty() {
         return Err("nothing to send: give --text, --html or --attach".into());
@@ -255,7 +256,7 @@ pub fn run(args: MailArgs) -> Result<(), String> {
     };
     let types: Vec<&str> = args.attach.iter().map(|p| content_type(p)).collect();
     // Fresh sources, opened once to count the size and once to send.
-    let open_parts = |stdin_ok: bool| -> Result<Option<Parts<'_>>, String> {
+    let open_parts = |stdin_ok: bool| -> Result<Option<Parts<'_>>, Error> {
         let text = match (&args.text, &text_path, text_enc) {
             (Some(_), Some(p), Some(e)) => Some((open(p)?, e)),
             (Some(_), None, Some(e)) if stdin_ok => Some((Source::Stdin(std::io::stdin()), e)),
@@ -356,7 +357,7 @@ pub fn run(args: MailArgs) -> Result<(), String> {
     };
 
     let mut rt = args.net.runtime(4)?;
-    let (server, mut dhcp) = resolve(&mut rt, &args.net, &args.server, default_port)?;
+    let server = resolve(&mut rt, &args.net, &args.server, default_port)?;
     let handle = rt.stack.sockets.add(tcp_socket(65536, 65536));
     let now = rt.now();
     let port = rt.stack.ports.next_port();
@@ -367,13 +368,13 @@ pub fn run(args: MailArgs) -> Result<(), String> {
             let mut sender =
                 MailSender::connect(&mut rt.net(), c.0, c.1, c.2, c.3, tls, c.4, c.5, c.6)
                     .map_err(|e| e.to_string())?;
-            send(&mut rt, dhcp.as_mut(), &mut sender, &recipients)
+            send(&mut rt, &mut sender, &recipients)
         }
         None => {
             let mut sender =
                 MailSender::connect(&mut rt.net(), c.0, c.1, c.2, c.3, NoTls, c.4, c.5, c.6)
                     .map_err(|e| e.to_string())?;
-            send(&mut rt, dhcp.as_mut(), &mut sender, &recipients)
+            send(&mut rt, &mut sender, &recipients)
         }
     }
 }
@@ -398,35 +399,24 @@ impl TlsDetail for NoTls {
 /// Runs the sender to its end and reports the outcome.
 fn send<T: minnow::mail::tls::TlsSession + TlsDetail, R: embedded_io::Read>(
     rt: &mut crate::runtime::Runtime,
-    dhcp: Option<&mut minnow::net::dhcp::DhcpClient>,
     sender: &mut MailSender<'_, T, R>,
     recipients: &[&str],
-) -> Result<(), String> {
-    drive(rt, dhcp, sender)?;
+) -> Result<(), Error> {
+    rt.run_until(None, |rt, _| {
+        Ok(if sender.is_done() {
+            Turn::Done(())
+        } else {
+            Turn::Wait(rt.step(&mut [&mut *sender]))
+        })
+    })?;
+    rt.flush();
     report(sender, recipients)
-}
-
-fn drive<T: minnow::mail::tls::TlsSession, R: embedded_io::Read>(
-    rt: &mut crate::runtime::Runtime,
-    mut dhcp: Option<&mut minnow::net::dhcp::DhcpClient>,
-    sender: &mut MailSender<'_, T, R>,
-) -> Result<(), String> {
-    while !sender.is_done() {
-        let mut services: Vec<&mut dyn Service> = vec![sender];
-        if let Some(d) = dhcp.as_deref_mut() {
-            services.push(d);
-        }
-        let deadline = rt.step(&mut services);
-        rt.wait(deadline, None).map_err(|e| e.to_string())?;
-    }
-    flush(rt);
-    Ok(())
 }
 
 fn report<T: minnow::mail::tls::TlsSession + TlsDetail, R: embedded_io::Read>(
     sender: &mut MailSender<'_, T, R>,
     recipients: &[&str],
-) -> Result<(), String> {
+) -> Result<(), Error> {
     while let Some(SmtpEvent::RecipientRefused { index, reply }) = sender.session().events.pop() {
         eprintln!(
             "minnow mail: recipient {} refused: {reply}",
@@ -442,10 +432,17 @@ fn report<T: minnow::mail::tls::TlsSession + TlsDetail, R: embedded_io::Read>(
             );
             Ok(())
         }
-        Some(Err(e)) => match detail {
-            Some(d) => Err(format!("{e}: {d}")),
-            None => Err(e.to_string()),
-        },
+        Some(Err(e)) => {
+            let text = match detail {
+                Some(d) => format!("{e}: {d}"),
+                None => e.to_string(),
+            };
+            Err(match e.failure {
+                Failure::Rejected(_) => Error::Refused(text),
+                Failure::Timeout => Error::Timeout(text),
+                _ => Error::Failed(text),
+            })
+        }
         None => Err("the session ended without an outcome".into()),
     }
 }

@@ -4,6 +4,7 @@ mod bridge;
 mod chat;
 mod clients;
 mod dir_store;
+mod error;
 mod get;
 mod mail;
 mod netargs;
@@ -20,7 +21,8 @@ use clap::{Parser, Subcommand};
 #[command(
     name = "minnow",
     version,
-    about = "Minnow: the course notes' network services on a smoltcp stack over a TAP device"
+    about = "Minnow: the course notes' network services on a smoltcp stack over a TAP device",
+    after_help = error::EXIT_CODES_HELP
 )]
 struct Cli {
     #[command(subcommand)]
@@ -29,7 +31,7 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Run the servers: echo (TCP+UDP 12345), time (9999), files with --files (60000), optionally daytime (13), RFC 868 (37).
+    /// Run the servers: echo (TCP+UDP 12345), time (9999), chat (9009), files with --files (60000); optionally daytime (13), RFC 868 (37), discard (9).
     Serve(serve::ServeArgs),
     /// Ask a time server for the time and print it.
     Time(clients::TimeArgs),
@@ -53,8 +55,8 @@ fn main() {
         Command::Chat(a) => ("chat", chat::run(a)),
         Command::Mail(a) => ("mail", mail::run(*a)),
     };
-    if let Err(message) = result {
-        eprintln!("minnow {name}: {message}");
-        std::process::exit(1);
+    if let Err(e) = result {
+        eprintln!("minnow {name}: {e}");
+        std::process::exit(e.exit_code());
     }
 }

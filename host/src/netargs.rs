@@ -8,9 +8,10 @@ use clap::Args;
 use minnow::net::NetConfig;
 use smoltcp::wire::{EthernetAddress, IpAddress, IpCidr};
 
+use crate::error::Error;
 use crate::pcap::PcapWriter;
 use crate::runtime::Runtime;
-use crate::tap::TapDevice;
+use crate::tap::{TapDevice, TapError};
 
 /// Minnow's side of the TAP link when no --ip is given.
 pub const DEFAULT_IPS: [&str; 2] = ["192.0.2.2/24", "2001:db8::2/64"];
@@ -52,12 +53,12 @@ fn to_ip(addr: IpAddr) -> IpAddress {
 
 impl NetArgs {
     /// The stack configuration these options describe.
-    pub fn config(&self) -> Result<NetConfig, String> {
+    pub fn config(&self) -> Result<NetConfig, Error> {
         let mac: EthernetAddress = self.mac.parse().map_err(|_| {
-            format!(
+            Error::Usage(format!(
                 "--mac {}: not an Ethernet address like 02:00:00:00:00:02",
                 self.mac
-            )
+            ))
         })?;
         let mut cfg = NetConfig::new(mac);
         cfg.dhcp = self.dhcp;
@@ -72,15 +73,17 @@ impl NetArgs {
         };
         for text in given {
             let cidr: IpCidr = text.parse().map_err(|_| {
-                format!("--ip {text}: not an address with prefix like 192.0.2.2/24")
+                Error::Usage(format!(
+                    "--ip {text}: not an address with prefix like 192.0.2.2/24"
+                ))
             })?;
             match cidr {
                 IpCidr::Ipv4(c) if cfg.ipv4.is_none() => cfg.ipv4 = Some(c),
                 IpCidr::Ipv6(c) if cfg.ipv6.is_none() => cfg.ipv6 = Some(c),
                 _ => {
-                    return Err(format!(
+                    return Err(Error::Usage(format!(
                         "--ip {text}: at most one IPv4 and one IPv6 address"
-                    ));
+                    )));
                 }
             }
         }
@@ -96,16 +99,20 @@ impl NetArgs {
     }
 
     /// Opens the TAP device (and the pcap file) and builds the stack.
-    pub fn runtime(&self, max_sockets: usize) -> Result<Runtime, String> {
+    pub fn runtime(&self, max_sockets: usize) -> Result<Runtime, Error> {
         let cfg = self.config()?;
         let mut device =
-            TapDevice::open(&self.tap, usize::from(self.mtu)).map_err(|e| e.to_string())?;
+            TapDevice::open(&self.tap, usize::from(self.mtu)).map_err(|e| match e {
+                TapError::PermissionDenied { .. } => Error::NoPermission(e.to_string()),
+                TapError::NameTooLong { .. } => Error::Usage(e.to_string()),
+                _ => Error::Failed(e.to_string()),
+            })?;
         if let Some(path) = &self.pcap {
             let file = File::create(path).map_err(|e| format!("--pcap {path}: {e}"))?;
             let writer = PcapWriter::new(file).map_err(|e| format!("--pcap {path}: {e}"))?;
             device.set_pcap(writer);
         }
-        Ok(Runtime::new(device, &cfg, max_sockets))
+        Runtime::new(device, &cfg, max_sockets)
     }
 }
 

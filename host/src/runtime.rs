@@ -2,12 +2,15 @@
 //! and a loop that sleeps in poll(2) until a frame, another watched fd or
 //! the next deadline, so an idle `minnow serve` uses no CPU.
 
-use std::os::fd::BorrowedFd;
+use std::os::fd::{AsFd, BorrowedFd};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant as StdInstant;
 
 use minnow::echo::client::StreamClient;
+use minnow::net::dhcp::{DhcpClient, Lease};
 use minnow::net::storage::OutOfMemory;
-use minnow::net::{NetConfig, SocketAlloc, Stack, wait_duration};
+use minnow::net::{NetConfig, SocketAlloc, Stack, earliest, wait_duration};
 use minnow::service::{Net, Service};
 use nix::poll::{PollFd, PollFlags, PollTimeout};
 use smoltcp::iface::{SocketSet, SocketStorage};
@@ -15,6 +18,7 @@ use smoltcp::socket::{tcp, udp};
 use smoltcp::time::{Duration, Instant};
 use smoltcp::wire::IpEndpoint;
 
+use crate::error::{Error, Result};
 use crate::tap::TapDevice;
 
 /// The longest the loop sleeps without a deadline: a heartbeat for the
@@ -27,6 +31,20 @@ pub struct Runtime {
     pub device: TapDevice,
     pub stack: Stack<'static>,
     start: StdInstant,
+    /// Set by SIGINT or SIGTERM.
+    stop: Arc<AtomicBool>,
+    /// A client's DHCP (see [`Runtime::start_dhcp`]), polled by every step.
+    dhcp: Option<DhcpClient>,
+}
+
+/// What one turn of a client loop decided (see [`Runtime::run_until`]).
+pub enum Turn<T> {
+    /// Finished with this value.
+    Done(T),
+    /// Step again at this deadline, or when a frame arrives.
+    Wait(Option<Instant>),
+    /// As `Wait`, or when standard input is readable.
+    WaitInput(Option<Instant>),
 }
 
 /// Socket buffers on the heap, kept for the life of the process.
@@ -66,18 +84,26 @@ pub fn udp_socket(packets: usize, bytes: usize) -> udp::Socket<'static> {
 }
 
 impl Runtime {
-    /// Builds the stack on `device` with room for `max_sockets` sockets.
-    pub fn new(mut device: TapDevice, config: &NetConfig, max_sockets: usize) -> Self {
+    /// Builds the stack on `device` with room for `max_sockets` sockets;
+    /// SIGINT and SIGTERM from now on ask the loop to stop.
+    pub fn new(mut device: TapDevice, config: &NetConfig, max_sockets: usize) -> Result<Self> {
         let start = StdInstant::now();
         let storage: &mut [SocketStorage<'static>] =
             Box::leak((0..max_sockets).map(|_| SocketStorage::EMPTY).collect());
         let sockets = SocketSet::new(&mut storage[..]);
         let stack = Stack::new(config, &mut device, sockets, Instant::ZERO);
-        Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+            signal_hook::flag::register(signal, Arc::clone(&stop))
+                .map_err(|e| format!("signal handler: {e}"))?;
+        }
+        Ok(Self {
             device,
             stack,
             start,
-        }
+            stop,
+            dhcp: None,
+        })
     }
 
     /// The interface's addresses, for log lines.
@@ -126,10 +152,83 @@ impl Runtime {
         client
     }
 
-    /// One loop step with [`Stack::poll`]; returns the next deadline.
+    /// One loop step with [`Stack::poll`]: the runtime's DHCP client, then
+    /// `services`. Returns the next deadline.
     pub fn step(&mut self, services: &mut [&mut dyn Service]) -> Option<Instant> {
         let now = self.now();
-        self.stack.poll(&mut self.device, services, now)
+        self.stack
+            .poll(&mut self.device, &mut (&mut self.dhcp, services), now)
+    }
+
+    /// Starts DHCP for a client command and steps until the lease (at most
+    /// 20 s); every later step keeps the lease.
+    pub fn start_dhcp(&mut self) -> Result<Lease> {
+        self.dhcp = Some(DhcpClient::new(&mut self.stack.sockets));
+        let limit = self.now() + Duration::from_secs(20);
+        self.run_until(Some((limit, "no DHCP lease within 20 s")), |rt, _| {
+            Ok(match rt.lease() {
+                Some(lease) => Turn::Done(lease),
+                None => Turn::Wait(rt.step(&mut [])),
+            })
+        })
+    }
+
+    /// The DHCP lease, when DHCP runs and has one.
+    pub fn lease(&self) -> Option<Lease> {
+        self.dhcp.as_ref().and_then(DhcpClient::lease)
+    }
+
+    /// Whether SIGINT or SIGTERM arrived.
+    pub fn stopped(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
+
+    /// The one loop every client runs: `turn` steps the stack with its
+    /// services and looks at their state; between turns the runtime sleeps
+    /// until the deadline `turn` gave, a frame, or (for
+    /// [`Turn::WaitInput`]) readable standard input, whose readiness the
+    /// next turn is told. Gives up at `limit` ([`Error::Timeout`] with its
+    /// words) and on SIGINT or SIGTERM ([`Error::Interrupted`]).
+    pub fn run_until<T>(
+        &mut self,
+        limit: Option<(Instant, &str)>,
+        mut turn: impl FnMut(&mut Runtime, bool) -> Result<Turn<T>>,
+    ) -> Result<T> {
+        let stdin = std::io::stdin();
+        let mut input = false;
+        loop {
+            let (deadline, watch) = match turn(self, input)? {
+                Turn::Done(value) => return Ok(value),
+                Turn::Wait(at) => (at, false),
+                Turn::WaitInput(at) => (at, true),
+            };
+            if self.stopped() {
+                return Err(Error::Interrupted);
+            }
+            if let Some((at, what)) = limit
+                && self.now() >= at
+            {
+                return Err(Error::Timeout(what.to_string()));
+            }
+            let deadline = earliest(deadline, limit.map(|(at, _)| at));
+            let fd = stdin.as_fd();
+            input = self
+                .wait(deadline, watch.then_some(fd))
+                .map_err(|e| format!("poll: {e}"))?;
+        }
+    }
+
+    /// Gives the stack 50 ms more so that final segments (our FIN, the
+    /// last ACK) leave before the process ends.
+    pub fn flush(&mut self) {
+        let until = self.now() + Duration::from_millis(50);
+        while self.now() < until && !self.stopped() {
+            let deadline = self.step(&mut []);
+            let capped = Some(deadline.map_or(until, |d| d.min(until)));
+            if self.wait(capped, None).is_err() {
+                break;
+            }
+        }
     }
 
     /// Sleeps until a frame arrives, `extra` is readable, or `deadline`.

@@ -1,10 +1,6 @@
 //! `minnow serve`: every service built so far on one TAP device.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
-
-use signal_hook::consts::{SIGINT, SIGTERM};
 
 use clap::Args;
 use minnow::WallClock;
@@ -23,6 +19,7 @@ use smoltcp::time::Duration;
 use smoltcp::wire::IpEndpoint;
 
 use crate::dir_store::DirStore;
+use crate::error::Error;
 use crate::netargs::NetArgs;
 use crate::report;
 use crate::runtime::Leak;
@@ -121,11 +118,13 @@ fn unix_micros_now() -> u64 {
         .unwrap_or(0)
 }
 
-fn sntp_server(text: &str) -> Result<IpEndpoint, String> {
+fn sntp_server(text: &str) -> Result<IpEndpoint, Error> {
     match parse_host_port(text, NTP_PORT) {
         Ok((Host::Addr(addr), port)) => Ok(IpEndpoint::new(addr, port)),
-        Ok((Host::Name(_), _)) => Err(format!("--sntp {text}: give the server's IP address")),
-        Err(e) => Err(format!("--sntp {text}: {e}")),
+        Ok((Host::Name(_), _)) => Err(Error::Usage(format!(
+            "--sntp {text}: give the server's IP address"
+        ))),
+        Err(e) => Err(Error::Usage(format!("--sntp {text}: {e}"))),
     }
 }
 
@@ -220,7 +219,7 @@ type HostServices = ServiceSet<
     MAX_POOL,
 >;
 
-pub fn run(args: ServeArgs) -> Result<(), String> {
+pub fn run(args: ServeArgs) -> Result<(), Error> {
     let sntp = args.sntp.as_deref().map(sntp_server).transpose()?;
     let store = match &args.files {
         Some(dir) => Some(DirStore::new(dir, args.default_file.clone())?),
@@ -266,13 +265,7 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
         rt.device.mtu(),
         listening.join(", ")
     ));
-    let stop = Arc::new(AtomicBool::new(false));
-    for signal in [SIGINT, SIGTERM] {
-        signal_hook::flag::register(signal, Arc::clone(&stop))
-            .map_err(|e| format!("signal handler: {e}"))?;
-    }
-
-    while !stop.load(Ordering::Relaxed) {
+    while !rt.stopped() {
         if sntp.is_none() {
             clock.set_unix_micros(unix_micros_now(), rt.now());
         }

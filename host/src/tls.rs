@@ -10,6 +10,8 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
 use rustls::{ClientConfig, ClientConnection, RootCertStore};
 
+use crate::error::Error;
+
 /// A rustls client connection behind core's [`TlsSession`].
 pub struct RustlsSession {
     conn: ClientConnection,
@@ -18,7 +20,7 @@ pub struct RustlsSession {
 }
 
 /// Trust anchors: the PEM file given, or the system's store.
-pub fn roots(ca: Option<&Path>) -> Result<RootCertStore, String> {
+pub fn roots(ca: Option<&Path>) -> Result<RootCertStore, Error> {
     let mut store = RootCertStore::empty();
     match ca {
         Some(path) => {
@@ -27,10 +29,10 @@ pub fn roots(ca: Option<&Path>) -> Result<RootCertStore, String> {
                 .collect::<Result<_, _>>()
                 .map_err(|e| format!("--ca {}: {e}", path.display()))?;
             if certs.is_empty() {
-                return Err(format!(
+                return Err(Error::Usage(format!(
                     "--ca {}: no certificate in the file",
                     path.display()
-                ));
+                )));
             }
             for cert in certs {
                 store
@@ -55,7 +57,7 @@ pub fn roots(ca: Option<&Path>) -> Result<RootCertStore, String> {
 
 impl RustlsSession {
     /// A session that will verify the server's certificate for `name`.
-    pub fn new(roots: RootCertStore, name: &str) -> Result<Self, String> {
+    pub fn new(roots: RootCertStore, name: &str) -> Result<Self, Error> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let config = ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()

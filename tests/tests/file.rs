@@ -394,7 +394,13 @@ fn minnow_get_reports_a_missing_file() {
     ])
     .args(client);
     let run = ns.run(cmd, T);
-    assert_eq!(run.status.and_then(|s| s.code()), Some(1), "{}", run.stderr);
+    // 69: the server refused.
+    assert_eq!(
+        run.status.and_then(|s| s.code()),
+        Some(69),
+        "{}",
+        run.stderr
+    );
     assert!(run.stderr.contains("not found"), "{}", run.stderr);
     assert!(!got.exists());
 }

@@ -64,10 +64,16 @@ fn mail_command(ns: &Netns, args: &[&str]) -> Command {
     cmd
 }
 
-/// Asserts that `minnow mail` exited with status 1, showing its stderr otherwise.
+/// Asserts that `minnow mail` exited with status `code` (1: failed, 69:
+/// refused by the server), showing its stderr otherwise.
 #[track_caller]
-fn assert_exit_1(out: &RunOutput) {
-    assert_eq!(out.status.and_then(|s| s.code()), Some(1), "{}", out.stderr);
+fn assert_exit(out: &RunOutput, code: i32) {
+    assert_eq!(
+        out.status.and_then(|s| s.code()),
+        Some(code),
+        "{}",
+        out.stderr
+    );
 }
 
 /// smtp_sink.py on 192.0.2.1:`port` with STARTTLS, presenting the
@@ -276,7 +282,7 @@ fn starttls_with_auth_plain_and_login_and_a_wrong_password() {
         assert_eq!(parse_eml(eml)["parts"][0]["text"], "over TLS\n");
     }
     let out = mail_with_stdin(&ns, &tls_args(bad.to_str().unwrap(), &ca), b"x\n");
-    assert_exit_1(&out);
+    assert_exit(&out, 69);
     assert!(
         out.stderr.contains("AUTH") && out.stderr.contains("535"),
         "{}",
@@ -303,7 +309,7 @@ fn a_certificate_for_the_wrong_name_is_refused_before_auth() {
     let pw = work.join("pw");
     std::fs::write(&pw, "s3cret\n").unwrap();
     let out = mail_with_stdin(&ns, &tls_args(pw.to_str().unwrap(), &ca), b"x\n");
-    assert_exit_1(&out);
+    assert_exit(&out, 1);
     assert!(out.stderr.contains("certificate"), "{}", out.stderr);
     assert!(stored(&maildir).is_empty());
     assert!(!sink.stderr().contains("AUTH"), "{}", sink.stderr());
@@ -319,7 +325,7 @@ fn a_server_that_requires_tls_and_credentials_without_tls() {
     let mut args = BASE.to_vec();
     args.extend(["--subject", "no tls", "--text", "/dev/null"]);
     let out = mail(&ns, &args);
-    assert_exit_1(&out);
+    assert_exit(&out, 69);
     assert!(
         out.stderr.contains("MAIL FROM") && out.stderr.contains("530"),
         "{}",
@@ -330,7 +336,7 @@ fn a_server_that_requires_tls_and_credentials_without_tls() {
     std::fs::write(&pw, "x\n").unwrap();
     args.extend(["--user", "alice", "--password-file", pw.to_str().unwrap()]);
     let out = mail(&ns, &args);
-    assert_exit_1(&out);
+    assert_exit(&out, 1);
     assert!(out.stderr.contains("without TLS"), "{}", out.stderr);
     assert!(stored(&maildir).is_empty());
 }
@@ -375,7 +381,7 @@ fn header_injection_is_refused_before_anything_is_sent() {
     let mut args = BASE.to_vec();
     args.extend(["--subject", "hi\r\nBcc: victim@test", "--text", "/dev/null"]);
     let out = mail(&ns, &args);
-    assert_exit_1(&out);
+    assert_exit(&out, 1);
     assert!(stored(&maildir).is_empty());
     assert!(
         !sink.stderr().contains("EHLO"),

@@ -1,4 +1,5 @@
-//! A TAP device that cannot be opened gives a clear message and exit 1.
+//! A TAP device that cannot be opened gives a clear message and its exit
+//! code; so do a bad command line, a refusing peer and a silent one.
 
 use std::time::Duration;
 
@@ -14,7 +15,13 @@ fn unprivileged_user_is_told_what_is_missing() {
         .arg(minnow_bin())
         .args(["serve", "--tap", "mnwnew0"]);
     let out = ns.run(cmd, T);
-    assert_eq!(out.status.and_then(|s| s.code()), Some(1), "{}", out.stderr);
+    // 77: no permission (sysexits' EX_NOPERM).
+    assert_eq!(
+        out.status.and_then(|s| s.code()),
+        Some(77),
+        "{}",
+        out.stderr
+    );
     assert!(
         out.stderr.contains("root") || out.stderr.contains("CAP_NET_ADMIN"),
         "{}",
@@ -29,7 +36,7 @@ fn overlong_interface_name_is_refused() {
     let mut cmd = ns.command(minnow_bin());
     cmd.args(["serve", "--tap", "a-name-far-too-long"]);
     let out = ns.run(cmd, T);
-    assert_eq!(out.status.and_then(|s| s.code()), Some(1), "{}", out.stderr);
+    assert_eq!(out.status.and_then(|s| s.code()), Some(2), "{}", out.stderr);
     assert!(out.stderr.contains("15"), "{}", out.stderr);
 }
 
@@ -43,12 +50,70 @@ fn bad_addresses_are_refused_before_anything_is_opened() {
         let mut cmd = ns.command(minnow_bin());
         cmd.args(args);
         let out = ns.run(cmd, T);
-        assert_ne!(
+        assert_eq!(
             out.status.and_then(|s| s.code()),
-            Some(0),
+            Some(2),
             "{args:?}: {}",
             out.stderr
         );
         assert!(!out.stderr.is_empty(), "{args:?}");
+    }
+}
+
+#[test]
+fn a_silent_peer_times_out_with_124_and_an_interrupt_gives_130() {
+    let ns = Netns::new();
+    // Nothing answers ARP for 192.0.2.77: the connect times out.
+    let mut cmd = ns.command(minnow_bin());
+    cmd.args(["echo", "192.0.2.77", "--timeout", "2"]);
+    let out = ns.run(cmd, T);
+    assert_eq!(
+        out.status.and_then(|s| s.code()),
+        Some(124),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("timed out"), "{}", out.stderr);
+
+    let mut cmd = ns.command(minnow_bin());
+    cmd.args(["echo", "192.0.2.77", "--timeout", "30"]);
+    let proc = ns.spawn(cmd);
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(proc.signal(libc::SIGINT));
+    let mut proc = proc;
+    let status = proc
+        .wait(T)
+        .expect("minnow echo still running after SIGINT");
+    assert_eq!(status.code(), Some(130), "{}", proc.stderr());
+    assert!(proc.stderr().contains("interrupted"), "{}", proc.stderr());
+}
+
+#[test]
+fn minnow_help_lists_every_command_and_the_exit_codes() {
+    let out = std::process::Command::new(minnow_bin())
+        .arg("--help")
+        .output()
+        .expect("run minnow --help");
+    let text = String::from_utf8_lossy(&out.stdout);
+    for word in [
+        "serve",
+        "time",
+        "echo",
+        "chat",
+        "mail",
+        "get",
+        "chat (9009)",
+    ] {
+        assert!(text.contains(word), "{word}: {text}");
+    }
+    for code in [
+        "0 done",
+        "2 bad command line",
+        "69 refused",
+        "77 no permission",
+        "124 timed out",
+        "130 interrupted",
+    ] {
+        assert!(text.contains(code), "{code}: {text}");
     }
 }
