@@ -2,9 +2,9 @@
 //! configuration, its sockets from a static-style arena: what a board does.
 
 use minnow::WallClock;
-use minnow::echo::client::StreamClient;
 use minnow::file::server::FileTimers;
 use minnow::file::store::StaticFiles;
+use minnow::net::stream_client::StreamClient;
 use minnow::net::tcp_client::ClientState;
 use minnow::net::{Arena, NetConfig, Stack};
 use minnow::service::Service;

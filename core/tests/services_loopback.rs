@@ -3,11 +3,12 @@
 
 use minnow::WallClock;
 use minnow::echo::EchoEvent;
-use minnow::echo::client::{DatagramClient, StreamClient};
+use minnow::echo::client::DatagramClient;
 use minnow::echo::tcp_server::TcpEchoServer;
 use minnow::echo::udp_server::UdpEchoServer;
 use minnow::net::NetConfig;
 use minnow::net::Stack;
+use minnow::net::stream_client::StreamClient;
 use minnow::net::tcp_client::{ClientError, ClientState};
 use minnow::service::{Net, Service};
 use minnow::time::client::{TimeClient, TimeClientError};

@@ -1,8 +1,8 @@
 //! A simulated node: a network card, a smoltcp interface with its sockets,
 //! and a [`Program`] (the services and clients it runs).
 
-use minnow::echo::client::StreamClient;
 use minnow::net::runner::earliest;
+use minnow::net::stream_client::StreamClient;
 use minnow::net::{NetConfig, Stack};
 use minnow::service::{Net, Service};
 use smoltcp::iface::{SocketHandle, SocketSet};

@@ -7,8 +7,8 @@
 
 use std::io::{Read, Write};
 
-use minnow::echo::client::StreamClient;
 use minnow::net::earliest;
+use minnow::net::stream_client::StreamClient;
 use minnow::net::tcp_client::ClientState;
 use minnow::service::Service;
 use smoltcp::time::{Duration, Instant};

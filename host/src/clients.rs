@@ -7,7 +7,7 @@ use std::io::{Read, Write};
 use clap::Args;
 use minnow::echo;
 use minnow::echo::client::DatagramClient;
-use minnow::net::dns::Resolver;
+use minnow::net::dns::{LookupError, Resolver};
 use minnow::net::earliest;
 use minnow::net::endpoint::{Host, parse_host_port};
 use minnow::time::client::{TimeClient, TimeClientError};
@@ -82,7 +82,12 @@ pub(crate) fn resolve(
             let what = format!("{name}: no DNS answer within 20 s");
             rt.run_until(Some((limit, &what)), |rt, _| {
                 Ok(match resolver.result() {
-                    Some(result) => Turn::Done(result.map_err(|e| format!("{name}: {e}"))?),
+                    Some(result) => Turn::Done(result.map_err(|e| match e {
+                        LookupError::NoServer => {
+                            format!("{name}: {e}: pass --dns or use --dhcp")
+                        }
+                        _ => format!("{name}: {e}"),
+                    })?),
                     None => Turn::Wait(rt.step(&mut [&mut resolver])),
                 })
             })?

@@ -68,7 +68,9 @@ impl Error {
         match e {
             ClientError::Refused | ClientError::Reset => Error::Refused(text),
             ClientError::ConnectTimeout | ClientError::Timeout => Error::Timeout(text),
-            ClientError::Unaddressable => Error::Failed(text),
+            ClientError::Unaddressable => {
+                Error::Failed(format!("{text}; give --gateway if it is off the link"))
+            }
         }
     }
 

@@ -10,7 +10,7 @@ use clap::{Args, ValueEnum};
 use minnow::mail::mime::{
     Address, Attachment, Composer, Envelope, MessageId, TextEncoding, TextProfile,
 };
-use minnow::mail::sender::MailSender;
+use minnow::mail::sender::{Connect, MailSender};
 use minnow::mail::smtp::session::{
     AuthMechanism, Credentials, Failure, Security, SmtpConfig, SmtpEvent, SmtpTimeouts,
 };
@@ -362,18 +362,21 @@ pub fn run(args: MailArgs) -> Result<(), Error> {
     let now = rt.now();
     let port = rt.stack.ports.next_port();
     let connect_timeout = Duration::from_secs(args.timeout);
-    let c = (handle, server, port, cfg, composer, now, connect_timeout);
+    let to = Connect {
+        handle,
+        server,
+        local_port: port,
+        timeout: connect_timeout,
+    };
     match tls {
         Some(tls) => {
-            let mut sender =
-                MailSender::connect(&mut rt.net(), c.0, c.1, c.2, c.3, tls, c.4, c.5, c.6)
-                    .map_err(|e| e.to_string())?;
+            let mut sender = MailSender::connect(&mut rt.net(), to, cfg, tls, composer, now)
+                .map_err(|e| e.to_string())?;
             send(&mut rt, &mut sender, &recipients)
         }
         None => {
-            let mut sender =
-                MailSender::connect(&mut rt.net(), c.0, c.1, c.2, c.3, NoTls, c.4, c.5, c.6)
-                    .map_err(|e| e.to_string())?;
+            let mut sender = MailSender::connect(&mut rt.net(), to, cfg, NoTls, composer, now)
+                .map_err(|e| e.to_string())?;
             send(&mut rt, &mut sender, &recipients)
         }
     }

@@ -7,9 +7,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant as StdInstant;
 
-use minnow::echo::client::StreamClient;
 use minnow::net::dhcp::{DhcpClient, Lease};
 use minnow::net::storage::OutOfMemory;
+use minnow::net::stream_client::StreamClient;
 use minnow::net::{NetConfig, SocketAlloc, Stack, earliest, wait_duration};
 use minnow::service::{Net, Service};
 use nix::poll::{PollFd, PollFlags, PollTimeout};

@@ -69,7 +69,8 @@ impl Member {
 /// receive buffer must hold at least `L` bytes.
 pub struct ChatServer<const N: usize, const L: usize = 1024> {
     pool: TcpPool<N>,
-    overflow: TcpPool<OVERFLOW_SOCKETS>,
+    /// The overflow sockets; the state says whether `room full` was sent.
+    overflow: TcpPool<OVERFLOW_SOCKETS, bool>,
     members: [Member; N],
     scratch: [u8; L],
     stall: Duration,
@@ -118,10 +119,10 @@ struct Refuse<'a> {
     events: &'a mut ChatEvents,
 }
 
-impl ConnHandler for Refuse<'_> {
-    fn serve(&mut self, socket: &mut tcp::Socket<'_>, conn: &mut Conn) {
-        if conn.stage == 0 {
-            conn.stage = 1;
+impl ConnHandler<bool> for Refuse<'_> {
+    fn serve(&mut self, socket: &mut tcp::Socket<'_>, conn: &mut Conn<bool>) {
+        if !conn.state {
+            conn.state = true;
             let _ = socket.send_slice(ROOM_FULL);
             conn.close(socket);
             self.events.push(ChatEvent::RoomFull { peer: conn.peer });
@@ -129,7 +130,7 @@ impl ConnHandler for Refuse<'_> {
         let _ = socket.recv(|b| (b.len(), ()));
     }
 
-    fn event(&mut self, _event: PoolEvent) {}
+    fn event(&mut self, _event: PoolEvent<'_, bool>) {}
 }
 
 /// Writes `parts` to every live member but `exclude`, or to none: members

@@ -17,14 +17,19 @@ use super::{FileEvent, FileEvents};
 use crate::net::tcp_pool::{Conn, ConnHandler, PoolEvent, PoolFull, TcpPool};
 use crate::service::{Net, Service};
 
-/// Waiting for the request.
-const AWAIT: u8 = 0;
-/// Streaming the file.
-const SENDING: u8 = 1;
-/// Every byte queued; closing.
-const SENT: u8 = 2;
-/// An ERR line queued; closing.
-const REFUSED: u8 = 3;
+/// Where one download stands.
+#[derive(Debug, Default)]
+pub enum FileConn<F> {
+    /// Waiting for the request (up to its newline, bound or timeout).
+    #[default]
+    AwaitRequest,
+    /// Streaming the open file.
+    Sending(F),
+    /// Every byte queued; closing.
+    Sent,
+    /// An ERR line queued, or the file failed: closing.
+    Refusing,
+}
 
 /// Timers of the file server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,14 +58,13 @@ impl Default for FileTimers {
 
 /// A file server for up to `N` simultaneous downloads from store `S`.
 ///
-/// RAM: the [`TcpPool`], `N` × `size_of::<Option<S::File>>()` and 16 × 48
-/// bytes of events, plus the sockets' buffers (each transmit buffer must
+/// RAM: the [`TcpPool`] (each connection's state a [`FileConn`] holding
+/// the open file) and 16 × 48 bytes of events, plus the sockets' buffers (each transmit buffer must
 /// hold at least 32 bytes for an ERR line; the receive buffer at least
 /// [`request::MAX_REQUEST`] + 1 bytes to tell an overlong request).
 pub struct FileServer<S: FileStore, const N: usize> {
-    pool: TcpPool<N>,
+    pool: TcpPool<N, FileConn<S::File>>,
     store: S,
-    files: [Option<S::File>; N],
     timers: FileTimers,
     /// Events for the caller to drain.
     pub events: FileEvents,
@@ -72,7 +76,6 @@ impl<S: FileStore, const N: usize> FileServer<S, N> {
         Self {
             pool: TcpPool::new(port, Some(timers.stall)),
             store,
-            files: core::array::from_fn(|_| None),
             timers,
             events: FileEvents::new(),
         }
@@ -121,16 +124,15 @@ fn answer<S: FileStore>(store: &mut S, bytes: &[u8]) -> Answer<S::File> {
     }
 }
 
-struct Handler<'a, S: FileStore, const N: usize> {
+struct Handler<'a, S: FileStore> {
     store: &'a mut S,
-    files: &'a mut [Option<S::File>; N],
     events: &'a mut FileEvents,
     timers: FileTimers,
     now: Instant,
 }
 
-impl<S: FileStore, const N: usize> Handler<'_, S, N> {
-    fn take_request(&mut self, socket: &mut tcp::Socket<'_>, conn: &mut Conn) {
+impl<S: FileStore> Handler<'_, S> {
+    fn take_request(&mut self, socket: &mut tcp::Socket<'_>, conn: &mut Conn<FileConn<S::File>>) {
         let answer = if socket.can_recv() {
             let store = &mut *self.store;
             match socket.recv(|bytes| (bytes.len(), answer(store, bytes))) {
@@ -149,8 +151,7 @@ impl<S: FileStore, const N: usize> Handler<'_, S, N> {
         conn.touch(self.now);
         match answer {
             Answer::Send(file, default) => {
-                self.files[conn.slot] = Some(file);
-                conn.stage = SENDING;
+                conn.state = FileConn::Sending(file);
                 self.events.push(FileEvent::Sending {
                     peer: conn.peer,
                     default,
@@ -159,7 +160,7 @@ impl<S: FileStore, const N: usize> Handler<'_, S, N> {
             }
             Answer::Refuse(reason) => {
                 let _ = socket.send_slice(reason.line());
-                conn.stage = REFUSED;
+                conn.state = FileConn::Refusing;
                 conn.close(socket);
                 self.events.push(FileEvent::Refused {
                     peer: conn.peer,
@@ -169,8 +170,8 @@ impl<S: FileStore, const N: usize> Handler<'_, S, N> {
         }
     }
 
-    fn stream(&mut self, socket: &mut tcp::Socket<'_>, conn: &mut Conn) {
-        let Some(file) = self.files[conn.slot].as_mut() else {
+    fn stream(&mut self, socket: &mut tcp::Socket<'_>, conn: &mut Conn<FileConn<S::File>>) {
+        let FileConn::Sending(file) = &mut conn.state else {
             return;
         };
         while socket.can_send() {
@@ -180,23 +181,21 @@ impl<S: FileStore, const N: usize> Handler<'_, S, N> {
             });
             match read {
                 Ok(Ok(0)) => {
-                    self.files[conn.slot] = None;
-                    conn.stage = SENT;
+                    conn.state = FileConn::Sent;
                     conn.close(socket);
                     return;
                 }
                 Ok(Ok(n)) => {
                     conn.bytes_out += n as u64;
-                    conn.touch(self.now);
+                    conn.last_active = self.now;
                 }
                 Ok(Err(())) | Err(_) => {
-                    self.files[conn.slot] = None;
                     socket.abort();
                     self.events.push(FileEvent::ReadFailed {
                         peer: conn.peer,
                         bytes: conn.bytes_out,
                     });
-                    conn.stage = REFUSED;
+                    conn.state = FileConn::Refusing;
                     return;
                 }
             }
@@ -204,11 +203,11 @@ impl<S: FileStore, const N: usize> Handler<'_, S, N> {
     }
 }
 
-impl<S: FileStore, const N: usize> ConnHandler for Handler<'_, S, N> {
-    fn serve(&mut self, socket: &mut tcp::Socket<'_>, conn: &mut Conn) {
-        match conn.stage {
-            AWAIT => self.take_request(socket, conn),
-            SENDING => {
+impl<S: FileStore> ConnHandler<FileConn<S::File>> for Handler<'_, S> {
+    fn serve(&mut self, socket: &mut tcp::Socket<'_>, conn: &mut Conn<FileConn<S::File>>) {
+        match conn.state {
+            FileConn::AwaitRequest => self.take_request(socket, conn),
+            FileConn::Sending(_) => {
                 // What the client sends after its request is read and dropped.
                 let _ = socket.recv(|b| (b.len(), ()));
                 self.stream(socket, conn);
@@ -219,17 +218,18 @@ impl<S: FileStore, const N: usize> ConnHandler for Handler<'_, S, N> {
         }
     }
 
-    fn event(&mut self, event: PoolEvent) {
+    fn event(&mut self, event: PoolEvent<'_, FileConn<S::File>>) {
         match event {
             PoolEvent::Opened(_) => {}
-            PoolEvent::Closed(c) if c.stage == SENT => {
+            PoolEvent::Closed(c) if matches!(c.state, FileConn::Sent) => {
                 self.events.push(FileEvent::Sent {
                     peer: c.peer,
                     bytes: c.bytes_out,
                 });
             }
+            // A download cut short (the open file is dropped with its state).
             PoolEvent::Closed(c) | PoolEvent::Reset(c) | PoolEvent::IdleTimeout(c) => {
-                if self.files[c.slot].take().is_some() || c.stage == SENT {
+                if matches!(c.state, FileConn::Sending(_) | FileConn::Sent) {
                     self.events.push(FileEvent::Aborted {
                         peer: c.peer,
                         bytes: c.bytes_out,
@@ -244,7 +244,6 @@ impl<S: FileStore, const N: usize> Service for FileServer<S, N> {
     fn poll(&mut self, net: &mut Net<'_, '_>, now: Instant) {
         let mut handler = Handler {
             store: &mut self.store,
-            files: &mut self.files,
             events: &mut self.events,
             timers: self.timers,
             now,
@@ -256,7 +255,7 @@ impl<S: FileStore, const N: usize> Service for FileServer<S, N> {
         let request = self
             .pool
             .conns()
-            .filter(|c| c.stage == AWAIT)
+            .filter(|c| matches!(c.state, FileConn::AwaitRequest))
             .map(|c| c.opened + self.timers.request)
             .min();
         crate::net::runner::earliest(self.pool.poll_at(), request)

@@ -13,6 +13,19 @@ use crate::net::runner::earliest;
 use crate::net::tcp_client::{ClientState, TcpClient};
 use crate::service::{Net, Service};
 
+/// Where and how a [`MailSender`] connects. RAM: about 40 bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Connect {
+    /// The socket, already in the set.
+    pub handle: SocketHandle,
+    /// The SMTP server.
+    pub server: IpEndpoint,
+    /// The local port.
+    pub local_port: u16,
+    /// Give up when the server does not answer within this.
+    pub timeout: Duration,
+}
+
 /// Sends one message. RAM: the [`SmtpSession`] (about 2.2 KiB) + 512 bytes
 /// of TLS staging + the TLS session and the source, plus the socket's
 /// buffers.
@@ -29,22 +42,27 @@ pub struct MailSender<'a, T: TlsSession, R: Read> {
 }
 
 impl<'a, T: TlsSession, R: Read> MailSender<'a, T, R> {
-    /// Connects socket `handle` to the server and prepares the session.
-    #[allow(clippy::too_many_arguments)]
+    /// Connects as `to` says and prepares the session for `cfg`, with
+    /// `tls` for STARTTLS or implicit TLS and the message from `source`.
     pub fn connect(
         net: &mut Net<'_, '_>,
-        handle: SocketHandle,
-        server: IpEndpoint,
-        local_port: u16,
+        to: Connect,
         cfg: SmtpConfig<'a>,
         tls: T,
         source: R,
         now: Instant,
-        connect_timeout: Duration,
     ) -> Result<Self, BadArgument> {
         let smtp = SmtpSession::new(cfg, now)?;
         Ok(Self {
-            conn: TcpClient::connect(net, handle, server, local_port, now, connect_timeout, None),
+            conn: TcpClient::connect(
+                net,
+                to.handle,
+                to.server,
+                to.local_port,
+                now,
+                to.timeout,
+                None,
+            ),
             smtp,
             tls,
             tls_on: false,

@@ -23,7 +23,7 @@ pub enum LookupError {
 impl core::fmt::Display for LookupError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str(match self {
-            LookupError::NoServer => "no DNS server: pass --dns or use --dhcp",
+            LookupError::NoServer => "no DNS server (none configured, none from DHCP)",
             LookupError::InvalidName => "not a valid host name",
             LookupError::NotFound => "the name did not resolve (no answer, or no such host)",
         })

@@ -9,6 +9,7 @@ pub mod endpoint;
 pub mod runner;
 pub mod stack;
 pub mod storage;
+pub mod stream_client;
 pub mod tcp_client;
 pub mod tcp_pool;
 

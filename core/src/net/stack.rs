@@ -17,7 +17,7 @@ use smoltcp::wire::{IpAddress, IpEndpoint};
 use super::config::NetConfig;
 use super::runner::earliest;
 use super::tcp_client::EphemeralPorts;
-use crate::echo::client::StreamClient;
+use crate::net::stream_client::StreamClient;
 use crate::service::{Net, Service};
 
 /// Interface + sockets + ephemeral ports. RAM: the [`Interface`] (about

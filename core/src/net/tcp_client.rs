@@ -27,7 +27,7 @@ impl core::fmt::Display for ClientError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str(match self {
             ClientError::Unaddressable => {
-                "no route to the server (check the address and --gateway)"
+                "no route to the server (check its address and the default gateway)"
             }
             ClientError::Refused => "connection refused",
             ClientError::ConnectTimeout => "connection timed out",

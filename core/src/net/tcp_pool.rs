@@ -12,9 +12,12 @@ use smoltcp::socket::tcp;
 use smoltcp::time::{Duration, Instant};
 use smoltcp::wire::IpEndpoint;
 
-/// What the pool knows of one live connection. RAM: about 64 bytes.
+/// What the pool knows of one live connection, with the service's own
+/// state `S` for it (an explicit enum, e.g. the file server's
+/// `AwaitRequest`, `Sending(file)`, `Sent`, `Refusing`). RAM: about 56
+/// bytes + `size_of::<S>()`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Conn {
+pub struct Conn<S = ()> {
     /// The client's address and port.
     pub peer: IpEndpoint,
     /// When the connection was first seen established.
@@ -28,14 +31,15 @@ pub struct Conn {
     /// The service has closed its side (a later `Closed` socket state is
     /// then a normal end, not a reset).
     pub closing: bool,
-    /// A small per-connection state for the service's own use.
-    pub stage: u8,
-    /// Which pool socket carries it (0..N): an index for per-connection
-    /// state the service keeps beside the pool.
+    /// Which pool socket carries it (0..N): an index for state that must
+    /// outlive the connection (the chat room's leave notices).
     pub slot: usize,
+    /// The service's state for this connection; `S::default()` when it
+    /// opens, dropped when it ends.
+    pub state: S,
 }
 
-impl Conn {
+impl<S> Conn<S> {
     /// Records that bytes moved at `now`.
     pub fn touch(&mut self, now: Instant) {
         self.last_active = now;
@@ -61,45 +65,48 @@ impl core::fmt::Display for PoolFull {
 }
 
 /// What a service does with its pool's connections.
-pub trait ConnHandler {
+pub trait ConnHandler<S = ()> {
     /// Moves bytes on one live connection.
-    fn serve(&mut self, socket: &mut tcp::Socket<'_>, conn: &mut Conn);
+    fn serve(&mut self, socket: &mut tcp::Socket<'_>, conn: &mut Conn<S>);
     /// A connection began or ended.
-    fn event(&mut self, event: PoolEvent);
+    fn event(&mut self, event: PoolEvent<'_, S>);
 }
 
-/// How a connection began or ended, reported by [`TcpPool::poll`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PoolEvent {
-    /// A client connected.
-    Opened(Conn),
+/// How a connection began or ended, reported by [`TcpPool::poll`]. An
+/// ended connection comes by value: its state ends with it.
+#[derive(Debug, PartialEq, Eq)]
+pub enum PoolEvent<'a, S = ()> {
+    /// A client connected (the state is `S::default()`; the handler may
+    /// set it).
+    Opened(&'a mut Conn<S>),
     /// The connection ended after the service closed its side.
-    Closed(Conn),
+    Closed(Conn<S>),
     /// The connection ended without the service closing it: the client reset
     /// it, or smoltcp gave up retransmitting.
-    Reset(Conn),
+    Reset(Conn<S>),
     /// Nothing moved for the idle timeout: the pool aborted the connection.
-    IdleTimeout(Conn),
+    IdleTimeout(Conn<S>),
 }
 
-#[derive(Debug, Clone, Copy)]
-struct Slot {
-    handle: SocketHandle,
-    conn: Option<Conn>,
-}
-
-/// Up to `N` sockets listening on one port. RAM: `N` × about 72 bytes here,
-/// plus each socket's buffers (given by the caller to [`TcpPool::add`]).
 #[derive(Debug)]
-pub struct TcpPool<const N: usize> {
+struct Slot<S> {
+    handle: SocketHandle,
+    conn: Option<Conn<S>>,
+}
+
+/// Up to `N` sockets listening on one port, each connection with state
+/// `S`. RAM: `N` × (about 64 bytes + `size_of::<S>()`) here, plus each
+/// socket's buffers (given by the caller to [`TcpPool::add`]).
+#[derive(Debug)]
+pub struct TcpPool<const N: usize, S = ()> {
     port: u16,
     idle_timeout: Option<Duration>,
     /// Free sockets listen (see [`TcpPool::set_accepting`]).
     accepting: bool,
-    slots: heapless::Vec<Slot, N>,
+    slots: heapless::Vec<Slot<S>, N>,
 }
 
-impl<const N: usize> TcpPool<N> {
+impl<const N: usize, S: Default> TcpPool<N, S> {
     /// An empty pool for `port`. `idle_timeout`: abort a connection on which
     /// nothing moved for that long (`None`: never).
     pub const fn new(port: u16, idle_timeout: Option<Duration>) -> Self {
@@ -171,7 +178,7 @@ impl<const N: usize> TcpPool<N> {
         &mut self,
         sockets: &mut SocketSet<'_>,
         now: Instant,
-        handler: &mut impl ConnHandler,
+        handler: &mut impl ConnHandler<S>,
     ) {
         // smoltcp gives a SYN to the first matching socket in set order, so a
         // duplicated SYN would open a second half-connection on a listening
@@ -190,43 +197,40 @@ impl<const N: usize> TcpPool<N> {
                 && state != tcp::State::SynReceived
                 && let Some(peer) = socket.remote_endpoint()
             {
-                {
-                    let conn = Conn {
-                        peer,
-                        opened: now,
-                        last_active: now,
-                        bytes_in: 0,
-                        bytes_out: 0,
-                        closing: false,
-                        stage: 0,
-                        slot: index,
-                    };
-                    slot.conn = Some(conn);
-                    handler.event(PoolEvent::Opened(conn));
-                }
+                let conn = slot.conn.insert(Conn {
+                    peer,
+                    opened: now,
+                    last_active: now,
+                    bytes_in: 0,
+                    bytes_out: 0,
+                    closing: false,
+                    slot: index,
+                    state: S::default(),
+                });
+                handler.event(PoolEvent::Opened(conn));
             }
-            if let Some(mut conn) = slot.conn {
+            if let Some(conn) = slot.conn.as_mut() {
                 let over = matches!(state, tcp::State::Closed | tcp::State::TimeWait);
                 if !over {
-                    handler.serve(socket, &mut conn);
+                    handler.serve(socket, conn);
                 }
                 let idle_expired = self
                     .idle_timeout
                     .is_some_and(|t| now >= conn.last_active + t);
-                slot.conn = if over || !socket.is_open() {
-                    handler.event(if conn.closing {
-                        PoolEvent::Closed(conn)
-                    } else {
-                        PoolEvent::Reset(conn)
-                    });
-                    None
+                if over || !socket.is_open() {
+                    if let Some(conn) = slot.conn.take() {
+                        handler.event(if conn.closing {
+                            PoolEvent::Closed(conn)
+                        } else {
+                            PoolEvent::Reset(conn)
+                        });
+                    }
                 } else if idle_expired {
                     socket.abort();
-                    handler.event(PoolEvent::IdleTimeout(conn));
-                    None
-                } else {
-                    Some(conn)
-                };
+                    if let Some(conn) = slot.conn.take() {
+                        handler.event(PoolEvent::IdleTimeout(conn));
+                    }
+                }
             }
             let later_handshake = last_syn_received.is_some_and(|j| j > index);
             if self.accepting && slot.conn.is_none() && !socket.is_open() && !later_handshake {
@@ -244,12 +248,12 @@ impl<const N: usize> TcpPool<N> {
 
     /// The connection on pool slot `slot`, for a service that drives the
     /// sockets itself (e.g. to broadcast across them).
-    pub fn conn_mut(&mut self, slot: usize) -> Option<&mut Conn> {
+    pub fn conn_mut(&mut self, slot: usize) -> Option<&mut Conn<S>> {
         self.slots.get_mut(slot).and_then(|s| s.conn.as_mut())
     }
 
     /// The live connections.
-    pub fn conns(&self) -> impl Iterator<Item = &Conn> {
+    pub fn conns(&self) -> impl Iterator<Item = &Conn<S>> {
         self.slots.iter().filter_map(|s| s.conn.as_ref())
     }
 
@@ -258,7 +262,7 @@ impl<const N: usize> TcpPool<N> {
         let timeout = self.idle_timeout?;
         self.slots
             .iter()
-            .filter_map(|s| s.conn.map(|c| c.last_active + timeout))
+            .filter_map(|s| s.conn.as_ref().map(|c| c.last_active + timeout))
             .min()
     }
 }

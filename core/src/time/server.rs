@@ -16,8 +16,15 @@ use crate::clock::WallClock;
 use crate::net::tcp_pool::{Conn, ConnHandler, PoolEvent, PoolFull, TcpPool};
 use crate::service::{Net, Service};
 
-/// A connection's time reply was queued.
-const SENT: u8 = 1;
+/// Where one time client stands.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum TimeConn {
+    /// Connected; the reply goes out on the next poll.
+    #[default]
+    Connected,
+    /// The reply (or nothing, clock unset) was queued and our FIN sent.
+    Answered,
+}
 
 /// Longest reply: a ctime line. Each socket's transmit buffer must hold it.
 pub const MAX_REPLY: usize = ctime::CTIME_LEN + 2;
@@ -26,7 +33,7 @@ pub const MAX_REPLY: usize = ctime::CTIME_LEN + 2;
 /// RAM: 16 × 40 bytes of events + the [`TcpPool`], plus socket buffers
 /// (a 64-byte transmit and receive buffer per socket is plenty).
 pub struct TcpTimeServer<'c, const N: usize> {
-    pool: TcpPool<N>,
+    pool: TcpPool<N, TimeConn>,
     format: TimeFormat,
     clock: &'c WallClock,
     /// Events for the caller to drain.
@@ -83,14 +90,14 @@ struct Reply<'a, 'c> {
     now: Instant,
 }
 
-impl ConnHandler for Reply<'_, '_> {
-    fn serve(&mut self, socket: &mut tcp::Socket<'_>, conn: &mut Conn) {
-        if conn.stage == SENT {
+impl ConnHandler<TimeConn> for Reply<'_, '_> {
+    fn serve(&mut self, socket: &mut tcp::Socket<'_>, conn: &mut Conn<TimeConn>) {
+        if conn.state == TimeConn::Answered {
             // Read and drop what the client sends, so it cannot fill the window.
             let _ = socket.recv(|b| (b.len(), ()));
             return;
         }
-        conn.stage = SENT;
+        conn.state = TimeConn::Answered;
         let Some(unix) = self.clock.unix_secs(self.now) else {
             self.events.push(TimeEvent::ClockNotSet { peer: conn.peer });
             conn.close(socket);
@@ -114,9 +121,9 @@ impl ConnHandler for Reply<'_, '_> {
         conn.close(socket);
     }
 
-    fn event(&mut self, event: PoolEvent) {
+    fn event(&mut self, event: PoolEvent<'_, TimeConn>) {
         if let PoolEvent::Reset(c) | PoolEvent::IdleTimeout(c) = event
-            && (c.stage != SENT || c.bytes_out == 0)
+            && (c.state != TimeConn::Answered || c.bytes_out == 0)
         {
             self.events.push(TimeEvent::Aborted { peer: c.peer });
         }

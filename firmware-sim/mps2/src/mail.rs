@@ -20,7 +20,7 @@
 use minnow::WallClock;
 use minnow::file::store::SliceReader;
 use minnow::mail::mime::{Address, Attachment, Composer, Envelope, MessageId, TextEncoding};
-use minnow::mail::sender::MailSender;
+use minnow::mail::sender::{Connect, MailSender};
 use minnow::mail::smtp::session::{
     BadArgument, Security, SmtpConfig, SmtpEvent, SmtpSession, SmtpTimeouts,
 };
@@ -200,20 +200,13 @@ impl Mailer {
             size: None,
             timeouts: SmtpTimeouts::default(),
         };
-        let (handle, server, port) = (self.handle, self.server, self.local_port);
-        let sender = SENDER.init_with(|| {
-            MailSender::connect(
-                net,
-                handle,
-                server,
-                port,
-                cfg,
-                NoTls,
-                message,
-                now,
-                CONNECT_TIMEOUT,
-            )
-        });
+        let to = Connect {
+            handle: self.handle,
+            server: self.server,
+            local_port: self.local_port,
+            timeout: CONNECT_TIMEOUT,
+        };
+        let sender = SENDER.init_with(|| MailSender::connect(net, to, cfg, NoTls, message, now));
         match sender {
             Ok(sender) => {
                 self.sender = Some(sender);

@@ -8,7 +8,7 @@ use std::cell::Cell;
 use std::rc::Rc;
 use std::str::FromStr;
 
-use minnow::echo::client::StreamClient;
+use minnow::net::stream_client::StreamClient;
 use minnow::net::tcp_client::ClientState;
 use minnow::service::Service;
 use smoltcp::iface::SocketHandle;

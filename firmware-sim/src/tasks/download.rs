@@ -2,8 +2,8 @@
 //! until the server closes. The bytes are checked against the file the
 //! board serves; an `ERR` line is a refusal, expected or not.
 
-use minnow::echo::client::StreamClient;
 use minnow::file::reply;
+use minnow::net::stream_client::StreamClient;
 use minnow::net::tcp_client::ClientState;
 use minnow::service::Service;
 use sha2::{Digest, Sha256};

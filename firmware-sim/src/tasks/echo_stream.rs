@@ -3,7 +3,7 @@
 //! same task against discard sends the stream and expects nothing back and
 //! a clean close once everything was read.
 
-use minnow::echo::client::StreamClient;
+use minnow::net::stream_client::StreamClient;
 use minnow::net::tcp_client::ClientState;
 use minnow::service::Service;
 use smoltcp::iface::SocketHandle;

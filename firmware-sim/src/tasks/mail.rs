@@ -21,7 +21,7 @@ use minnow::mail::mime::{
     Address, Attachment, ComposeError, Composer, Envelope, MessageId, TextEncoding, TextScanner,
     choose,
 };
-use minnow::mail::sender::MailSender;
+use minnow::mail::sender::{Connect, MailSender};
 use minnow::mail::smtp::session::{
     AuthMechanism, Credentials, Security, SmtpConfig, SmtpEvent, SmtpTimeouts,
 };
@@ -441,18 +441,14 @@ impl<'a> SendMail<'a> {
             self.server,
             self.size
         ));
-        let sender = MailSender::connect(
-            &mut ctx.net(),
+        let to = Connect {
             handle,
-            self.server,
-            port,
-            cfg,
-            NoTls,
-            composer,
-            now,
-            self.timeout,
-        )
-        .map_err(|e| e.to_string())?;
+            server: self.server,
+            local_port: port,
+            timeout: self.timeout,
+        };
+        let sender = MailSender::connect(&mut ctx.net(), to, cfg, NoTls, composer, now)
+            .map_err(|e| e.to_string())?;
         self.sender = Some(sender);
         Ok(())
     }
