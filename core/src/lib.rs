@@ -19,6 +19,7 @@
 
 pub mod chat;
 pub mod clock;
+mod diag;
 pub mod discard;
 pub mod echo;
 pub mod file;

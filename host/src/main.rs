@@ -27,6 +27,13 @@ use clap::{Parser, Subcommand};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// More log lines: -v connections (core's debug records), -vv and -vvv
+    /// smoltcp's and rustls's too. RUST_LOG (e.g. smoltcp=trace) overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+    /// Errors only.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    quiet: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -47,6 +54,7 @@ enum Command {
 
 fn main() {
     let cli = Cli::parse();
+    report::init(cli.verbose, cli.quiet);
     let (name, result) = match cli.command {
         Command::Serve(a) => ("serve", serve::run(a)),
         Command::Time(a) => ("time", clients::time(a)),

@@ -298,3 +298,33 @@ except socket.timeout:
         server.stderr()
     );
 }
+
+#[test]
+fn verbose_logs_connections_and_smoltcp_and_quiet_logs_nothing() {
+    let ns = Netns::new();
+    // -v: core's debug records (each connection); -vvv: smoltcp's own too.
+    let server = ns.serve(&["-vvv"]);
+    let out = echo_client(&ns, Netns::MINNOW_V4, 10_000);
+    out.assert_success("echo_client.py");
+    assert!(
+        server.wait_for_stderr("after 10000 bytes in, 10000 out", T),
+        "{}",
+        server.stderr()
+    );
+    let text = server.stderr();
+    assert!(text.contains("minnow: tcp/12345: 192.0.2.1:"), "{text}");
+    assert!(text.contains(" connected\n"), "{text}");
+    assert!(text.contains("minnow: smoltcp::"), "{text}");
+    drop(server);
+
+    // -q: errors only, so not even `ready`; the server still serves.
+    let mut cmd = ns.command(minnow_bin());
+    cmd.args(["serve", "-q", "--tap", "tap0"]);
+    let quiet = ns.spawn(cmd);
+    assert!(ns.wait_tcp(Netns::MINNOW_V4, 12345, T));
+    echo_client(&ns, Netns::MINNOW_V4, 10_000).assert_success("echo_client.py, -q");
+    assert!(quiet.signal(libc::SIGTERM));
+    let mut quiet = quiet;
+    quiet.wait(T).expect("minnow serve -q still running");
+    assert_eq!(quiet.stderr(), "", "-q printed lines");
+}

@@ -207,6 +207,7 @@ impl<const N: usize, S: Default> TcpPool<N, S> {
                     slot: index,
                     state: S::default(),
                 });
+                crate::diag::debug!("tcp/{}: {} connected", self.port, peer);
                 handler.event(PoolEvent::Opened(conn));
             }
             if let Some(conn) = slot.conn.as_mut() {
@@ -219,6 +220,14 @@ impl<const N: usize, S: Default> TcpPool<N, S> {
                     .is_some_and(|t| now >= conn.last_active + t);
                 if over || !socket.is_open() {
                     if let Some(conn) = slot.conn.take() {
+                        crate::diag::debug!(
+                            "tcp/{}: {} {} after {} bytes in, {} out",
+                            self.port,
+                            conn.peer,
+                            if conn.closing { "closed" } else { "reset" },
+                            conn.bytes_in,
+                            conn.bytes_out
+                        );
                         handler.event(if conn.closing {
                             PoolEvent::Closed(conn)
                         } else {
@@ -228,6 +237,7 @@ impl<const N: usize, S: Default> TcpPool<N, S> {
                 } else if idle_expired {
                     socket.abort();
                     if let Some(conn) = slot.conn.take() {
+                        crate::diag::debug!("tcp/{}: {} idle, aborted", self.port, conn.peer);
                         handler.event(PoolEvent::IdleTimeout(conn));
                     }
                 }

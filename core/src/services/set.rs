@@ -436,6 +436,7 @@ impl<
             while room.wants_socket() {
                 // Out of memory: the room stays at the places it has.
                 let Ok(socket) = _alloc.tcp(rx, tx) else {
+                    crate::diag::warning!("chat: no memory for another member socket");
                     break;
                 };
                 let _ = room.add_socket(_sockets, socket);
