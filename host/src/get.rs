@@ -153,8 +153,9 @@ pub fn run(args: GetArgs) -> Result<(), Error> {
             );
             Ok(())
         }
-        Err(e) => Err(Error::client(remote, e).context(format!(
-            "after {total} bytes the transfer is incomplete, partial data kept in {}",
+        // A transfer cut short is a failure whatever cut it (exit 1).
+        Err(e) => Err(Error::Failed(format!(
+            "{remote}: {e} after {total} bytes: the transfer is incomplete, partial data kept in {}",
             part.display()
         ))),
     }

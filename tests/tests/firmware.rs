@@ -35,7 +35,15 @@ const MAIL_TO: &str = "Tester <tester@minnow.test>";
 const MAIL_SUBJECT: &str = "Hello from the Minnow board";
 
 fn build_image() -> Result<PathBuf, String> {
-    if let Some(elf) = std::env::var_os("MINNOW_BOARD_ELF").filter(|v| !v.is_empty()) {
+    build_variant(&[], None)
+}
+
+/// The image with extra Cargo `features` and `services` (`MINNOW_SERVICES`),
+/// in a target folder of its own; the default image without either.
+fn build_variant(features: &[&str], services: Option<&str>) -> Result<PathBuf, String> {
+    if let Some(elf) = std::env::var_os("MINNOW_BOARD_ELF").filter(|v| !v.is_empty())
+        && features.is_empty()
+    {
         let elf = PathBuf::from(elf);
         return if elf.is_file() {
             Ok(elf)
@@ -53,20 +61,30 @@ fn build_image() -> Result<PathBuf, String> {
         }
     }
     let dir = workspace_root().join("firmware-sim").join("mps2");
-    let target = dir.join("target");
+    let target = if features.is_empty() {
+        dir.join("target")
+    } else {
+        dir.join("target").join(features.join("-"))
+    };
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.current_dir(&dir)
-        .args(["build", "--release", "--locked"])
-        .env("CARGO_TARGET_DIR", &target)
+        .args(["build", "--release", "--locked"]);
+    if !features.is_empty() {
+        cmd.args(["--features", &features.join(",")]);
+    }
+    cmd.env("CARGO_TARGET_DIR", &target)
         .env("MINNOW_IPV4", Netns::MINNOW_V4_CIDR)
         .env("MINNOW_IPV6", Netns::MINNOW_V6_CIDR)
         .env("MINNOW_GATEWAY", "none")
         .env("MINNOW_SNTP", Netns::HOST_V4)
         .env("MINNOW_SMTP", format!("{}:{SMTP_PORT}", Netns::HOST_V4))
         .env("MINNOW_MAIL_FROM", MAIL_FROM)
-        .env("MINNOW_MAIL_TO", MAIL_TO)
-        .env_remove("MINNOW_SERVICES");
+        .env("MINNOW_MAIL_TO", MAIL_TO);
+    match services {
+        Some(list) => cmd.env("MINNOW_SERVICES", list),
+        None => cmd.env_remove("MINNOW_SERVICES"),
+    };
     // The host build's settings must not leak into the board's.
     for var in [
         "RUSTFLAGS",
@@ -110,11 +128,15 @@ fn image() -> PathBuf {
 /// Boots the image on the namespace's `tap0` and waits for `minnow: ready`
 /// on its UART (QEMU's stdout).
 fn boot(ns: &Netns) -> Proc {
-    let elf = image();
+    boot_elf(ns, &image())
+}
+
+/// Boots `elf` as [`boot`] does.
+fn boot_elf(ns: &Netns, elf: &std::path::Path) -> Proc {
     let mut cmd = ns.command("qemu-system-arm");
     cmd.args(["-M", "mps2-an386", "-display", "none", "-monitor", "none"])
         .args(["-serial", "stdio", "-kernel"])
-        .arg(&elf)
+        .arg(elf)
         .args([
             "-nic",
             "tap,ifname=tap0,script=no,downscript=no,model=lan9118",
@@ -526,4 +548,57 @@ fn board_logs_a_refused_recipient_with_the_servers_reply() {
     // The board serves on.
     let out = run_peer(&ns, "time_client.py", &[Netns::MINNOW_V4, "9999"]);
     out.assert_success("time_client.py after the refused mail");
+}
+
+/// Sends 100,000 bytes to discard over TCP and datagrams over UDP; nothing
+/// may come back.
+const DISCARD_CLIENT: &str = r#"
+import socket, sys
+host = sys.argv[1]
+fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+s = socket.create_connection((host, 9), timeout=30)
+s.sendall(b"x" * 100000)
+s.shutdown(socket.SHUT_WR)
+assert s.recv(1) == b""
+u = socket.socket(fam, socket.SOCK_DGRAM)
+u.settimeout(0.5)
+for i in range(20):
+    u.sendto(b"d" * 100, (host, 9))
+try:
+    print("answered", u.recv(100)); sys.exit(1)
+except socket.timeout:
+    print("discarded quietly")
+"#;
+
+#[test]
+fn board_built_with_discard_and_log_takes_streams_and_logs_through_the_facade() {
+    let elf = build_variant(&["discard", "log"], Some("echo,discard"))
+        .unwrap_or_else(|e| panic!("minnow-tests: {e}"));
+    let ns = Netns::new();
+    let board = boot_elf(&ns, &elf);
+    for host in [Netns::MINNOW_V4, Netns::MINNOW_V6] {
+        let mut cmd = ns.command("python3");
+        cmd.args(["-c", DISCARD_CLIENT, host]);
+        let out = ns.run(cmd, T);
+        out.assert_success("discard client against the board");
+        assert!(out.stdout.contains("discarded quietly"), "{}", out.dump());
+    }
+    assert!(
+        board.wait_for_stdout("after 100000 bytes\n", T),
+        "{}",
+        board.dump()
+    );
+    let log = board.stdout();
+    assert_eq!(
+        log.matches("minnow: discard tcp/9: closed ").count(),
+        2,
+        "{log}"
+    );
+    // Core's own record through the log facade, on the same UART.
+    assert!(
+        log.contains("minnow: minnow::net::tcp_pool: tcp/9: 192.0.2.1:"),
+        "{log}"
+    );
+    // The services it was not built with are not there.
+    assert!(log.contains("no time tcp/9999"), "{log}");
 }

@@ -56,6 +56,8 @@ fn main() -> ! {
     // Interrupts stay masked for good: they only wake `wfi` (see `mmio`).
     cortex_m::interrupt::disable();
     uart::Uart::init();
+    #[cfg(feature = "log")]
+    log::init();
     log!(
         "boot: minnow-mps2 {} on mps2-an386 (Cortex-M4F)",
         env!("CARGO_PKG_VERSION")
