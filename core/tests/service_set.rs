@@ -4,7 +4,6 @@
 use minnow::WallClock;
 use minnow::file::server::FileTimers;
 use minnow::file::store::StaticFiles;
-use minnow::net::stream_client::StreamClient;
 use minnow::net::tcp_client::ClientState;
 use minnow::net::{Arena, NetConfig, Stack};
 use minnow::service::Service;
@@ -14,7 +13,7 @@ use minnow::services::{
 };
 use smoltcp::iface::{SocketSet, SocketStorage};
 use smoltcp::phy::{Loopback, Medium};
-use smoltcp::socket::{tcp, udp};
+use smoltcp::socket::udp;
 use smoltcp::time::{Duration, Instant};
 use smoltcp::wire::{EthernetAddress, IpAddress, IpEndpoint, Ipv4Address, Ipv4Cidr};
 
@@ -134,17 +133,19 @@ fn one_config_sizes_and_builds_every_service_and_events_read_the_same() {
     );
 
     // A client sends 100,000 bytes to discard and closes.
-    let socket = tcp::Socket::new(
-        tcp::SocketBuffer::new(vec![0; 8192]),
-        tcp::SocketBuffer::new(vec![0; 8192]),
-    );
-    let (mut client, _, port): (StreamClient, _, u16) = node.stack.connect_stream(
-        socket,
-        IpEndpoint::new(LOCAL, 9),
-        node.now,
-        Duration::from_secs(5),
-        None,
-    );
+    let mut owned = arena(&ServiceConfig::NONE, 16384);
+    let (mut client, _, local) = node
+        .stack
+        .connect_stream(
+            &mut owned,
+            IpEndpoint::new(LOCAL, 9),
+            (8192, 8192),
+            node.now,
+            Duration::from_secs(5),
+            None,
+        )
+        .unwrap();
+    let port = local.unwrap().port;
     let data = vec![0x5a; 100_000];
     let mut sent = 0;
     let mut lines = Vec::new();

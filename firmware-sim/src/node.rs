@@ -12,7 +12,7 @@ use smoltcp::wire::{
 };
 
 use crate::device::SimDevice;
-use crate::sockets::tcp_socket;
+use crate::sockets::Owned;
 use crate::tasks::Outcome;
 use crate::timeline::Timeline;
 
@@ -107,27 +107,27 @@ impl NodeCtx<'_> {
     }
 
     /// A new TCP socket with `rx`/`tx` bytes of buffer, connecting to
-    /// `remote` from the next ephemeral port. Returns the client, its
+    /// `remote` from the next ephemeral port (core's
+    /// [`Stack::connect_stream`] on owned buffers). Returns the client, its
     /// socket, and the local endpoint (for the timeline and checks).
     pub fn connect_stream(
         &mut self,
         remote: IpEndpoint,
-        (rx, tx): (usize, usize),
+        buffers: (usize, usize),
         connect_timeout: Duration,
         recv_timeout: Option<Duration>,
     ) -> (StreamClient, SocketHandle, Option<IpEndpoint>) {
-        let (client, handle, port) = self.stack.connect_stream(
-            tcp_socket(rx, tx),
+        let now = self.now;
+        let connecting = self.stack.connect_stream(
+            &mut Owned,
             remote,
-            self.now,
+            buffers,
+            now,
             connect_timeout,
             recv_timeout,
         );
-        let local = self
-            .stack
-            .local_addr_for(remote.addr)
-            .map(|a| IpEndpoint::new(a, port));
-        (client, handle, local)
+        // Owned buffers never run out.
+        connecting.unwrap_or_else(|_| unreachable!("owned socket buffers"))
     }
 
     /// This node's address of the same family as `peer`.

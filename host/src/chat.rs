@@ -15,6 +15,7 @@ use crate::bridge::{self, BridgeOptions, OnStdinEnd};
 use crate::clients::resolve;
 use crate::error::Error;
 use crate::netargs::NetArgs;
+use crate::runtime::Leak;
 
 #[derive(Args, Debug)]
 pub struct ChatArgs {
@@ -38,12 +39,11 @@ pub fn run(args: ChatArgs) -> Result<(), Error> {
     }
     let mut rt = args.net.runtime(4)?;
     let remote = resolve(&mut rt, &args.net, &args.server, chat::DEFAULT_PORT)?;
-    let mut client = rt.connect_stream(
-        remote,
-        (65536, 65536),
-        Duration::from_secs(args.timeout),
-        None,
-    );
+    let now = rt.now();
+    let timeout = Duration::from_secs(args.timeout);
+    let (mut client, _, _) =
+        rt.stack
+            .connect_stream(&mut Leak, remote, (65536, 65536), now, timeout, None)?;
     let interactive = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
     let opts = BridgeOptions {
         on_stdin_end: OnStdinEnd::Linger(Duration::from_millis((args.linger * 1000.0) as u64)),

@@ -19,7 +19,7 @@ use smoltcp::wire::{IpAddress, IpEndpoint};
 use crate::bridge::{self, BridgeOptions, OnStdinEnd};
 use crate::error::Error;
 use crate::netargs::NetArgs;
-use crate::runtime::{Runtime, Turn, tcp_socket, udp_socket};
+use crate::runtime::{Leak, Runtime, Turn, tcp_socket, udp_socket};
 
 #[derive(Args, Debug)]
 pub struct TimeArgs {
@@ -160,7 +160,11 @@ pub fn echo(args: EchoArgs) -> Result<(), Error> {
         return echo_udp(&mut rt, remote, Duration::from_secs(args.timeout));
     }
     let buf = args.tcp_buffer as usize;
-    let mut client = rt.connect_stream(remote, (buf, buf), Duration::from_secs(args.timeout), None);
+    let now = rt.now();
+    let timeout = Duration::from_secs(args.timeout);
+    let (mut client, _, _) =
+        rt.stack
+            .connect_stream(&mut Leak, remote, (buf, buf), now, timeout, None)?;
     let opts = BridgeOptions {
         on_stdin_end: OnStdinEnd::Finish,
         prompt: None,

@@ -99,6 +99,12 @@ impl From<&str> for Error {
     }
 }
 
+impl From<minnow::net::storage::OutOfMemory> for Error {
+    fn from(e: minnow::net::storage::OutOfMemory) -> Self {
+        Error::Failed(e.to_string())
+    }
+}
+
 impl From<std::io::Error> for Error {
     fn from(e: std::io::Error) -> Self {
         Error::Failed(e.to_string())

@@ -20,7 +20,7 @@ use smoltcp::time::Duration;
 use crate::clients::resolve;
 use crate::error::Error;
 use crate::netargs::NetArgs;
-use crate::runtime::Turn;
+use crate::runtime::{Leak, Turn};
 
 #[derive(Args, Debug)]
 pub struct GetArgs {
@@ -77,12 +77,11 @@ pub fn run(args: GetArgs) -> Result<(), Error> {
     let mut rt = args.net.runtime(4)?;
     let remote = resolve(&mut rt, &args.net, &args.server, file::DEFAULT_PORT)?;
     let timeout = Duration::from_secs(args.timeout);
-    let mut client = rt.connect_stream(
-        remote,
-        (args.tcp_buffer as usize, 4096),
-        timeout,
-        Some(timeout),
-    );
+    let now = rt.now();
+    let buffers = (args.tcp_buffer as usize, 4096);
+    let (mut client, _, _) =
+        rt.stack
+            .connect_stream(&mut Leak, remote, buffers, now, timeout, Some(timeout))?;
     let mut out = BufWriter::with_capacity(
         1 << 20,
         File::create(&part).map_err(|e| format!("{}: {e}", part.display()))?,

@@ -9,14 +9,12 @@ use std::time::Instant as StdInstant;
 
 use minnow::net::dhcp::{DhcpClient, Lease};
 use minnow::net::storage::OutOfMemory;
-use minnow::net::stream_client::StreamClient;
 use minnow::net::{NetConfig, SocketAlloc, Stack, earliest, wait_duration};
 use minnow::service::{Net, Service};
 use nix::poll::{PollFd, PollFlags, PollTimeout};
 use smoltcp::iface::{SocketSet, SocketStorage};
 use smoltcp::socket::{tcp, udp};
 use smoltcp::time::{Duration, Instant};
-use smoltcp::wire::IpEndpoint;
 
 use crate::error::{Error, Result};
 use crate::tap::TapDevice;
@@ -130,26 +128,6 @@ impl Runtime {
     /// The interface and sockets, as services see them.
     pub fn net(&mut self) -> Net<'_, 'static> {
         self.stack.net()
-    }
-
-    /// A new TCP socket with `rx`/`tx` bytes of buffer, connecting to
-    /// `remote` from the next ephemeral port.
-    pub fn connect_stream(
-        &mut self,
-        remote: IpEndpoint,
-        (rx, tx): (usize, usize),
-        connect_timeout: Duration,
-        recv_timeout: Option<Duration>,
-    ) -> StreamClient {
-        let now = self.now();
-        let (client, _, _) = self.stack.connect_stream(
-            tcp_socket(rx, tx),
-            remote,
-            now,
-            connect_timeout,
-            recv_timeout,
-        );
-        client
     }
 
     /// One loop step with [`Stack::poll`]: the runtime's DHCP client, then

@@ -9,41 +9,12 @@
 pub mod tcp_server;
 pub mod udp_server;
 
-use smoltcp::wire::IpEndpoint;
-
 /// RFC 863's port.
 pub const DEFAULT_PORT: u16 = 9;
 
-/// What a discard server reports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DiscardEvent {
-    /// A TCP client connected.
-    Connected {
-        /// The client.
-        peer: IpEndpoint,
-    },
-    /// A TCP client closed; everything it sent was read.
-    Closed {
-        /// The client.
-        peer: IpEndpoint,
-        /// Bytes discarded.
-        bytes: u64,
-    },
-    /// A TCP connection was reset (by the client, or smoltcp gave up).
-    Reset {
-        /// The client.
-        peer: IpEndpoint,
-        /// Bytes discarded before.
-        bytes: u64,
-    },
-    /// A TCP connection moved nothing for the idle timeout and was aborted.
-    IdleTimeout {
-        /// The client.
-        peer: IpEndpoint,
-        /// Bytes discarded before.
-        bytes: u64,
-    },
-}
+/// What the TCP discard server reports: the echo server's events, `bytes`
+/// counting what was taken (and thrown away).
+pub type DiscardEvent = crate::echo::EchoEvent;
 
 /// Queued discard events. RAM: 8 × 40 bytes.
 pub type DiscardEvents = crate::service::EventQueue<DiscardEvent, 8>;

@@ -5,7 +5,8 @@ use smoltcp::iface::SocketSet;
 use smoltcp::socket::tcp;
 use smoltcp::time::{Duration, Instant};
 
-use super::{DiscardEvent, DiscardEvents};
+use super::DiscardEvents;
+use crate::echo::stream_event;
 use crate::net::tcp_pool::{Conn, ConnHandler, PoolEvent, PoolFull, TcpPool};
 use crate::service::{Net, Service};
 
@@ -56,21 +57,7 @@ impl ConnHandler for Discard<'_> {
     }
 
     fn event(&mut self, event: PoolEvent) {
-        self.events.push(match event {
-            PoolEvent::Opened(c) => DiscardEvent::Connected { peer: c.peer },
-            PoolEvent::Closed(c) => DiscardEvent::Closed {
-                peer: c.peer,
-                bytes: c.bytes_in,
-            },
-            PoolEvent::Reset(c) => DiscardEvent::Reset {
-                peer: c.peer,
-                bytes: c.bytes_in,
-            },
-            PoolEvent::IdleTimeout(c) => DiscardEvent::IdleTimeout {
-                peer: c.peer,
-                bytes: c.bytes_in,
-            },
-        });
+        self.events.push(stream_event(event, |c| c.bytes_in));
     }
 }
 

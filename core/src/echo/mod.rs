@@ -7,6 +7,8 @@ pub mod udp_server;
 
 use smoltcp::wire::IpEndpoint;
 
+use crate::net::tcp_pool::{Conn, PoolEvent};
+
 /// The notes' echo port.
 pub const DEFAULT_PORT: u16 = 12345;
 /// RFC 862's echo port.
@@ -50,3 +52,23 @@ pub enum EchoEvent {
 
 /// Queued echo events. RAM: 16 × 48 bytes.
 pub type EchoEvents = crate::service::EventQueue<EchoEvent, 16>;
+
+/// A pool's report as an [`EchoEvent`], with `bytes` (echoed, or for
+/// discard taken) counted by `bytes`.
+pub(crate) fn stream_event<S>(event: PoolEvent<'_, S>, bytes: fn(&Conn<S>) -> u64) -> EchoEvent {
+    match event {
+        PoolEvent::Opened(c) => EchoEvent::Connected { peer: c.peer },
+        PoolEvent::Closed(c) => EchoEvent::Closed {
+            peer: c.peer,
+            bytes: bytes(&c),
+        },
+        PoolEvent::Reset(c) => EchoEvent::Reset {
+            peer: c.peer,
+            bytes: bytes(&c),
+        },
+        PoolEvent::IdleTimeout(c) => EchoEvent::IdleTimeout {
+            peer: c.peer,
+            bytes: bytes(&c),
+        },
+    }
+}

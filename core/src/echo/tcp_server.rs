@@ -9,7 +9,7 @@ use smoltcp::iface::SocketSet;
 use smoltcp::socket::tcp;
 use smoltcp::time::{Duration, Instant};
 
-use super::{EchoEvent, EchoEvents};
+use super::{EchoEvents, stream_event};
 use crate::net::tcp_pool::{Conn, ConnHandler, PoolEvent, PoolFull, TcpPool};
 use crate::service::{Net, Service};
 
@@ -91,21 +91,7 @@ impl ConnHandler for Echo<'_> {
     }
 
     fn event(&mut self, event: PoolEvent) {
-        self.events.push(match event {
-            PoolEvent::Opened(c) => EchoEvent::Connected { peer: c.peer },
-            PoolEvent::Closed(c) => EchoEvent::Closed {
-                peer: c.peer,
-                bytes: c.bytes_out,
-            },
-            PoolEvent::Reset(c) => EchoEvent::Reset {
-                peer: c.peer,
-                bytes: c.bytes_out,
-            },
-            PoolEvent::IdleTimeout(c) => EchoEvent::IdleTimeout {
-                peer: c.peer,
-                bytes: c.bytes_out,
-            },
-        });
+        self.events.push(stream_event(event, |c| c.bytes_out));
     }
 }
 

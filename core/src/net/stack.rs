@@ -10,12 +10,12 @@
 use smoltcp::iface::SocketStorage;
 use smoltcp::iface::{Interface, PollIngressSingleResult, PollResult, SocketHandle, SocketSet};
 use smoltcp::phy::Device;
-use smoltcp::socket::tcp;
 use smoltcp::time::{Duration, Instant};
 use smoltcp::wire::{IpAddress, IpEndpoint};
 
 use super::config::NetConfig;
 use super::runner::earliest;
+use super::storage::{OutOfMemory, SocketAlloc};
 use super::tcp_client::EphemeralPorts;
 use crate::net::stream_client::StreamClient;
 use crate::service::{Net, Service};
@@ -111,18 +111,24 @@ impl<'s> Stack<'s> {
         )
     }
 
-    /// Adds `socket` and starts connecting it to `remote` from the next
-    /// ephemeral port: the generic stream client every TCP client uses.
+    /// A new TCP socket with `rx`/`tx` bytes of buffer from `alloc`,
+    /// connecting to `remote` from the next ephemeral port: the generic
+    /// stream client every TCP client uses. Returns it with its socket and
+    /// the local endpoint (`None` without an address of `remote`'s family).
     pub fn connect_stream(
         &mut self,
-        socket: tcp::Socket<'s>,
+        alloc: &mut impl SocketAlloc<'s>,
         remote: IpEndpoint,
+        (rx, tx): (usize, usize),
         now: Instant,
         connect_timeout: Duration,
         recv_timeout: Option<Duration>,
-    ) -> (StreamClient, SocketHandle, u16) {
-        let handle = self.sockets.add(socket);
+    ) -> Result<(StreamClient, SocketHandle, Option<IpEndpoint>), OutOfMemory> {
+        let handle = self.sockets.add(alloc.tcp(rx, tx)?);
         let port = self.ports.next_port();
+        let local = self
+            .local_addr_for(remote.addr)
+            .map(|a| IpEndpoint::new(a, port));
         let client = StreamClient::connect(
             &mut self.net(),
             handle,
@@ -132,7 +138,7 @@ impl<'s> Stack<'s> {
             connect_timeout,
             recv_timeout,
         );
-        (client, handle, port)
+        Ok((client, handle, local))
     }
 
     /// This node's address of the same family as `peer`.

@@ -75,6 +75,21 @@ pub struct TimeConfig {
 }
 
 impl TimeConfig {
+    /// The notes' ctime server alone on `port` (no daytime, no RFC 868).
+    pub const fn ctime(port: u16, tcp: TcpSizing, linger: Duration) -> Self {
+        Self {
+            port,
+            daytime: false,
+            rfc868: false,
+            tcp,
+            udp: UdpSizing {
+                packets: 0,
+                bytes: 0,
+            },
+            linger,
+        }
+    }
+
     /// TCP time ports served.
     pub const fn ports(&self) -> usize {
         1 + self.daytime as usize + self.rfc868 as usize

@@ -5,8 +5,6 @@
 use core::fmt;
 
 use crate::chat::ChatEvent;
-#[cfg(feature = "discard")]
-use crate::discard::DiscardEvent;
 use crate::echo::EchoEvent;
 use crate::file::FileEvent;
 use crate::net::dhcp::DhcpEvent;
@@ -76,13 +74,26 @@ pub enum Event {
     Discard {
         /// Its port.
         port: u16,
-        /// What happened.
-        event: DiscardEvent,
+        /// What happened (echo's events, bytes taken).
+        event: EchoEvent,
     },
     /// From the SNTP client.
     Sntp(SntpEvent),
     /// From the DHCP client.
     Dhcp(DhcpEvent),
+}
+
+/// The words of an echo or discard event (after the service's prefix).
+fn stream_text(f: &mut fmt::Formatter<'_>, event: EchoEvent) -> fmt::Result {
+    match event {
+        EchoEvent::Connected { peer } => write!(f, "connected {peer}"),
+        EchoEvent::Closed { peer, bytes } => write!(f, "closed {peer} after {bytes} bytes"),
+        EchoEvent::Reset { peer, bytes } => write!(f, "reset by {peer} after {bytes} bytes"),
+        EchoEvent::IdleTimeout { peer, bytes } => {
+            write!(f, "idle timeout {peer} after {bytes} bytes, aborted")
+        }
+        EchoEvent::DatagramDropped { peer } => write!(f, "datagram from {peer} too long, dropped"),
+    }
 }
 
 impl fmt::Display for Event {
@@ -95,21 +106,7 @@ impl fmt::Display for Event {
                 event,
             } => {
                 write!(f, "echo {}/{port}: ", transport.as_str())?;
-                match event {
-                    EchoEvent::Connected { peer } => write!(f, "connected {peer}"),
-                    EchoEvent::Closed { peer, bytes } => {
-                        write!(f, "closed {peer} after {bytes} bytes")
-                    }
-                    EchoEvent::Reset { peer, bytes } => {
-                        write!(f, "reset by {peer} after {bytes} bytes")
-                    }
-                    EchoEvent::IdleTimeout { peer, bytes } => {
-                        write!(f, "idle timeout {peer} after {bytes} bytes, aborted")
-                    }
-                    EchoEvent::DatagramDropped { peer } => {
-                        write!(f, "datagram from {peer} too long, dropped")
-                    }
-                }
+                stream_text(f, event)
             }
             Event::Time {
                 transport,
@@ -167,18 +164,7 @@ impl fmt::Display for Event {
             #[cfg(feature = "discard")]
             Event::Discard { port, event } => {
                 write!(f, "discard tcp/{port}: ")?;
-                match event {
-                    DiscardEvent::Connected { peer } => write!(f, "connected {peer}"),
-                    DiscardEvent::Closed { peer, bytes } => {
-                        write!(f, "closed {peer} after {bytes} bytes")
-                    }
-                    DiscardEvent::Reset { peer, bytes } => {
-                        write!(f, "reset by {peer} after {bytes} bytes")
-                    }
-                    DiscardEvent::IdleTimeout { peer, bytes } => {
-                        write!(f, "idle timeout {peer} after {bytes} bytes, aborted")
-                    }
-                }
+                stream_text(f, event)
             }
             Event::Sntp(event) => match event {
                 SntpEvent::Synced { unix_secs, rtt } => write!(

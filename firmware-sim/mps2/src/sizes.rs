@@ -29,21 +29,15 @@ pub const CHAT_LINE: usize = 512;
 pub const DISCARD_SOCKETS: usize = 2;
 
 /// The notes' time server.
-pub const TIME: TimeConfig = TimeConfig {
-    port: minnow::time::DEFAULT_PORT,
-    daytime: false,
-    rfc868: false,
-    tcp: TcpSizing {
+pub const TIME: TimeConfig = TimeConfig::ctime(
+    minnow::time::DEFAULT_PORT,
+    TcpSizing {
         sockets: TIME_SOCKETS,
         rx: 64,
         tx: 64,
     },
-    udp: UdpSizing {
-        packets: 0,
-        bytes: 0,
-    },
-    linger: Duration::from_secs(10),
-};
+    Duration::from_secs(10),
+);
 
 /// TCP and UDP echo.
 pub const ECHO: EchoConfig = EchoConfig {

@@ -106,21 +106,15 @@ impl BoardConfig {
                 },
                 idle_timeout: Some(Duration::from_secs(300)),
             }),
-            time: Some(TimeConfig {
-                port: minnow::time::DEFAULT_PORT,
-                daytime: false,
-                rfc868: false,
-                tcp: TcpSizing {
+            time: Some(TimeConfig::ctime(
+                minnow::time::DEFAULT_PORT,
+                TcpSizing {
                     sockets: self.time_sockets.min(MAX_TIME),
                     rx: 64,
                     tx: 64,
                 },
-                udp: UdpSizing {
-                    packets: 0,
-                    bytes: 0,
-                },
-                linger: Duration::from_secs(10),
-            }),
+                Duration::from_secs(10),
+            )),
             file: Some(FileConfig {
                 port: minnow::file::DEFAULT_PORT,
                 tcp: TcpSizing {
