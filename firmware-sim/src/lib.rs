@@ -6,12 +6,13 @@
 //! - [`rng`]: the seeded generator every random choice comes from;
 //! - [`wire`] with [`faults`]: the segment that delays, rate-limits,
 //!   loses, duplicates, reorders and corrupts frames;
-//! - [`device`], [`node`]: a node's network card, smoltcp interface and
-//!   [`node::Program`], polled with core's `poll_once`;
+//! - [`device`], [`node`]: a node's network card, core's
+//!   [`minnow::net::Stack`] and its [`node::Program`], polled with
+//!   [`minnow::net::Stack::poll`];
 //! - [`sim`]: the event loop; virtual time jumps to the next frame or
 //!   deadline, so long timeouts cost no wall time;
 //! - [`trace`], [`tcp_stats`], [`pcap`], [`timeline`]: what is recorded;
-//! - [`programs`]: the board (every core server, and a mail), the clients,
+//! - [`programs`]: the board (core's service set, and a mail), the clients,
 //!   and the simulated SNTP and SMTP servers; [`tasks`]: one checked
 //!   exchange each; [`mime_read`]: the SMTP server's MIME reader;
 //! - [`scenario`]: whole runs and their reports; [`mod@bench`]: the benchmark.
