@@ -24,6 +24,6 @@ mod process;
 mod util;
 
 pub use netns::{Netns, PEER_TIMEOUT, READY_LINE, READY_TIMEOUT, is_root, require_root};
-pub use paths::{minnow_bin, peer, python3, shared_dir, target_dir, workspace_root};
+pub use paths::{minnow_bin, peer, peers_dir, python3, target_dir, workspace_root};
 pub use process::{Proc, RunOutput};
 pub use util::{TempDir, random_bytes, sha256_file, sha256_hex};

@@ -312,7 +312,7 @@ impl Netns {
         cmd
     }
 
-    /// A `Command` running `python3 shared/peers/SCRIPT ARGS` inside the namespace, unbuffered.
+    /// A `Command` running `python3 peers/SCRIPT ARGS` inside the namespace, unbuffered.
     pub fn peer_command(&self, script: &str, args: &[&str]) -> Command {
         let mut cmd = self.command(python3());
         cmd.arg(peer(script))
@@ -373,7 +373,7 @@ impl Netns {
         })
     }
 
-    /// Runs the peer `shared/peers/SCRIPT ARGS` to completion inside the namespace.
+    /// Runs the peer `peers/SCRIPT ARGS` to completion inside the namespace.
     pub fn run_peer(&self, script: &str, args: &[&str], timeout: Duration) -> RunOutput {
         self.run(self.peer_command(script, args), timeout)
     }
@@ -433,7 +433,7 @@ impl Netns {
         self.spawn_ready(cmd, READY_LINE, READY_TIMEOUT)
     }
 
-    /// Spawns the peer server `shared/peers/SCRIPT ARGS` and waits until it listens.
+    /// Spawns the peer server `peers/SCRIPT ARGS` and waits until it listens.
     ///
     /// With `ARGS = HOST PORT ...`, waits (up to 10 s) until the peer has a listening TCP
     /// socket on PORT (a bound UDP socket if the script's name contains `udp`), read from
