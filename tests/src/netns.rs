@@ -246,10 +246,7 @@ impl Netns {
         require_root();
         require_tools();
         static STALE: Once = Once::new();
-        STALE.call_once(|| {
-            eprintln!("minnow-tests: {}", userns::describe());
-            cleanup_stale();
-        });
+        STALE.call_once(cleanup_stale);
 
         let n = NEXT_NS.fetch_add(1, Ordering::SeqCst);
         let name = format!("{PREFIX}{}-{n}", std::process::id());

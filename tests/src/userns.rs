@@ -53,6 +53,8 @@ extern "C" fn enter_at_start() {
         }
     };
     let _ = MODE.set(mode);
+    // Once per test binary, before libtest captures output: which path was taken.
+    eprintln!("minnow-tests: {}", describe());
 }
 
 /// The mode chosen at start.
