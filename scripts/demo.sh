@@ -45,7 +45,7 @@ if [ "${MINNOW_NS_INSIDE:-}" != "$NAME" ]; then
 fi
 
 # From here on: root inside the namespace.
-ns_register "$NAME"
+ns_register
 FILES=$(mktemp -d "${TMPDIR:-/tmp}/minnow-demo-files.XXXXXX")
 MAILDIR=
 PIDS=()

@@ -6,7 +6,7 @@
 # a new user namespace (unshare --user --map-root-user), where the script is
 # root and may create TAP devices; as root no user namespace is needed; where
 # user namespaces are refused it falls back to sudo. It says which it took.
-# Inside, MINNOW_NS_INSIDE=NAME is set, and ns_register writes the PID that
+# Inside, MINNOW_NS_INSIDE=NAME is set, and ns_register writes the PID (to MINNOW_NS_STATE) that
 # `ns_join NAME` (e.g. `scripts/demo.sh shell`) enters with nsenter.
 #
 # Only what is inside the namespace is created or changed; it disappears with
@@ -22,6 +22,9 @@ ns_enter() {
     shift
     command -v unshare >/dev/null || { echo "$0: unshare not found (apt-get install util-linux)" >&2; exit 1; }
     export MINNOW_NS_INSIDE=$name
+    # Named by the real uid, which inside a user namespace reads as 0.
+    MINNOW_NS_STATE=$(ns_state_file "$name")
+    export MINNOW_NS_STATE
     if [ "$(id -u)" = 0 ]; then
         echo "$0: running as root: a new network namespace (unshare --net)" >&2
         exec unshare --net --fork -- "$@"
@@ -33,20 +36,17 @@ ns_enter() {
     fi
     echo "$0: user namespaces are refused here (${why:-unshare failed}); falling back to root with sudo" >&2
     command -v sudo >/dev/null || { echo "$0: sudo not found: run this as root" >&2; exit 1; }
-    exec sudo --preserve-env=MINNOW_NS_INSIDE,MINNOW_SMTP,MINNOW_IPV4,MINNOW_IPV6,MINNOW_SNTP,MINNOW_SNTP_PORT,MINNOW_SMTP_PORT,XDG_RUNTIME_DIR,TMPDIR \
+    exec sudo --preserve-env=MINNOW_NS_INSIDE,MINNOW_NS_STATE,MINNOW_SMTP,MINNOW_IPV4,MINNOW_IPV6,MINNOW_SNTP,MINNOW_SNTP_PORT,MINNOW_SMTP_PORT,XDG_RUNTIME_DIR,TMPDIR \
         unshare --net --fork -- "$@"
 }
 
 # Inside: record this shell's PID for ns_join (removed by ns_unregister).
 ns_register() {
-    NS_STATE=$(ns_state_file "$1")
-    # sudo fallback: the file belongs to the user who ran the script.
-    [ -z "${SUDO_UID:-}" ] || NS_STATE="${NS_STATE%-*}-$SUDO_UID.pid"
-    echo $$ > "$NS_STATE"
+    echo $$ > "$MINNOW_NS_STATE"
 }
 
 ns_unregister() {
-    [ -z "${NS_STATE:-}" ] || rm -f "$NS_STATE"
+    rm -f "$MINNOW_NS_STATE"
 }
 
 # Runs "$@" (or an interactive shell) inside namespace NAME as its root.
