@@ -66,6 +66,7 @@ ns_join() {
     if [ "$(id -u)" = 0 ] || [ "$(readlink "/proc/$pid/ns/user")" = "$(readlink /proc/self/ns/user)" ]; then
         exec nsenter --target "$pid" --net -- "$@"
     fi
-    # Joining its user namespace as well makes us its root, as the script is.
-    exec nsenter --target "$pid" --user --net -- "$@"
+    # Joining its user namespace as well makes us its root, as the script is (our uid
+    # is its uid 0; nsenter may not setgroups there, hence --preserve-credentials).
+    exec nsenter --target "$pid" --user --preserve-credentials --net -- "$@"
 }
