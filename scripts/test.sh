@@ -93,6 +93,10 @@ if [ "$(id -u)" != 0 ] && [ ! -w /dev/net/tun ]; then
         "sudo chmod 0666 /dev/net/tun); the tests that need TAP devices will fail" >&2
 fi
 
+# As an ordinary user each test program runs in a network namespace of its own,
+# with no way out: the board image's crates (its own workspace) are fetched now.
+cargo fetch --locked --manifest-path firmware-sim/mps2/Cargo.toml
+
 if [ $# = 0 ]; then
     set -- --workspace
 fi

@@ -172,8 +172,7 @@ fn unshare_with_helpers(
         unsafe { libc::setgroups(0, std::ptr::null()) };
         return Ok(format!(
             "uid {uid} is uid 0 inside, uids 1-{} map to {}.. by newuidmap",
-            subuid.1 - 1,
-            subuid.0
+            subuid.1, subuid.0
         ));
     }
     // The helpers failed: fall back to the one-uid maps, if the kernel still takes them.
