@@ -101,8 +101,15 @@ want_smtp() {
 start_smtp() {
     [ -n "$MAILDIR" ] || return 0
     local host=${*: -1}
-    "$@" "$SMTP_PORT" "$MAILDIR" >/dev/null &
+    "$@" "$SMTP_PORT" "$MAILDIR" >"$MAILDIR.log" &
     SMTP_PID=$!
+    # The board mails as soon as its clock is set: the sink must listen by then.
+    for _ in $(seq 100); do
+        grep -q ready "$MAILDIR.log" 2>/dev/null && break
+        kill -0 "$SMTP_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    rm -f "$MAILDIR.log"
     echo "smtp_sink.py on $host:$SMTP_PORT stores the board's mail in $MAILDIR"
 }
 
