@@ -16,6 +16,11 @@
 //! to `nobody` (65534); without them only uid 0 exists inside.
 //!
 //! As root nothing happens here: namespaces are made with `ip netns` on the host.
+//! `MINNOW_TEST_USERNS=0` turns rootless mode off (to see the tests' message
+//! for a system that refuses user namespaces).
+//!
+//! The unsafe calls here are plain system calls (fork, pipe, unshare, mount,
+//! getpwuid) made while the process has one thread, on buffers this code owns.
 
 use std::ffi::CString;
 use std::io;
@@ -42,6 +47,7 @@ static MODE: OnceLock<Mode> = OnceLock::new();
 static ENTER_AT_START: extern "C" fn() = enter_at_start;
 
 extern "C" fn enter_at_start() {
+    // SAFETY: geteuid has no preconditions.
     let mode = if unsafe { libc::geteuid() } == 0 {
         Mode::Root
     } else if std::env::var_os("MINNOW_TEST_USERNS").is_some_and(|v| v == "0") {
@@ -61,7 +67,14 @@ extern "C" fn enter_at_start() {
 pub(crate) fn mode() -> &'static Mode {
     // The reference keeps the `.init_array` entry linked into every binary that asks.
     std::hint::black_box(&ENTER_AT_START);
-    MODE.get_or_init(|| Mode::Refused("the start-up hook did not run".into()))
+    MODE.get_or_init(|| {
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } == 0 {
+            Mode::Root
+        } else {
+            Mode::Refused("the start-up hook did not run".into())
+        }
+    })
 }
 
 /// One line saying which path was taken, for the test log.
