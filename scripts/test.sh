@@ -94,7 +94,9 @@ if [ "$(id -u)" != 0 ] && [ ! -w /dev/net/tun ]; then
 fi
 
 # As an ordinary user each test program runs in a network namespace of its own,
-# with no way out: the board image's crates (its own workspace) are fetched now.
+# with no way out, and some build `minnow` or the board image themselves: every
+# crate they need (the board's is a workspace of its own) is fetched now.
+cargo fetch --locked
 cargo fetch --locked --manifest-path firmware-sim/mps2/Cargo.toml
 
 if [ $# = 0 ]; then
