@@ -2,45 +2,48 @@
 # Minnow as firmware: builds the image for QEMU's mps2-an386 board (Arm
 # Cortex-M4F + SMSC LAN9118 Ethernet, firmware-sim/mps2) and boots it.
 #
-#   scripts/board.sh            user networking, no root: every service on 127.0.0.1
-#   sudo scripts/board.sh --tap on a TAP device in a new network namespace
-#   scripts/board.sh --size     size report: .text/.data/.bss, RAM, stack
-#   scripts/board.sh --build    build only; prints the image's path
+#   scripts/board.sh              user networking: every service on 127.0.0.1
+#   scripts/board.sh --tap        on a TAP device in a network namespace of its own
+#   scripts/board.sh --shell [CMD] a shell (or CMD) inside the running --tap namespace
+#   scripts/board.sh --size       size report: .text/.data/.bss, RAM, stack
+#   scripts/board.sh --build      build only; prints the image's path
 #
 # User networking (default): the image asks QEMU's DHCP server for its address
 # (10.0.2.15), sets its clock by SNTP from a small server this script runs on
 # 127.0.0.1 (the guest sees it as 10.0.2.2), mails one message at boot to
-# ../shared/peers/smtp_sink.py on 127.0.0.1:2525 (MINNOW_SMTP_PORT; needs
-# python3 with aiosmtpd; the message lands in a folder printed at start), and
-# QEMU forwards these ports, bound to 127.0.0.1 only, so the notes' clients
-# reach every service:
-#   time 9999/tcp, echo 12345/tcp+udp, file 60000/tcp, chat 9009/tcp
-# e.g. python3 ../shared/peers/time_client.py 127.0.0.1 9999
+# peers/smtp_sink.py on 127.0.0.1:2525 (MINNOW_SMTP_PORT; needs python3 with
+# aiosmtpd; the message lands in a folder printed at start), and QEMU
+# forwards these ports, bound to 127.0.0.1 only, so the notes' clients reach
+# every service: time 9999/tcp, echo 12345/tcp+udp, file 60000/tcp, chat 9009/tcp
+# e.g. python3 peers/time_client.py 127.0.0.1 9999
 #
-# --tap: creates namespace "minnow-board" (MINNOW_NS) with TAP device tap0
-# (Linux side 192.0.2.1/24, 2001:db8::1/64), an SNTP server and smtp_sink.py
-# on 192.0.2.1, and boots the image there as 192.0.2.2/24 and 2001:db8::2/64.
-# Nothing outside the namespace is touched; Ctrl-C removes it.
+# --tap: no root where user namespaces are allowed (see scripts/lib/netns.sh):
+# a namespace with TAP device tap0 (Linux side 192.0.2.1/24, 2001:db8::1/64),
+# an SNTP server and smtp_sink.py on 192.0.2.1, and the image booted there as
+# 192.0.2.2/24 and 2001:db8::2/64. Nothing outside the namespace is touched;
+# it goes away when QEMU stops (Ctrl-C).
 #
 # The addresses are built into the image: MINNOW_IPV4 (CIDR, dhcp or none),
 # MINNOW_IPV6 (CIDR or none), MINNOW_GATEWAY, MINNOW_SNTP (IP[:PORT] or none),
 # MINNOW_SMTP (IP[:PORT] or none: no mail), MINNOW_MAIL_FROM, MINNOW_MAIL_TO;
-# see firmware-sim/mps2/build.rs. Ctrl-C stops QEMU.
+# see firmware-sim/mps2/build.rs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 FW="$ROOT/firmware-sim/mps2"
 ELF="$FW/target/thumbv7em-none-eabihf/release/minnow-mps2"
-PEERS=$(cd "$ROOT/../shared/peers" 2>/dev/null && pwd || echo ../shared/peers)
+PEERS="$ROOT/peers"
+. "$ROOT/scripts/lib/netns.sh"
 SNTP_PORT=${MINNOW_SNTP_PORT:-12300}
 SMTP_PORT=${MINNOW_SMTP_PORT:-2525}
 
-usage() { sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; }
 
 mode=user
 case "${1:-}" in
     "") ;;
     --tap) mode=tap; shift ;;
+    --shell) shift; ns_join board "${@:-bash}" ;;
     --size) mode=size; shift ;;
     --build) mode=build; shift ;;
     -h | --help) usage; exit 0 ;;
@@ -83,7 +86,7 @@ stop_sntp() {
 # The SMTP server the board mails at boot: smtp_sink.py (aiosmtpd), when
 # python3 has aiosmtpd and MINNOW_SMTP was not given. Sets MINNOW_SMTP to
 # $1 (the address the guest uses) and MAILDIR; the server starts with
-# start_smtp PREFIX... HOST (PREFIX: e.g. `ip netns exec NS`).
+# start_smtp COMMAND... HOST.
 MAILDIR=
 want_smtp() {
     if [ -n "${MINNOW_SMTP:-}" ]; then return; fi
@@ -98,8 +101,15 @@ want_smtp() {
 start_smtp() {
     [ -n "$MAILDIR" ] || return 0
     local host=${*: -1}
-    "$@" "$SMTP_PORT" "$MAILDIR" >/dev/null &
+    "$@" "$SMTP_PORT" "$MAILDIR" >"$MAILDIR.log" &
     SMTP_PID=$!
+    # The board mails as soon as its clock is set: the sink must listen by then.
+    for _ in $(seq 100); do
+        grep -q ready "$MAILDIR.log" 2>/dev/null && break
+        kill -0 "$SMTP_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    rm -f "$MAILDIR.log"
     echo "smtp_sink.py on $host:$SMTP_PORT stores the board's mail in $MAILDIR"
 }
 
@@ -144,37 +154,42 @@ MSG
     run_qemu "${QEMU[@]}" -nic "user,model=lan9118,$fwd" "$@"
     ;;
 tap)
-    [ "$(id -u)" = 0 ] || { echo "board.sh --tap: needs root (creates a network namespace and a TAP device): sudo $0 --tap" >&2; exit 1; }
-    export MINNOW_IPV4=${MINNOW_IPV4:-192.0.2.2/24} MINNOW_IPV6=${MINNOW_IPV6:-2001:db8::2/64}
-    export MINNOW_SNTP=${MINNOW_SNTP:-192.0.2.1}
-    want_smtp "192.0.2.1:$SMTP_PORT"
-    build
-    NS=${MINNOW_NS:-minnow-board}
-    ip netns add "$NS"
+    if [ "${MINNOW_NS_INSIDE:-}" != board ]; then
+        export MINNOW_IPV4=${MINNOW_IPV4:-192.0.2.2/24} MINNOW_IPV6=${MINNOW_IPV6:-2001:db8::2/64}
+        export MINNOW_SNTP=${MINNOW_SNTP:-192.0.2.1}
+        want_smtp "192.0.2.1:$SMTP_PORT"
+        # Built as the invoking user, before any namespace: target/ stays theirs.
+        build
+        export MINNOW_BOARD_MAILDIR=$MAILDIR
+        ns_enter board "$0" --tap "$@"
+    fi
+    # From here on: root inside the namespace.
+    MAILDIR=${MINNOW_BOARD_MAILDIR:-}
+    ns_register
     cleanup() {
         stop_sntp
-        ip netns del "$NS" 2>/dev/null || true
+        ns_unregister
     }
     trap cleanup EXIT
-    ip -n "$NS" link set lo up
-    ip netns exec "$NS" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
-    ip -n "$NS" tuntap add dev tap0 mode tap
-    ip -n "$NS" addr add 192.0.2.1/24 dev tap0
-    ip -n "$NS" addr add 2001:db8::1/64 dev tap0 nodad
-    ip -n "$NS" link set tap0 up
-    # `ip netns exec` execs python3, so $! is the server itself.
-    ip netns exec "$NS" python3 -c "$SNTP_PY" 192.0.2.1 123 &
+    ip link set lo up
+    for k in all default; do echo 0 > "/proc/sys/net/ipv6/conf/$k/accept_dad"; done
+    ip tuntap add dev tap0 mode tap
+    ip addr add 192.0.2.1/24 dev tap0
+    ip addr add 2001:db8::1/64 dev tap0 nodad
+    ip link set tap0 up
+    python3 -c "$SNTP_PY" 192.0.2.1 123 &
     SNTP_PID=$!
-    start_smtp ip netns exec "$NS" python3 "$PEERS/smtp_sink.py" 192.0.2.1
+    start_smtp python3 "$PEERS/smtp_sink.py" 192.0.2.1
     cat <<MSG
-Minnow boots on mps2-an386 in namespace $NS at 192.0.2.2 and 2001:db8::2. In another shell:
-  sudo ip netns exec $NS python3 $PEERS/time_client.py 192.0.2.2 9999
-  sudo ip netns exec $NS python3 $PEERS/echo_client.py 2001:db8::2 12345 1000000
-  sudo ip netns exec $NS python3 $PEERS/file_client.py 192.0.2.2 60000 out.bin 'GET random-1m.bin'
-  sudo ip netns exec $NS python3 $PEERS/chat_client.py 192.0.2.2 9009
+Minnow boots on mps2-an386 at 192.0.2.2 and 2001:db8::2. In another shell:
+  scripts/board.sh --shell        # a shell in the namespace, or run one command there:
+  scripts/board.sh --shell python3 peers/time_client.py 192.0.2.2 9999
+  scripts/board.sh --shell python3 peers/echo_client.py 2001:db8::2 12345 1000000
+  scripts/board.sh --shell python3 peers/file_client.py 192.0.2.2 60000 out.bin 'GET random-1m.bin'
+  scripts/board.sh --shell python3 peers/chat_client.py 192.0.2.2 9009
 Ctrl-C stops QEMU and removes the namespace.
 MSG
-    run_qemu ip netns exec "$NS" "${QEMU[@]}" -nic tap,ifname=tap0,script=no,downscript=no,model=lan9118 "$@"
+    run_qemu "${QEMU[@]}" -nic tap,ifname=tap0,script=no,downscript=no,model=lan9118 "$@"
     ;;
 size)
     # The user-networking image (DHCP + SNTP: every feature in).

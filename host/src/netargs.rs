@@ -19,10 +19,10 @@ pub const DEFAULT_IPS: [&str; 2] = ["192.0.2.2/24", "2001:db8::2/64"];
 #[derive(Args, Debug, Clone)]
 pub struct NetArgs {
     /// TAP interface to attach to (created if missing; needs root or CAP_NET_ADMIN).
-    #[arg(long, default_value = "tap0")]
+    #[arg(long, default_value = "tap0", env = "MINNOW_TAP")]
     pub tap: String,
     /// Minnow's address with prefix, IPv4 and/or IPv6 [default: 192.0.2.2/24 and 2001:db8::2/64].
-    #[arg(long = "ip", value_name = "CIDR")]
+    #[arg(long = "ip", value_name = "CIDR", env = "MINNOW_IP")]
     pub ips: Vec<String>,
     /// Default gateway, IPv4 and/or IPv6.
     #[arg(long = "gateway", value_name = "IP")]
@@ -34,7 +34,7 @@ pub struct NetArgs {
     #[arg(long, value_name = "IP")]
     pub dns: Option<IpAddr>,
     /// Minnow's Ethernet address.
-    #[arg(long, default_value = "02:00:00:00:00:02")]
+    #[arg(long, default_value = "02:00:00:00:00:02", env = "MINNOW_MAC")]
     pub mac: String,
     /// Link MTU in bytes (IP packet size; the TAP device on the Linux side should match).
     #[arg(long, default_value_t = 1500, value_parser = clap::value_parser!(u16).range(576..=9000))]

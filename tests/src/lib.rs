@@ -8,7 +8,7 @@
 //! use std::time::Duration;
 //! use minnow_tests::Netns;
 //!
-//! let ns = Netns::new(); // needs root: panics (fails) otherwise
+//! let ns = Netns::new(); // root, or rootless in a user namespace; panics (fails) otherwise
 //! let _minnow = ns.serve(&[]); // waits for `minnow: ready`
 //! ns.run_peer("echo_client.py", &[Netns::MINNOW_V4, "7", "100000"], Duration::from_secs(30))
 //!     .assert_success("echo through Minnow");
@@ -21,9 +21,12 @@ pub mod mail;
 mod netns;
 mod paths;
 mod process;
+mod userns;
 mod util;
 
-pub use netns::{Netns, PEER_TIMEOUT, READY_LINE, READY_TIMEOUT, is_root, require_root};
-pub use paths::{minnow_bin, peer, python3, shared_dir, target_dir, workspace_root};
+pub use netns::{
+    Netns, PEER_TIMEOUT, READY_LINE, READY_TIMEOUT, is_root, namespace_mode, require_root,
+};
+pub use paths::{minnow_bin, peer, peers_dir, python3, target_dir, workspace_root};
 pub use process::{Proc, RunOutput};
 pub use util::{TempDir, random_bytes, sha256_file, sha256_hex};

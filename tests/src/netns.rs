@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 
 use crate::paths::{minnow_bin, peer, python3};
 use crate::process::{Proc, ProcShared, RunOutput, run_to_completion, spawn_proc};
+use crate::userns;
 
 /// Prefix of every namespace this harness creates.
 const PREFIX: &str = "mnw-";
@@ -32,22 +33,30 @@ pub const PEER_TIMEOUT: Duration = Duration::from_secs(10);
 /// The line Minnow prints on stderr once its sockets are listening.
 pub const READY_LINE: &str = "minnow: ready";
 
-/// True if the effective user is root.
+/// True if the effective user is root (also inside the user namespace of rootless mode).
 pub fn is_root() -> bool {
     // SAFETY: geteuid has no preconditions and cannot fail.
     unsafe { libc::geteuid() == 0 }
 }
 
-/// Panics with a clear message unless running as root (tests that need root must fail, never skip).
+/// Which way this process makes namespaces: as root, or rootless in a user namespace of its own.
+pub fn namespace_mode() -> String {
+    userns::describe()
+}
+
+/// Panics with a clear message unless root, here or in rootless mode's user namespace
+/// (tests that need namespaces must fail, never skip).
 #[track_caller]
 pub fn require_root() {
     if !is_root() {
         panic!(
-            "minnow-tests: this test needs root (it creates network namespaces and TAP devices) \
-             but runs as uid {}. Run the tests as root (CI does), e.g. `sudo -E cargo test -p minnow-tests`. \
+            "minnow-tests: this test needs network namespaces and TAP devices, so root or a user \
+             namespace, and has neither: it runs as uid {} and {}. Allow unprivileged user \
+             namespaces (Debian, Ubuntu and Fedora do by default), or run the tests as root. \
              Failing rather than skipping.",
             // SAFETY: as above.
-            unsafe { libc::geteuid() }
+            unsafe { libc::geteuid() },
+            userns::describe()
         );
     }
 }
@@ -67,6 +76,16 @@ fn require_tools() {
     if !Path::new("/dev/net/tun").exists() {
         panic!(
             "minnow-tests: /dev/net/tun does not exist; TAP devices need the tun driver (modprobe tun)"
+        );
+    }
+    let tun = c"/dev/net/tun";
+    // SAFETY: access(2) on a NUL-terminated path; no memory is written.
+    if unsafe { libc::access(tun.as_ptr(), libc::R_OK | libc::W_OK) } != 0 {
+        panic!(
+            "minnow-tests: /dev/net/tun cannot be opened for reading and writing ({}; {}). \
+             Stock Debian and Ubuntu make it mode 0666 (`chmod 0666 /dev/net/tun` as root), or run the tests as root.",
+            io::Error::last_os_error(),
+            userns::describe()
         );
     }
 }
@@ -220,7 +239,8 @@ impl Netns {
 
     /// Creates namespace `mnw-<pid>-<n>` with `lo` up, IPv6 DAD off, and `tap0` up with the host addresses.
     ///
-    /// Panics with a clear message if not root, if `ip` or `/dev/net/tun` is missing, or if a step fails.
+    /// As an ordinary user this happens inside the test process's own user namespace (rootless mode).
+    /// Panics with a clear message if neither root nor rootless, if `ip` or `/dev/net/tun` is missing, or if a step fails.
     #[track_caller]
     pub fn new() -> Netns {
         require_root();
@@ -309,10 +329,14 @@ impl Netns {
     pub fn command(&self, program: impl AsRef<OsStr>) -> Command {
         let mut cmd = Command::new("ip");
         cmd.args(["netns", "exec", &self.name]).arg(program);
+        // A shell opened by `scripts/demo.sh shell` sets these for Minnow's clients; tests name their own.
+        for var in ["MINNOW_TAP", "MINNOW_IP", "MINNOW_MAC"] {
+            cmd.env_remove(var);
+        }
         cmd
     }
 
-    /// A `Command` running `python3 shared/peers/SCRIPT ARGS` inside the namespace, unbuffered.
+    /// A `Command` running `python3 peers/SCRIPT ARGS` inside the namespace, unbuffered.
     pub fn peer_command(&self, script: &str, args: &[&str]) -> Command {
         let mut cmd = self.command(python3());
         cmd.arg(peer(script))
@@ -373,7 +397,7 @@ impl Netns {
         })
     }
 
-    /// Runs the peer `shared/peers/SCRIPT ARGS` to completion inside the namespace.
+    /// Runs the peer `peers/SCRIPT ARGS` to completion inside the namespace.
     pub fn run_peer(&self, script: &str, args: &[&str], timeout: Duration) -> RunOutput {
         self.run(self.peer_command(script, args), timeout)
     }
@@ -433,7 +457,7 @@ impl Netns {
         self.spawn_ready(cmd, READY_LINE, READY_TIMEOUT)
     }
 
-    /// Spawns the peer server `shared/peers/SCRIPT ARGS` and waits until it listens.
+    /// Spawns the peer server `peers/SCRIPT ARGS` and waits until it listens.
     ///
     /// With `ARGS = HOST PORT ...`, waits (up to 10 s) until the peer has a listening TCP
     /// socket on PORT (a bound UDP socket if the script's name contains `udp`), read from

@@ -1,4 +1,4 @@
-//! Where things are: the workspace, `shared/`, the peers, the `minnow` binary, python3.
+//! Where things are: the workspace, the peers (`peers/`), the `minnow` binary, python3.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -18,30 +18,14 @@ pub fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
-/// Path to the repository's `shared/` folder: env `MINNOW_SHARED` if set, else `<workspace>/../shared`.
-///
-/// Panics with a clear message if the folder does not exist.
-pub fn shared_dir() -> PathBuf {
-    let (dir, how) = match std::env::var_os("MINNOW_SHARED") {
-        Some(v) if !v.is_empty() => (PathBuf::from(v), "from env MINNOW_SHARED"),
-        _ => (
-            workspace_root().join("..").join("shared"),
-            "default: <repository>/../shared; set MINNOW_SHARED to override",
-        ),
-    };
-    if !dir.is_dir() {
-        panic!(
-            "minnow-tests: the shared/ folder {} ({how}) does not exist; \
-             the peers live in shared/peers beside the repository",
-            dir.display()
-        );
-    }
-    dir.canonicalize().unwrap_or(dir)
+/// The repository's `peers/` folder: the project's Python 3 ports of the notes' programs.
+pub fn peers_dir() -> PathBuf {
+    workspace_root().join("peers")
 }
 
-/// Path to the peer program `shared/peers/<name>`; panics if it does not exist.
+/// Path to the peer program `peers/<name>`; panics if it does not exist.
 pub fn peer(name: &str) -> PathBuf {
-    let path = shared_dir().join("peers").join(name);
+    let path = peers_dir().join(name);
     assert!(
         path.is_file(),
         "minnow-tests: peer {name:?} not found at {}",
@@ -136,14 +120,14 @@ pub fn python3() -> PathBuf {
             .args(["-c", "import sys; print(sys.executable)"])
             .output()
             .map_err(|e| {
-                format!("minnow-tests: python3 (needed for shared/peers) could not be run: {e}")
+                format!("minnow-tests: python3 (needed for the peers in peers/) could not be run: {e}")
             })?;
         let exe = String::from_utf8_lossy(&out.stdout).trim().to_string();
         if out.status.success() && !exe.is_empty() && Path::new(&exe).is_file() {
             Ok(PathBuf::from(exe))
         } else {
             Err(format!(
-                "minnow-tests: python3 (needed for shared/peers) did not report its executable ({}): {}",
+                "minnow-tests: python3 (needed for the peers in peers/) did not report its executable ({}): {}",
                 out.status,
                 String::from_utf8_lossy(&out.stderr)
             ))

@@ -2,7 +2,7 @@
 //! `mps2-an386` (Cortex-M4F + LAN9118) on a TAP device inside a namespace,
 //! with the notes' peers against it: time (clock set by SNTP), echo over TCP
 //! and UDP, file transfer with a hash check, a three-client chat, and the
-//! mail the board sends at boot (to aiosmtpd in ../shared/peers/smtp_sink.py,
+//! mail the board sends at boot (to aiosmtpd in the repository's peers/smtp_sink.py,
 //! the stored message parsed with Python's email package).
 //!
 //! The image is built once per test process with `cargo build --release` in

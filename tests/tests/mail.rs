@@ -1,5 +1,5 @@
 //! Mail: Minnow's SMTP client against a real SMTP server (the notes'
-//! smtplib world, here aiosmtpd in ../shared/peers/smtp_sink.py), with a CA
+//! smtplib world, here aiosmtpd in the repository's peers/smtp_sink.py), with a CA
 //! and certificates made by the test. Every stored message is parsed with
 //! Python's email package and compared with what was sent.
 

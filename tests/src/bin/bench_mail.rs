@@ -11,7 +11,7 @@
 //!
 //! Each send is repeated `--repeat` times (default 3; the table shows medians).
 //!
-//! The sink: aiosmtpd's `Controller` (as `shared/peers/smtp_sink.py`, but
+//! The sink: aiosmtpd's `Controller` (as `peers/smtp_sink.py`, but
 //! with a 1 GiB `data_size_limit`: the notes' sink stops at 64 MiB and a
 //! 100 MiB attachment is about 137 MB of base64) on 192.0.2.1 in the
 //! namespace, writing each message to a file. Both clients send to it:
