@@ -85,6 +85,8 @@ if [ "$install" = 1 ]; then
         rustup target list --installed | grep -qx thumbv7em-none-eabihf ||
             rustup target add thumbv7em-none-eabihf
     fi
+    # Decodes the board's defmt frames (the board test built with defmt).
+    command -v defmt-print >/dev/null || cargo install --locked --quiet defmt-print
 fi
 python_smtp
 

@@ -1,11 +1,14 @@
-//! Diagnostics through the `log` facade when the `log` feature is on, and
-//! nothing at all (no code, no strings) when it is off.
+//! Diagnostics through the `log` facade (feature `log`) or defmt (feature
+//! `defmt`, for boards), and nothing at all (no code, no strings) with
+//! neither. The format strings use only `{}`, which both understand.
 
 /// `debug!(...)`: a record at debug level, or nothing.
 macro_rules! debug {
     ($($arg:tt)*) => {{
         #[cfg(feature = "log")]
         ::log::debug!($($arg)*);
+        #[cfg(feature = "defmt")]
+        ::defmt::debug!($($arg)*);
     }};
 }
 
@@ -15,6 +18,8 @@ macro_rules! warning {
     ($($arg:tt)*) => {{
         #[cfg(feature = "log")]
         ::log::warn!($($arg)*);
+        #[cfg(feature = "defmt")]
+        ::defmt::warn!($($arg)*);
     }};
 }
 

@@ -83,6 +83,10 @@ fn main() {
     // .cargo/config.toml's rustflags, so that a RUSTFLAGS in the environment
     // cannot drop it.
     println!("cargo:rustc-link-arg-bins=-Tlink.x");
+    if env::var_os("CARGO_FEATURE_DEFMT").is_some() {
+        // defmt's format strings live in a section its linker script places.
+        println!("cargo:rustc-link-arg-bins=-Tdefmt.x");
+    }
     println!("cargo:rerun-if-changed=memory.x");
     println!("cargo:rerun-if-changed=build.rs");
     for v in VARS {

@@ -602,3 +602,61 @@ fn board_built_with_discard_and_log_takes_streams_and_logs_through_the_facade() 
     // The services it was not built with are not there.
     assert!(log.contains("no time tcp/9999"), "{log}");
 }
+
+#[test]
+fn board_built_with_defmt_logs_core_records_over_semihosting() {
+    let elf =
+        build_variant(&["defmt"], Some("echo")).unwrap_or_else(|e| panic!("minnow-tests: {e}"));
+    let ns = Netns::new();
+    let dir = TempDir::new("defmt");
+    let uart = dir.path().join("uart.log");
+    // The UART to a file; QEMU's stdout carries the semihosting output: the
+    // defmt frames.
+    let mut cmd = ns.command("qemu-system-arm");
+    cmd.args(["-M", "mps2-an386", "-display", "none", "-monitor", "none"])
+        .args(["-semihosting-config", "enable=on,target=native"])
+        .arg("-serial")
+        .arg(format!("file:{}", uart.display()))
+        .arg("-kernel")
+        .arg(&elf)
+        .args([
+            "-nic",
+            "tap,ifname=tap0,script=no,downscript=no,model=lan9118",
+        ]);
+    let mut board = ns.spawn(cmd);
+    let read = || std::fs::read_to_string(&uart).unwrap_or_default();
+    let until = std::time::Instant::now() + BOOT;
+    while !read().contains("minnow: ready") && std::time::Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(read().contains("minnow: ready"), "{}", read());
+    let out = run_peer(&ns, "echo_client.py", &[Netns::MINNOW_V4, "12345", "10000"]);
+    assert!(out.success(), "{}\nboard: {}", out.dump(), read());
+    let until = std::time::Instant::now() + T;
+    while !read().contains("after 10000 bytes") && std::time::Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    board.kill();
+    let frames = dir.path().join("defmt.bin");
+    std::fs::write(&frames, board.stdout_bytes()).expect("write the defmt frames");
+    let decoded = Command::new("defmt-print")
+        .arg("-e")
+        .arg(&elf)
+        .stdin(std::fs::File::open(&frames).expect("open the frames"))
+        .output()
+        .unwrap_or_else(|e| {
+            panic!(
+                "minnow-tests: defmt-print is needed to decode the board's defmt frames and could \
+                 not be run ({e}); install it (cargo install defmt-print; scripts/test.sh does). \
+                 Failing rather than skipping."
+            )
+        });
+    let text = String::from_utf8_lossy(&decoded.stdout);
+    // Core's own record, through defmt.
+    assert!(
+        text.contains("tcp/12345: 192.0.2.1:") && text.contains(" connected"),
+        "decoded: {text}\nstderr: {}",
+        String::from_utf8_lossy(&decoded.stderr)
+    );
+    assert!(text.contains("after 10000 bytes in, 10000 out"), "{text}");
+}

@@ -32,6 +32,10 @@ mod netconfig {
 
 use core::panic::PanicInfo;
 
+// defmt's global logger: frames over semihosting (feature `defmt`).
+#[cfg(feature = "defmt")]
+use defmt_semihosting as _;
+
 use cortex_m_rt::entry;
 use minnow::WallClock;
 use minnow::net::{NetConfig, Stack, wait_duration};
