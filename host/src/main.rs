@@ -15,12 +15,21 @@ mod serve;
 mod tap;
 mod tls;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
+
+/// `minnow --version`: the package version and the git revision it was
+/// built from.
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (git ",
+    env!("MINNOW_GIT_REV"),
+    ")"
+);
 
 #[derive(Parser, Debug)]
 #[command(
     name = "minnow",
-    version,
+    version = VERSION,
     about = "Minnow: the course notes' network services on a smoltcp stack over a TAP device",
     after_help = error::EXIT_CODES_HELP
 )]
@@ -50,6 +59,14 @@ enum Command {
     Mail(Box<mail::MailArgs>),
     /// Download a file from a file server (port 60000).
     Get(get::GetArgs),
+    /// Print a shell completion script (e.g. `minnow completions bash >
+    /// /etc/bash_completion.d/minnow`).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page, roff (e.g. `minnow man > minnow.1; man ./minnow.1`).
+    Man,
 }
 
 fn main() {
@@ -62,6 +79,16 @@ fn main() {
         Command::Get(a) => ("get", get::run(a)),
         Command::Chat(a) => ("chat", chat::run(a)),
         Command::Mail(a) => ("mail", mail::run(*a)),
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "minnow", &mut std::io::stdout());
+            return;
+        }
+        Command::Man => (
+            "man",
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut std::io::stdout())
+                .map_err(error::Error::from),
+        ),
     };
     if let Err(e) = result {
         eprintln!("minnow {name}: {e}");

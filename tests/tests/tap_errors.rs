@@ -117,3 +117,43 @@ fn minnow_help_lists_every_command_and_the_exit_codes() {
         assert!(text.contains(code), "{code}: {text}");
     }
 }
+
+#[test]
+fn version_completions_and_man_page_come_from_the_clap_definitions() {
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(minnow_bin())
+            .args(args)
+            .output()
+            .expect("run minnow");
+        assert!(out.status.success(), "{args:?}: {out:?}");
+        String::from_utf8(out.stdout).expect("utf-8")
+    };
+    // `minnow 0.1.0 (git 0123456789ab)`: the revision this checkout builds.
+    let version = run(&["--version"]);
+    let rev = version
+        .split("(git ")
+        .nth(1)
+        .and_then(|r| r.strip_suffix(")\n"))
+        .unwrap_or_else(|| panic!("{version:?}"));
+    assert!(
+        rev.len() == 12 && rev.chars().all(|c| c.is_ascii_hexdigit()),
+        "{version:?}"
+    );
+    for (shell, mark) in [
+        ("bash", "_minnow()"),
+        ("zsh", "#compdef minnow"),
+        ("fish", "complete -c minnow"),
+    ] {
+        let script = run(&["completions", shell]);
+        assert!(script.contains(mark), "{shell}: {script}");
+        for command in ["serve", "chat", "mail", "get"] {
+            assert!(script.contains(command), "{shell} lacks {command}");
+        }
+    }
+    let man = run(&["man"]);
+    assert!(man.contains(".TH minnow 1"), "{man}");
+    assert!(
+        man.contains("minnow\\-serve") || man.contains("serve"),
+        "{man}"
+    );
+}
