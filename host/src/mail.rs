@@ -1,6 +1,6 @@
 //! `minnow mail`: compose a message (text, HTML, attachments) and send it
 //! over SMTP with core's client on the smoltcp stack: plain, STARTTLS
-//! (`--starttls`, port 587) or implicit TLS (`--tls`, port 465), AUTH PLAIN
+//! (`--starttls`, port 587) or implicit TLS (`--implicit-tls`, port 465), AUTH PLAIN
 //! or LOGIN. Exit 0 only when the server accepted the message.
 
 use std::fs::File;
@@ -33,25 +33,35 @@ pub enum Mechanism {
 
 #[derive(Args, Debug)]
 pub struct MailArgs {
-    /// SMTP server, HOST[:PORT] (default port 25; 587 with --starttls; 465 with --tls).
+    /// SMTP server, HOST[:PORT] (default port 25; 587 with --starttls; 465 with --implicit-tls).
     #[arg(long)]
     pub server: String,
-    /// Upgrade to TLS with STARTTLS before anything else.
-    #[arg(long, conflicts_with = "tls")]
+    /// Upgrade to TLS with STARTTLS before anything else (what swaks calls --tls).
+    #[arg(long, conflicts_with_all = ["implicit_tls", "tls"])]
     pub starttls: bool,
-    /// TLS from the first byte (implicit TLS, "SMTPS").
-    #[arg(long)]
+    /// TLS from the first byte (implicit TLS, "SMTPS", port 465).
+    #[arg(long, visible_alias = "tls-on-connect")]
+    pub implicit_tls: bool,
+    /// The old name of --implicit-tls; kept, with a warning, since swaks's
+    /// --tls means STARTTLS.
+    #[arg(long, hide = true)]
     pub tls: bool,
     /// Trust these CA certificates (PEM) instead of the system's.
     #[arg(long, value_name = "FILE")]
     pub ca: Option<PathBuf>,
+    /// Trust exactly this certificate (PEM) as the server's own, whoever
+    /// issued it (a self-signed server): its name and dates are not checked.
+    #[arg(long, value_name = "FILE", conflicts_with = "ca")]
+    pub pin_cert: Option<PathBuf>,
     /// The name the server's certificate must carry [default: the server's host name].
     #[arg(long, value_name = "NAME")]
     pub tls_name: Option<String>,
-    /// User name for AUTH.
-    #[arg(long, requires = "password_file")]
+    /// User name for AUTH. The password comes from --password-file, else
+    /// MINNOW_SMTP_PASSWORD, else a prompt on the terminal; never from an
+    /// argument.
+    #[arg(long)]
     pub user: Option<String>,
-    /// File holding the password (its first line).
+    /// File holding the password (its first line); `-` reads standard input.
     #[arg(long, value_name = "FILE", requires = "user")]
     pub password_file: Option<PathBuf>,
     /// Force an AUTH mechanism [default: PLAIN if offered, else LOGIN].
@@ -194,11 +204,14 @@ pub fn run(args: MailArgs) -> Result<(), Error> {
     if args.text.is_none() && args.html.is_none() && args.attach.is_empty() {
         return Err("nothing to send: give --text, --html or --attach".into());
     }
-    let password = match &args.password_file {
-        Some(p) => {
-            let text = std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?;
-            Some(text.lines().next().unwrap_or("").to_string())
-        }
+    if args.tls {
+        eprintln!(
+            "minnow mail: --tls is the old name of --implicit-tls (TLS from the first byte); \
+             for STARTTLS, what swaks calls --tls, use --starttls"
+        );
+    }
+    let password = match &args.user {
+        Some(_) => Some(password(&args)?),
         None => None,
     };
     let from = address(&args.from);
@@ -314,7 +327,7 @@ pub fn run(args: MailArgs) -> Result<(), Error> {
     )
     .map_err(|e| e.to_string())?;
 
-    let security = if args.tls {
+    let security = if args.implicit_tls || args.tls {
         Security::Implicit
     } else if args.starttls {
         Security::StartTls
@@ -353,7 +366,10 @@ pub fn run(args: MailArgs) -> Result<(), Error> {
     };
     let tls = match security {
         Security::None => None,
-        _ => Some(RustlsSession::new(roots(args.ca.as_deref())?, &tls_name)?),
+        _ => Some(match &args.pin_cert {
+            Some(cert) => RustlsSession::pinned(cert, &tls_name)?,
+            None => RustlsSession::new(roots(args.ca.as_deref())?, &tls_name)?,
+        }),
     };
 
     let mut rt = args.net.runtime(4)?;
@@ -379,6 +395,42 @@ pub fn run(args: MailArgs) -> Result<(), Error> {
                 .map_err(|e| e.to_string())?;
             send(&mut rt, &mut sender, &recipients)
         }
+    }
+}
+
+/// The AUTH password: `--password-file FILE|-`, else `MINNOW_SMTP_PASSWORD`,
+/// else a prompt on the terminal (not echoed).
+fn password(args: &MailArgs) -> Result<String, Error> {
+    let first_line = |text: String| text.lines().next().unwrap_or("").to_string();
+    match &args.password_file {
+        Some(p) if p.as_os_str() == "-" => {
+            if args.text.as_deref() == Some("-") {
+                return Err(Error::Usage(
+                    "--password-file - and --text - both read standard input: give one a file"
+                        .into(),
+                ));
+            }
+            let mut text = String::new();
+            std::io::stdin()
+                .read_line(&mut text)
+                .map_err(|e| format!("password from standard input: {e}"))?;
+            Ok(first_line(text))
+        }
+        Some(p) => std::fs::read_to_string(p)
+            .map(first_line)
+            .map_err(|e| Error::Failed(format!("{}: {e}", p.display()))),
+        None => match std::env::var("MINNOW_SMTP_PASSWORD") {
+            Ok(p) => Ok(p),
+            Err(_) if std::io::IsTerminal::is_terminal(&std::io::stdin()) => {
+                rpassword::prompt_password("SMTP password: ")
+                    .map_err(|e| Error::Failed(format!("password prompt: {e}")))
+            }
+            Err(_) => Err(Error::Usage(
+                "--user needs a password: --password-file FILE (or - for standard input), \
+                 MINNOW_SMTP_PASSWORD, or a terminal to ask on"
+                    .into(),
+            )),
+        },
     }
 }
 

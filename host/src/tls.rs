@@ -6,9 +6,12 @@ use std::path::Path;
 use std::sync::Arc;
 
 use minnow::mail::tls::{TlsError, TlsSession};
+use rustls::DigitallySignedStruct;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::WebPkiSupportedAlgorithms;
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName};
-use rustls::{ClientConfig, ClientConnection, RootCertStore};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{ClientConfig, ClientConnection, RootCertStore, SignatureScheme};
 
 use crate::error::Error;
 
@@ -55,6 +58,55 @@ pub fn roots(ca: Option<&Path>) -> Result<RootCertStore, Error> {
     Ok(store)
 }
 
+/// Accepts exactly one certificate as the server's (`--pin-cert`), and
+/// still checks that the server holds its key (the handshake signatures).
+#[derive(Debug)]
+struct Pinned {
+    cert: CertificateDer<'static>,
+    algorithms: WebPkiSupportedAlgorithms,
+}
+
+impl ServerCertVerifier for Pinned {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        if end_entity.as_ref() == self.cert.as_ref() {
+            Ok(ServerCertVerified::assertion())
+        } else {
+            Err(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::ApplicationVerificationFailure,
+            ))
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.algorithms.supported_schemes()
+    }
+}
+
 impl RustlsSession {
     /// A session that will verify the server's certificate for `name`.
     pub fn new(roots: RootCertStore, name: &str) -> Result<Self, Error> {
@@ -64,6 +116,29 @@ impl RustlsSession {
             .map_err(|e| e.to_string())?
             .with_root_certificates(roots)
             .with_no_client_auth();
+        Self::with_config(config, name)
+    }
+
+    /// A session that trusts exactly the certificate in `path` (PEM) as the
+    /// server's, whoever issued it; SNI still names `name`.
+    pub fn pinned(path: &Path, name: &str) -> Result<Self, Error> {
+        let cert = CertificateDer::from_pem_file(path)
+            .map_err(|e| Error::Usage(format!("--pin-cert {}: {e}", path.display())))?;
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let verifier = Arc::new(Pinned {
+            cert,
+            algorithms: provider.signature_verification_algorithms,
+        });
+        let config = ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| e.to_string())?
+            .dangerous()
+            .with_custom_certificate_verifier(verifier)
+            .with_no_client_auth();
+        Self::with_config(config, name)
+    }
+
+    fn with_config(config: ClientConfig, name: &str) -> Result<Self, Error> {
         let server = ServerName::try_from(name.to_string())
             .map_err(|e| format!("TLS server name {name}: {e}"))?;
         let conn = ClientConnection::new(Arc::new(config), server).map_err(|e| e.to_string())?;
@@ -78,7 +153,19 @@ impl RustlsSession {
             rustls::Error::InvalidCertificate(_) => TlsError::Certificate,
             _ => TlsError::Protocol,
         };
-        self.last_error = Some(e.to_string());
+        let text = e.to_string();
+        // webpki refuses a CA certificate as the server's own, which is what
+        // `openssl req -x509` makes by default: say so, and what to do.
+        self.last_error = Some(if text.contains("CaUsedAsEndEntity") {
+            format!(
+                "{text}: the server's certificate is itself a CA certificate (what `openssl req \
+                 -x509` makes by default); give the server a certificate with \
+                 basicConstraints CA:FALSE signed by a CA you pass with --ca, or trust exactly \
+                 this one with --pin-cert FILE"
+            )
+        } else {
+            text
+        });
         kind
     }
 }

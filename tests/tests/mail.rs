@@ -450,4 +450,103 @@ asyncio.new_event_loop().run_forever()
     out.assert_success("implicit TLS");
     assert!(out.stdout.contains("250 stored"), "{}", out.stdout);
     assert_eq!(parse_eml(&stored(&maildir)[0])["subject"], "implicit");
+    // `--tls` is the old name, kept with a warning (swaks's --tls is STARTTLS).
+    assert!(
+        out.stderr.contains("old name of --implicit-tls"),
+        "{}",
+        out.stderr
+    );
+    let mut renamed = args.to_vec();
+    renamed[2] = "--implicit-tls";
+    let out = mail(&ns, &renamed);
+    out.assert_success("--implicit-tls");
+    assert!(!out.stderr.contains("old name"), "{}", out.stderr);
+    assert!(out.stdout.contains("250 stored"), "{}", out.stdout);
+}
+
+#[test]
+fn a_ca_certificate_as_the_servers_own_is_explained_or_pinned_and_the_password_comes_from_stdin_or_env()
+ {
+    let ns = Netns::new();
+    let pki = Pki::new();
+    let maildir = TempDir::new("maildir");
+    // The server presents the CA's own certificate (what `openssl req -x509` makes).
+    let sink = tls_sink(
+        &ns,
+        &pki,
+        2587,
+        maildir.path(),
+        "ca",
+        &["--require-tls", "--auth", "alice:s3cret"],
+    );
+    let (ca, other) = (pki.path("ca.pem"), pki.path("other.test.pem"));
+    let base = [
+        "--server",
+        "192.0.2.1:2587",
+        "--starttls",
+        "--tls-name",
+        "smtp.test",
+        "--user",
+        "alice",
+        "--from",
+        "alice@test",
+        "--to",
+        "bob@test",
+        "--text",
+        "/dev/null",
+    ];
+    let with = |extra: &[&str]| -> Vec<String> {
+        base.iter().chain(extra).map(|s| s.to_string()).collect()
+    };
+    let run = |args: Vec<String>, stdin: &[u8], env: Option<&str>| {
+        let mut cmd = ns.command(minnow_bin());
+        cmd.arg("mail").args(&args);
+        if let Some(p) = env {
+            cmd.env("MINNOW_SMTP_PASSWORD", p);
+        }
+        ns.run_with_stdin(cmd, stdin, T)
+    };
+    // Trusting it as a CA: refused, with what to do.
+    let out = run(
+        with(&["--ca", &ca, "--password-file", "-"]),
+        b"s3cret\n",
+        None,
+    );
+    assert_exit(&out, 1);
+    assert!(
+        out.stderr.contains("itself a CA certificate"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("--pin-cert"), "{}", out.stderr);
+    // Pinned, the password on standard input.
+    let out = run(
+        with(&["--pin-cert", &ca, "--password-file", "-"]),
+        b"s3cret\n",
+        None,
+    );
+    out.assert_success("--pin-cert with the password on stdin");
+    // Pinned, the password from the environment.
+    let out = run(with(&["--pin-cert", &ca]), b"", Some("s3cret"));
+    out.assert_success("--pin-cert with MINNOW_SMTP_PASSWORD");
+    // Another certificate pinned: refused before AUTH.
+    let out = run(with(&["--pin-cert", &other]), b"", Some("s3cret"));
+    assert_exit(&out, 1);
+    assert!(out.stderr.contains("certificate"), "{}", out.stderr);
+    // No password anywhere and no terminal: a usage error, nothing sent.
+    let out = run(with(&["--pin-cert", &ca]), b"", None);
+    assert_exit(&out, 2);
+    assert!(
+        out.stderr.contains("MINNOW_SMTP_PASSWORD"),
+        "{}",
+        out.stderr
+    );
+    // Never from an argument.
+    let out = run(
+        with(&["--pin-cert", &ca, "--password", "s3cret"]),
+        b"",
+        None,
+    );
+    assert_exit(&out, 2);
+    assert_eq!(stored(maildir.path()).len(), 2, "{}", sink.stderr());
 }
