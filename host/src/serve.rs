@@ -232,38 +232,18 @@ pub fn run(args: ServeArgs) -> Result<(), Error> {
     set.build(&config, &mut rt.stack, &mut Leak, clock, store)
         .map_err(|e| e.to_string())?;
 
-    let mut listening = Vec::new();
-    if !args.no_echo {
-        listening.push(format!("echo tcp+udp/{}", args.echo_port));
-    }
-    if !args.no_time {
-        listening.push(format!("time tcp/{}", args.time_port));
-        if args.daytime {
-            listening.push(format!("time tcp/{}", time::DAYTIME_PORT));
-        }
-        if args.rfc868 {
-            listening.push(format!("time tcp+udp/{}", time::RFC868_PORT));
-        }
-    }
-    if !args.no_chat {
-        listening.push(format!("chat tcp/{}", args.chat_port));
-    }
-    if let Some(dir) = &args.files {
-        listening.push(format!(
-            "file tcp/{} from {}",
-            args.file_port,
-            dir.display()
-        ));
-    }
-    if args.discard {
-        listening.push(format!("discard tcp+udp/{}", args.discard_port));
-    }
+    // What the set serves, in core's words; the folder is the host's own.
+    let files = args
+        .files
+        .as_ref()
+        .map(|dir| format!(" (files from {})", dir.display()))
+        .unwrap_or_default();
     report::log(&format!(
-        "{} on {} (mtu {}): {}",
+        "{} on {} (mtu {}): {}{files}",
         rt.describe(),
         rt.device.name(),
         rt.device.mtu(),
-        listening.join(", ")
+        set.listening(),
     ));
     while !rt.stopped() {
         if sntp.is_none() {
