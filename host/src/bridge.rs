@@ -1,5 +1,5 @@
-//! Standard input and output joined to one TCP connection on the smoltcp
-//! stack: what `minnow echo` (like nc) and `minnow chat` both do.
+//! Standard input and output joined to one TCP connection, on Minnow's
+//! stack or the OS's: what `minnow echo` (like nc) and `minnow chat` both do.
 //!
 //! Stdin is read only when poll(2) says it is readable and only when the
 //! previous chunk is all in the socket, so nothing read is ever dropped and
@@ -8,13 +8,13 @@
 use std::io::{Read, Write};
 
 use minnow::net::earliest;
+use minnow::net::pipe::PipeClient;
 use minnow::net::stream_client::StreamClient;
 use minnow::net::tcp_client::ClientState;
-use minnow::service::Service;
 use smoltcp::time::{Duration, Instant};
 
 use crate::error::Error;
-use crate::runtime::{Runtime, Turn};
+use crate::link::{Link, Turn, run_until};
 
 /// What to do when stdin ends.
 #[derive(Debug, Clone, Copy)]
@@ -38,7 +38,11 @@ pub struct BridgeOptions {
 
 /// Runs the bridge until the server closes (Ok), stdin ends and the linger
 /// passes (Ok), or the connection fails (Err).
-pub fn run(rt: &mut Runtime, client: &mut StreamClient, opts: &BridgeOptions) -> Result<(), Error> {
+pub fn run(
+    link: &mut dyn Link,
+    client: &mut StreamClient,
+    opts: &BridgeOptions,
+) -> Result<(), Error> {
     let stdin = std::io::stdin();
     let mut out = std::io::stdout().lock();
     let mut stdin_open = true;
@@ -52,12 +56,12 @@ pub fn run(rt: &mut Runtime, client: &mut StreamClient, opts: &BridgeOptions) ->
             .and_then(|()| out.flush())
             .map_err(|e| Error::Failed(format!("stdout: {e}")))
     };
-    rt.run_until(None, |rt, mut stdin_ready| {
+    run_until(link, None, |link, mut stdin_ready| {
         loop {
-            let deadline = rt.step(&mut [&mut *client]);
+            let deadline = link.step(client);
             let mut received = false;
             loop {
-                let n = client.read(&mut rt.net(), &mut inbuf);
+                let n = client.read_pipe(link.pipe(), &mut inbuf);
                 if n == 0 {
                     break;
                 }
@@ -76,7 +80,7 @@ pub fn run(rt: &mut Runtime, client: &mut StreamClient, opts: &BridgeOptions) ->
                     if let Some(line) = opts.closed_line {
                         say(&mut out, line)?;
                     }
-                    rt.flush();
+                    link.flush();
                     return Ok(Turn::Done(()));
                 }
                 ClientState::Connecting => {}
@@ -91,7 +95,7 @@ pub fn run(rt: &mut Runtime, client: &mut StreamClient, opts: &BridgeOptions) ->
                         }
                     }
                     if sent < pending.len() {
-                        sent += client.write(&mut rt.net(), &pending[sent..]);
+                        sent += client.write_pipe(link.pipe(), &pending[sent..]);
                     }
                     if sent == pending.len() && stdin_open && stdin_ready {
                         pending.resize(65536, 0);
@@ -108,10 +112,10 @@ pub fn run(rt: &mut Runtime, client: &mut StreamClient, opts: &BridgeOptions) ->
                             stdin_open = false;
                             match opts.on_stdin_end {
                                 OnStdinEnd::Finish => client.finish(),
-                                OnStdinEnd::Linger(d) => linger_until = Some(rt.now() + d),
+                                OnStdinEnd::Linger(d) => linger_until = Some(link.now() + d),
                             }
                         } else {
-                            sent += client.write(&mut rt.net(), &pending);
+                            sent += client.write_pipe(link.pipe(), &pending);
                             if let Some(p) = opts.prompt {
                                 say(&mut out, p)?;
                             }
@@ -120,15 +124,15 @@ pub fn run(rt: &mut Runtime, client: &mut StreamClient, opts: &BridgeOptions) ->
                     }
                 }
             }
-            if linger_until.is_some_and(|until| rt.now() >= until) && sent == pending.len() {
+            if linger_until.is_some_and(|until| link.now() >= until) && sent == pending.len() {
                 client.finish();
-                rt.flush();
+                link.flush();
                 return Ok(Turn::Done(()));
             }
             let watch =
                 stdin_open && sent == pending.len() && client.state() == ClientState::Connected;
             // Reading may have made the client due again (a FIN behind the data).
-            let deadline = earliest(earliest(deadline, linger_until), client.poll_at(rt.now()));
+            let deadline = earliest(earliest(deadline, linger_until), client.poll_at(link.now()));
             return Ok(if watch {
                 Turn::WaitInput(deadline)
             } else {

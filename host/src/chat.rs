@@ -1,4 +1,4 @@
-//! `minnow chat`: the notes' chat client on the smoltcp stack.
+//! `minnow chat`: the notes' chat client, on Minnow's stack or the OS's.
 //!
 //! On a terminal it shows the notes' `[Me] ` prompt; with pipes it is plain:
 //! every stdin line is sent, everything received is printed. When the server
@@ -9,13 +9,12 @@ use std::io::IsTerminal;
 
 use clap::Args;
 use minnow::chat;
+use minnow::net::stream_client::StreamClient;
 use smoltcp::time::Duration;
 
 use crate::bridge::{self, BridgeOptions, OnStdinEnd};
-use crate::clients::resolve;
 use crate::error::Error;
 use crate::netargs::NetArgs;
-use crate::runtime::Leak;
 
 #[derive(Args, Debug)]
 pub struct ChatArgs {
@@ -37,13 +36,11 @@ pub fn run(args: ChatArgs) -> Result<(), Error> {
             "--linger must be between 0 and 3600 seconds".into(),
         ));
     }
-    let mut rt = args.net.runtime(4)?;
-    let remote = resolve(&mut rt, &args.net, &args.server, chat::DEFAULT_PORT)?;
-    let now = rt.now();
+    let (mut link, remote) = args
+        .net
+        .connect(&args.server, chat::DEFAULT_PORT, (65536, 65536))?;
     let timeout = Duration::from_secs(args.timeout);
-    let (mut client, _, _) =
-        rt.stack
-            .connect_stream(&mut Leak, remote, (65536, 65536), now, timeout, None)?;
+    let mut client = StreamClient::detached(remote, link.now(), timeout, None);
     let interactive = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
     let opts = BridgeOptions {
         on_stdin_end: OnStdinEnd::Linger(Duration::from_millis((args.linger * 1000.0) as u64)),
@@ -51,5 +48,5 @@ pub fn run(args: ChatArgs) -> Result<(), Error> {
         closed_line: Some("\nDisconnected from chat server\n"),
         connected_line: Some("Connected to remote host. You can start sending messages\n"),
     };
-    bridge::run(&mut rt, &mut client, &opts).map_err(|e| e.context(remote))
+    bridge::run(&mut *link, &mut client, &opts).map_err(|e| e.context(remote))
 }

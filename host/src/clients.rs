@@ -1,15 +1,15 @@
-//! Minnow's clients on the smoltcp stack: `minnow time` and `minnow echo`.
-//! Each brings the stack up (DHCP if asked), resolves the host name if
-//! needed, then runs its core client service until it has an outcome.
+//! `minnow time` and `minnow echo`. Each opens its connection on the chosen
+//! network (Minnow's stack: DHCP if asked, DNS for a host name; or the OS's
+//! sockets), then runs its core client machine until it has an outcome.
 
 use std::io::{Read, Write};
 
 use clap::Args;
 use minnow::echo;
-use minnow::echo::client::DatagramClient;
 use minnow::net::dns::{LookupError, Resolver};
 use minnow::net::earliest;
 use minnow::net::endpoint::{Host, parse_host_port};
+use minnow::net::stream_client::StreamClient;
 use minnow::time::client::{TimeClient, TimeClientError};
 use minnow::time::{self, TimeFormat, ctime};
 use smoltcp::socket::dns::DnsQuery;
@@ -18,8 +18,9 @@ use smoltcp::wire::{IpAddress, IpEndpoint};
 
 use crate::bridge::{self, BridgeOptions, OnStdinEnd};
 use crate::error::Error;
+use crate::link::{Datagrams, Turn, run_until};
 use crate::netargs::NetArgs;
-use crate::runtime::{Leak, Runtime, Turn, tcp_socket, udp_socket};
+use crate::runtime::Runtime;
 
 #[derive(Args, Debug)]
 pub struct TimeArgs {
@@ -107,21 +108,17 @@ pub fn time(args: TimeArgs) -> Result<(), Error> {
     } else {
         time::DEFAULT_PORT
     };
-    let mut rt = args.net.runtime(4)?;
-    let remote = resolve(&mut rt, &args.net, &args.server, default_port)?;
-    let handle = rt.stack.sockets.add(tcp_socket(1024, 1024));
-    let now = rt.now();
-    let port = rt.stack.ports.next_port();
+    let (mut link, remote) = args.net.connect(&args.server, default_port, (1024, 1024))?;
     let timeout = Duration::from_secs(args.timeout);
-    let mut client = TimeClient::connect(&mut rt.net(), handle, remote, port, format, now, timeout);
-    let outcome = rt.run_until(None, |rt, _| {
+    let mut client = TimeClient::detached(remote, format, link.now(), timeout);
+    let outcome = run_until(&mut *link, None, |link, _| {
         Ok(match client.outcome() {
             Some(outcome) => Turn::Done(outcome),
-            None => Turn::Wait(rt.step(&mut [&mut client])),
+            None => Turn::Wait(link.step(&mut client)),
         })
     })?;
     // Our FIN/ACK leaves before the process ends.
-    rt.flush();
+    link.flush();
     match outcome {
         Ok(reply) => {
             let mut out = std::io::stdout().lock();
@@ -154,30 +151,30 @@ pub fn time(args: TimeArgs) -> Result<(), Error> {
 }
 
 pub fn echo(args: EchoArgs) -> Result<(), Error> {
-    let mut rt = args.net.runtime(4)?;
-    let remote = resolve(&mut rt, &args.net, &args.server, echo::DEFAULT_PORT)?;
     if args.udp {
-        return echo_udp(&mut rt, remote, Duration::from_secs(args.timeout));
+        let (mut link, remote) = args.net.datagrams(&args.server, echo::DEFAULT_PORT)?;
+        return echo_udp(&mut *link, remote, Duration::from_secs(args.timeout));
     }
     let buf = args.tcp_buffer as usize;
-    let now = rt.now();
+    let (mut link, remote) = args
+        .net
+        .connect(&args.server, echo::DEFAULT_PORT, (buf, buf))?;
     let timeout = Duration::from_secs(args.timeout);
-    let (mut client, _, _) =
-        rt.stack
-            .connect_stream(&mut Leak, remote, (buf, buf), now, timeout, None)?;
+    let mut client = StreamClient::detached(remote, link.now(), timeout, None);
     let opts = BridgeOptions {
         on_stdin_end: OnStdinEnd::Finish,
         prompt: None,
         closed_line: None,
         connected_line: None,
     };
-    bridge::run(&mut rt, &mut client, &opts).map_err(|e| e.context(remote))
+    bridge::run(&mut *link, &mut client, &opts).map_err(|e| e.context(remote))
 }
 
-fn echo_udp(rt: &mut Runtime, remote: IpEndpoint, wait_last: Duration) -> Result<(), Error> {
-    let port = rt.stack.ports.next_port();
-    let mut client = DatagramClient::new(&mut rt.net(), udp_socket(64, 65536), remote, port)
-        .map_err(|e| format!("udp: {e}"))?;
+fn echo_udp(
+    link: &mut dyn Datagrams,
+    remote: IpEndpoint,
+    wait_last: Duration,
+) -> Result<(), Error> {
     let stdin = std::io::stdin();
     let mut out = std::io::stdout().lock();
     let mut datagram = vec![0u8; 1472];
@@ -187,16 +184,16 @@ fn echo_udp(rt: &mut Runtime, remote: IpEndpoint, wait_last: Duration) -> Result
     let mut stdin_open = true;
     let mut give_up: Option<Instant> = None;
     let mut inbuf = vec![0u8; 65536];
-    rt.run_until(None, |rt, mut stdin_ready| {
+    run_until(link, None, |link, mut stdin_ready| {
         loop {
-            let deadline = rt.step(&mut []);
-            while let Some(n) = client.recv(&mut rt.net(), &mut inbuf) {
+            let deadline = link.step();
+            while let Some(n) = link.recv(&mut inbuf)? {
                 got += 1;
                 out.write_all(&inbuf[..n])
                     .map_err(|e| format!("stdout: {e}"))?;
             }
             out.flush().map_err(|e| format!("stdout: {e}"))?;
-            if waiting && client.send(&mut rt.net(), &datagram[..len]) {
+            if waiting && link.send(&datagram[..len])? {
                 waiting = false;
                 sent += 1;
                 continue;
@@ -209,7 +206,7 @@ fn echo_udp(rt: &mut Runtime, remote: IpEndpoint, wait_last: Duration) -> Result
                 stdin_ready = false;
                 if len == 0 {
                     stdin_open = false;
-                    give_up = Some(rt.now() + wait_last);
+                    give_up = Some(link.now() + wait_last);
                 } else {
                     waiting = true;
                 }
@@ -219,7 +216,7 @@ fn echo_udp(rt: &mut Runtime, remote: IpEndpoint, wait_last: Duration) -> Result
                 if got >= sent {
                     return Ok(Turn::Done(()));
                 }
-                if give_up.is_some_and(|t| rt.now() >= t) {
+                if give_up.is_some_and(|t| link.now() >= t) {
                     return Err(Error::Timeout(format!(
                         "{remote}: only {got} of {sent} datagrams came back"
                     )));

@@ -1,4 +1,5 @@
-//! `minnow get`: download a file from a file server over the smoltcp stack.
+//! `minnow get`: download a file from a file server, on Minnow's stack or
+//! the OS's.
 //!
 //! Bytes go to `FILE.part` as they arrive; only a clean end (the server's
 //! FIN) renames it to `FILE`. A reset or a timeout leaves `FILE.part`, exits
@@ -12,15 +13,15 @@ use std::time::Instant as StdInstant;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use minnow::file::{self, reply};
+use minnow::net::pipe::PipeClient;
 use minnow::net::runner::earliest;
+use minnow::net::stream_client::StreamClient;
 use minnow::net::tcp_client::ClientState;
-use minnow::service::Service;
 use smoltcp::time::Duration;
 
-use crate::clients::resolve;
 use crate::error::Error;
+use crate::link::{Turn, run_until};
 use crate::netargs::NetArgs;
-use crate::runtime::{Leak, Turn};
 
 #[derive(Args, Debug)]
 pub struct GetArgs {
@@ -74,14 +75,12 @@ pub fn run(args: GetArgs) -> Result<(), Error> {
         (None, None) => "Hello server!".to_string(),
     };
     let part = part_path(&args.output);
-    let mut rt = args.net.runtime(4)?;
-    let remote = resolve(&mut rt, &args.net, &args.server, file::DEFAULT_PORT)?;
-    let timeout = Duration::from_secs(args.timeout);
-    let now = rt.now();
     let buffers = (args.tcp_buffer as usize, 4096);
-    let (mut client, _, _) =
-        rt.stack
-            .connect_stream(&mut Leak, remote, buffers, now, timeout, Some(timeout))?;
+    let (mut link, remote) = args
+        .net
+        .connect(&args.server, file::DEFAULT_PORT, buffers)?;
+    let timeout = Duration::from_secs(args.timeout);
+    let mut client = StreamClient::detached(remote, link.now(), timeout, Some(timeout));
     let mut out = BufWriter::with_capacity(
         1 << 20,
         File::create(&part).map_err(|e| format!("{}: {e}", part.display()))?,
@@ -93,18 +92,18 @@ pub fn run(args: GetArgs) -> Result<(), Error> {
     let mut total: u64 = 0;
     // The first bytes, to recognise an ERR line.
     let mut head: Vec<u8> = Vec::new();
-    let outcome = rt.run_until(None, |rt, _| {
+    let outcome = run_until(&mut *link, None, |link, _| {
         loop {
-            let deadline = rt.step(&mut [&mut client]);
+            let deadline = link.step(&mut client);
             if client.state() == ClientState::Connected && sent < request.len() {
-                let n = client.write(&mut rt.net(), &request.as_bytes()[sent..]);
+                let n = client.write_pipe(link.pipe(), &request.as_bytes()[sent..]);
                 sent += n;
                 if n > 0 {
                     continue; // step again now so the request goes out
                 }
             }
             loop {
-                let n = client.read(&mut rt.net(), &mut buf);
+                let n = client.read_pipe(link.pipe(), &mut buf);
                 if n == 0 {
                     break;
                 }
@@ -120,13 +119,13 @@ pub fn run(args: GetArgs) -> Result<(), Error> {
                 ClientState::PeerClosed => Turn::Done(Ok(())),
                 ClientState::Failed(e) => Turn::Done(Err(e)),
                 // Reading may have made the client due again (a FIN behind the data).
-                _ => Turn::Wait(earliest(deadline, client.poll_at(rt.now()))),
+                _ => Turn::Wait(earliest(deadline, client.poll_at(link.now()))),
             });
         }
     })?;
     client.finish();
-    let _ = client.poll_at(rt.now());
-    rt.flush();
+    link.step(&mut client);
+    link.flush();
     out.flush()
         .map_err(|e| format!("{}: {e}", part.display()))?;
     drop(out);

@@ -10,7 +10,7 @@ use clap::{Args, ValueEnum};
 use minnow::mail::mime::{
     Address, Attachment, Composer, Envelope, MessageId, TextEncoding, TextProfile,
 };
-use minnow::mail::sender::{Connect, MailSender};
+use minnow::mail::sender::MailSender;
 use minnow::mail::smtp::session::{
     AuthMechanism, Credentials, Failure, Security, SmtpConfig, SmtpEvent, SmtpTimeouts,
 };
@@ -18,11 +18,9 @@ use minnow::mail::tls::NoTls;
 use minnow::net::endpoint::{Host, parse_host_port};
 use smoltcp::time::Duration;
 
-use crate::clients::resolve;
 use crate::error::Error;
+use crate::link::{Link, Turn, run_until};
 use crate::netargs::NetArgs;
-use crate::runtime::Turn;
-use crate::runtime::tcp_socket;
 use crate::tls::{RustlsSession, roots};
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -372,28 +370,21 @@ pub fn run(args: MailArgs) -> Result<(), Error> {
         }),
     };
 
-    let mut rt = args.net.runtime(4)?;
-    let server = resolve(&mut rt, &args.net, &args.server, default_port)?;
-    let handle = rt.stack.sockets.add(tcp_socket(65536, 65536));
-    let now = rt.now();
-    let port = rt.stack.ports.next_port();
-    let connect_timeout = Duration::from_secs(args.timeout);
-    let to = Connect {
-        handle,
-        server,
-        local_port: port,
-        timeout: connect_timeout,
-    };
+    let (mut link, server) = args
+        .net
+        .connect(&args.server, default_port, (65536, 65536))?;
+    let now = link.now();
+    let timeout = Duration::from_secs(args.timeout);
     match tls {
         Some(tls) => {
-            let mut sender = MailSender::connect(&mut rt.net(), to, cfg, tls, composer, now)
+            let mut sender = MailSender::detached(server, timeout, cfg, tls, composer, now)
                 .map_err(|e| e.to_string())?;
-            send(&mut rt, &mut sender, &recipients)
+            send(&mut *link, &mut sender, &recipients)
         }
         None => {
-            let mut sender = MailSender::connect(&mut rt.net(), to, cfg, NoTls, composer, now)
+            let mut sender = MailSender::detached(server, timeout, cfg, NoTls, composer, now)
                 .map_err(|e| e.to_string())?;
-            send(&mut rt, &mut sender, &recipients)
+            send(&mut *link, &mut sender, &recipients)
         }
     }
 }
@@ -453,18 +444,18 @@ impl TlsDetail for NoTls {
 
 /// Runs the sender to its end and reports the outcome.
 fn send<T: minnow::mail::tls::TlsSession + TlsDetail, R: embedded_io::Read>(
-    rt: &mut crate::runtime::Runtime,
+    link: &mut dyn Link,
     sender: &mut MailSender<'_, T, R>,
     recipients: &[&str],
 ) -> Result<(), Error> {
-    rt.run_until(None, |rt, _| {
+    run_until(link, None, |link, _| {
         Ok(if sender.is_done() {
             Turn::Done(())
         } else {
-            Turn::Wait(rt.step(&mut [&mut *sender]))
+            Turn::Wait(link.step(sender))
         })
     })?;
-    rt.flush();
+    link.flush();
     report(sender, recipients)
 }
 

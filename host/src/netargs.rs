@@ -4,23 +4,43 @@
 use std::fs::File;
 use std::net::IpAddr;
 
-use clap::Args;
+use clap::{Args, ValueEnum};
 use minnow::net::NetConfig;
-use smoltcp::wire::{EthernetAddress, IpAddress, IpCidr};
+use minnow::net::tcp_client::ClientError;
+use smoltcp::socket::tcp;
+use smoltcp::wire::{EthernetAddress, IpAddress, IpCidr, IpEndpoint};
 
+use crate::clients::resolve;
 use crate::error::Error;
+use crate::link::{Datagrams, Link, TapDatagrams, TapLink};
+use crate::os_link::{self, OsDatagrams, OsLink};
 use crate::pcap::PcapWriter;
-use crate::runtime::Runtime;
+use crate::runtime::{Runtime, tcp_socket, udp_socket};
 use crate::tap::{TapDevice, TapError};
 
 /// Minnow's side of the TAP link when no --ip is given.
 pub const DEFAULT_IPS: [&str; 2] = ["192.0.2.2/24", "2001:db8::2/64"];
+/// The TAP device when no --tap is given.
+pub const DEFAULT_TAP: &str = "tap0";
+
+/// Which network a client command runs over.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NetKind {
+    /// Minnow's own TCP/IP stack on a TAP device (root or a user namespace).
+    Tap,
+    /// The operating system's TCP/UDP sockets: no TAP, no root.
+    Os,
+}
 
 #[derive(Args, Debug, Clone)]
 pub struct NetArgs {
-    /// TAP interface to attach to (created if missing; needs root or CAP_NET_ADMIN).
-    #[arg(long, default_value = "tap0", env = "MINNOW_TAP")]
-    pub tap: String,
+    /// Network for a client: Minnow's stack on a TAP device, or the OS's sockets
+    /// [default: tap when --tap or MINNOW_TAP is given or running as root, else os].
+    #[arg(long, value_enum, value_name = "NET")]
+    pub net: Option<NetKind>,
+    /// TAP interface to attach to (created if missing; needs root or CAP_NET_ADMIN) [default: tap0].
+    #[arg(long, env = "MINNOW_TAP")]
+    pub tap: Option<String>,
     /// Minnow's address with prefix, IPv4 and/or IPv6 [default: 192.0.2.2/24 and 2001:db8::2/64].
     #[arg(long = "ip", value_name = "CIDR", env = "MINNOW_IP")]
     pub ips: Vec<String>,
@@ -98,11 +118,99 @@ impl NetArgs {
         Ok(cfg)
     }
 
+    /// The network a client runs over: `--net`, else TAP when a device is
+    /// named or the user is root (tests, the demo), else the OS's sockets.
+    pub fn kind(&self) -> NetKind {
+        self.net
+            .unwrap_or_else(|| default_kind(self.tap.is_some(), nix::unistd::geteuid().is_root()))
+    }
+
+    /// Refuses the options that only mean something on Minnow's stack.
+    fn check_os(&self) -> Result<(), Error> {
+        let tap_only = [
+            (self.dhcp, "--dhcp"),
+            (self.dns.is_some(), "--dns"),
+            (!self.gateways.is_empty(), "--gateway"),
+            (self.pcap.is_some(), "--pcap"),
+        ];
+        match tap_only.iter().find(|(given, _)| *given) {
+            Some((_, flag)) => Err(Error::Usage(format!(
+                "{flag} is for Minnow's own stack (--net tap); over the OS's sockets the OS's \
+                 addresses, routes and resolver apply"
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    /// Opens a TCP connection to `server` (HOST[:PORT]) on the chosen
+    /// network, with `buffers` (receive, transmit) bytes: the link, still
+    /// connecting, and the server's endpoint.
+    pub fn connect(
+        &self,
+        server: &str,
+        default_port: u16,
+        (rx, tx): (usize, usize),
+    ) -> Result<(Box<dyn Link>, IpEndpoint), Error> {
+        if self.kind() == NetKind::Os {
+            self.check_os()?;
+            let addr = os_link::resolve(server, default_port)?;
+            let link = OsLink::connect(addr, (rx, tx))?;
+            return Ok((Box::new(link), os_link::endpoint(addr)));
+        }
+        let mut rt = self.runtime(4)?;
+        let remote = resolve(&mut rt, self, server, default_port)?;
+        let handle = rt.stack.sockets.add(tcp_socket(rx, tx));
+        let port = rt.stack.ports.next_port();
+        let net = rt.net();
+        net.sockets
+            .get_mut::<tcp::Socket>(handle)
+            .connect(net.iface.context(), remote, port)
+            .map_err(|_| Error::client(remote, ClientError::Unaddressable))?;
+        Ok((Box::new(TapLink::new(rt, handle)), remote))
+    }
+
+    /// A UDP socket for datagrams to `server` on the chosen network.
+    pub fn datagrams(
+        &self,
+        server: &str,
+        default_port: u16,
+    ) -> Result<(Box<dyn Datagrams>, IpEndpoint), Error> {
+        if self.kind() == NetKind::Os {
+            self.check_os()?;
+            let addr = os_link::resolve(server, default_port)?;
+            return Ok((
+                Box::new(OsDatagrams::connect(addr)?),
+                os_link::endpoint(addr),
+            ));
+        }
+        let mut rt = self.runtime(4)?;
+        let remote = resolve(&mut rt, self, server, default_port)?;
+        let port = rt.stack.ports.next_port();
+        let client = minnow::echo::client::DatagramClient::new(
+            &mut rt.net(),
+            udp_socket(64, 65536),
+            remote,
+            port,
+        )
+        .map_err(|e| format!("udp: {e}"))?;
+        Ok((Box::new(TapDatagrams::new(rt, client)), remote))
+    }
+
+    /// The TAP device's name.
+    pub fn tap_name(&self) -> &str {
+        self.tap.as_deref().unwrap_or(DEFAULT_TAP)
+    }
+
     /// Opens the TAP device (and the pcap file) and builds the stack.
     pub fn runtime(&self, max_sockets: usize) -> Result<Runtime, Error> {
+        if self.net == Some(NetKind::Os) {
+            return Err(Error::Usage(
+                "this runs on Minnow's own stack and needs a TAP device: leave out --net os".into(),
+            ));
+        }
         let cfg = self.config()?;
         let mut device =
-            TapDevice::open(&self.tap, usize::from(self.mtu)).map_err(|e| match e {
+            TapDevice::open(self.tap_name(), usize::from(self.mtu)).map_err(|e| match e {
                 TapError::PermissionDenied { .. } => Error::NoPermission(e.to_string()),
                 TapError::NameTooLong { .. } => Error::Usage(e.to_string()),
                 _ => Error::Failed(e.to_string()),
@@ -113,6 +221,17 @@ impl NetArgs {
             device.set_pcap(writer);
         }
         Runtime::new(device, &cfg, max_sockets)
+    }
+}
+
+/// The network when `--net` is not given: a named TAP device or root means
+/// Minnow's stack (what tests and the demo's shell have); an ordinary user
+/// with no TAP device gets the OS's sockets, which need no privilege.
+fn default_kind(tap_named: bool, root: bool) -> NetKind {
+    if tap_named || root {
+        NetKind::Tap
+    } else {
+        NetKind::Os
     }
 }
 
@@ -129,4 +248,17 @@ pub fn random_seed() -> u64 {
         return t.as_nanos() as u64 ^ u64::from(std::process::id());
     }
     u64::from_le_bytes(buf)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_ordinary_user_without_a_tap_gets_the_os_sockets() {
+        assert_eq!(default_kind(false, false), NetKind::Os);
+        assert_eq!(default_kind(true, false), NetKind::Tap);
+        assert_eq!(default_kind(false, true), NetKind::Tap);
+        assert_eq!(default_kind(true, true), NetKind::Tap);
+    }
 }

@@ -2,21 +2,22 @@
 //! and a loop that sleeps in poll(2) until a frame, another watched fd or
 //! the next deadline, so an idle `minnow serve` uses no CPU.
 
-use std::os::fd::{AsFd, BorrowedFd};
+use std::os::fd::BorrowedFd;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant as StdInstant;
 
 use minnow::net::dhcp::{DhcpClient, Lease};
 use minnow::net::storage::OutOfMemory;
-use minnow::net::{NetConfig, SocketAlloc, Stack, earliest, wait_duration};
+use minnow::net::{NetConfig, SocketAlloc, Stack, wait_duration};
 use minnow::service::{Net, Service};
 use nix::poll::{PollFd, PollFlags, PollTimeout};
 use smoltcp::iface::{SocketSet, SocketStorage};
 use smoltcp::socket::{tcp, udp};
 use smoltcp::time::{Duration, Instant};
 
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::link::{self, Sleeper, Turn};
 use crate::tap::TapDevice;
 
 /// The longest the loop sleeps without a deadline: a heartbeat for the
@@ -33,16 +34,6 @@ pub struct Runtime {
     stop: Arc<AtomicBool>,
     /// A client's DHCP (see [`Runtime::start_dhcp`]), polled by every step.
     dhcp: Option<DhcpClient>,
-}
-
-/// What one turn of a client loop decided (see [`Runtime::run_until`]).
-pub enum Turn<T> {
-    /// Finished with this value.
-    Done(T),
-    /// Step again at this deadline, or when a frame arrives.
-    Wait(Option<Instant>),
-    /// As `Wait`, or when standard input is readable.
-    WaitInput(Option<Instant>),
 }
 
 /// Socket buffers on the heap, kept for the life of the process.
@@ -90,16 +81,11 @@ impl Runtime {
             Box::leak((0..max_sockets).map(|_| SocketStorage::EMPTY).collect());
         let sockets = SocketSet::new(&mut storage[..]);
         let stack = Stack::new(config, &mut device, sockets, Instant::ZERO);
-        let stop = Arc::new(AtomicBool::new(false));
-        for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-            signal_hook::flag::register(signal, Arc::clone(&stop))
-                .map_err(|e| format!("signal handler: {e}"))?;
-        }
         Ok(Self {
             device,
             stack,
             start,
-            stop,
+            stop: stop_flag()?,
             dhcp: None,
         })
     }
@@ -161,39 +147,13 @@ impl Runtime {
         self.stop.load(Ordering::Relaxed)
     }
 
-    /// The one loop every client runs: `turn` steps the stack with its
-    /// services and looks at their state; between turns the runtime sleeps
-    /// until the deadline `turn` gave, a frame, or (for
-    /// [`Turn::WaitInput`]) readable standard input, whose readiness the
-    /// next turn is told. Gives up at `limit` ([`Error::Timeout`] with its
-    /// words) and on SIGINT or SIGTERM ([`Error::Interrupted`]).
+    /// [`link::run_until`] on this runtime.
     pub fn run_until<T>(
         &mut self,
         limit: Option<(Instant, &str)>,
-        mut turn: impl FnMut(&mut Runtime, bool) -> Result<Turn<T>>,
+        turn: impl FnMut(&mut Runtime, bool) -> Result<Turn<T>>,
     ) -> Result<T> {
-        let stdin = std::io::stdin();
-        let mut input = false;
-        loop {
-            let (deadline, watch) = match turn(self, input)? {
-                Turn::Done(value) => return Ok(value),
-                Turn::Wait(at) => (at, false),
-                Turn::WaitInput(at) => (at, true),
-            };
-            if self.stopped() {
-                return Err(Error::Interrupted);
-            }
-            if let Some((at, what)) = limit
-                && self.now() >= at
-            {
-                return Err(Error::Timeout(what.to_string()));
-            }
-            let deadline = earliest(deadline, limit.map(|(at, _)| at));
-            let fd = stdin.as_fd();
-            input = self
-                .wait(deadline, watch.then_some(fd))
-                .map_err(|e| format!("poll: {e}"))?;
-        }
+        link::run_until(self, limit, turn)
     }
 
     /// Gives the stack 50 ms more so that final segments (our FIN, the
@@ -242,4 +202,33 @@ impl Runtime {
         }
         Ok(ready)
     }
+}
+
+impl Sleeper for Runtime {
+    fn now(&self) -> Instant {
+        Runtime::now(self)
+    }
+
+    fn stopped(&self) -> bool {
+        Runtime::stopped(self)
+    }
+
+    fn wait(
+        &mut self,
+        deadline: Option<Instant>,
+        extra: Option<BorrowedFd<'_>>,
+    ) -> std::io::Result<bool> {
+        Runtime::wait(self, deadline, extra)
+    }
+}
+
+/// A flag that SIGINT and SIGTERM set from now on, so that loops stop
+/// cleanly instead of dying mid-transfer.
+pub fn stop_flag() -> Result<Arc<AtomicBool>> {
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(signal, Arc::clone(&stop))
+            .map_err(|e| format!("signal handler: {e}"))?;
+    }
+    Ok(stop)
 }

@@ -14,6 +14,21 @@
 //!     .assert_success("echo through Minnow");
 //! ```
 
+/// The two networks Minnow's clients run over (`minnow CMD --net NET`):
+/// Minnow's own stack on the namespace's TAP device, and the kernel's
+/// sockets inside the namespace. Client tests run each way.
+pub const NETS: [&str; 2] = ["tap", "os"];
+
+/// The address a Minnow client in the test namespace connects from:
+/// Minnow's own on the TAP, the Linux side's when it uses the kernel.
+pub fn client_addr(net: &str) -> &'static str {
+    if net == "os" {
+        Netns::HOST_V4
+    } else {
+        Netns::MINNOW_V4
+    }
+}
+
 /// Helpers shared by the benchmark programs (`src/bin/bench_*.rs`).
 pub mod bench;
 /// Helpers for the mail tests: `smtp_sink.py`, stored messages, Python's view of them.

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use minnow_tests::Netns;
+use minnow_tests::{NETS, Netns, client_addr};
 
 const T: Duration = Duration::from_secs(90);
 
@@ -117,43 +117,54 @@ fn ipv6_members_are_written_as_python_writes_them() {
 
 #[test]
 fn minnow_chat_client_in_the_notes_room() {
-    let ns = Netns::new();
-    let mut room = ns.spawn_peer("chat_server.py", &[Netns::HOST_V4, "9009"]);
-    let mut other = ns.spawn(ns.peer_command("chat_client.py", &[Netns::HOST_V4, "9009"]));
-    assert!(other.wait_for_stdout("You can start", T));
-    let mut me = ns.spawn(ns.minnow_command(&["chat", "192.0.2.1:9009"]));
-    assert!(
-        me.wait_for_stdout(
-            "Connected to remote host. You can start sending messages\n",
-            T
-        ),
-        "{}",
-        me.dump()
-    );
-    assert!(other.wait_for_stdout("[192.0.2.2:", T), "{}", other.dump());
-    me.write_stdin(b"hello from minnow\n");
-    assert!(
-        other.wait_for_stdout("\r[('192.0.2.2', ", T),
-        "{}",
-        other.dump()
-    );
-    assert!(
-        other.wait_for_stdout(")] hello from minnow\n", T),
-        "{}",
-        other.dump()
-    );
-    other.write_stdin("你好, minnow\n".as_bytes());
-    assert!(me.wait_for_stdout(")] 你好, minnow\n", T), "{}", me.dump());
-    // The server goes away: the client says so and exits 0.
-    room.kill();
-    let status = me.wait(T).expect("minnow chat still running");
-    assert!(status.success(), "{}", me.dump());
-    assert!(
-        me.stdout().ends_with("\nDisconnected from chat server\n"),
-        "{}",
-        me.dump()
-    );
-    other.kill();
+    for net in NETS {
+        let ns = Netns::new();
+        let me_ip = client_addr(net);
+        let mut room = ns.spawn_peer("chat_server.py", &[Netns::HOST_V4, "9009"]);
+        let mut other = ns.spawn(ns.peer_command("chat_client.py", &[Netns::HOST_V4, "9009"]));
+        assert!(other.wait_for_stdout("You can start", T));
+        let mut me = ns.spawn(ns.minnow_command(&["chat", "192.0.2.1:9009", "--net", net]));
+        assert!(
+            me.wait_for_stdout(
+                "Connected to remote host. You can start sending messages\n",
+                T
+            ),
+            "{net}: {}",
+            me.dump()
+        );
+        assert!(
+            other.wait_for_stdout(&format!("[{me_ip}:"), T),
+            "{net}: {}",
+            other.dump()
+        );
+        me.write_stdin(b"hello from minnow\n");
+        assert!(
+            other.wait_for_stdout(&format!("\r[('{me_ip}', "), T),
+            "{net}: {}",
+            other.dump()
+        );
+        assert!(
+            other.wait_for_stdout(")] hello from minnow\n", T),
+            "{net}: {}",
+            other.dump()
+        );
+        other.write_stdin("你好, minnow\n".as_bytes());
+        assert!(
+            me.wait_for_stdout(")] 你好, minnow\n", T),
+            "{net}: {}",
+            me.dump()
+        );
+        // The server goes away: the client says so and exits 0.
+        room.kill();
+        let status = me.wait(T).expect("minnow chat still running");
+        assert!(status.success(), "{net}: {}", me.dump());
+        assert!(
+            me.stdout().ends_with("\nDisconnected from chat server\n"),
+            "{net}: {}",
+            me.dump()
+        );
+        other.kill();
+    }
 }
 
 /// Runs a Python scenario inside the namespace against Minnow's room.

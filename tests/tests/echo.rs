@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use minnow_tests::{Netns, minnow_bin, peer, sha256_hex};
+use minnow_tests::{NETS, Netns, minnow_bin, peer, sha256_hex};
 
 const T: Duration = Duration::from_secs(60);
 
@@ -83,17 +83,19 @@ fn minnow_echo_client_against_notes_server_tcp() {
     let data: Vec<u8> = (0..300_000u32).map(|i| (i * 7 % 251) as u8).collect();
     let input = std::env::temp_dir().join(format!("minnow-echo-in-{}", std::process::id()));
     std::fs::write(&input, &data).unwrap();
-    let mut cmd = ns.command("sh");
-    cmd.arg("-c").arg(format!(
-        "{} echo 192.0.2.1:12345 < {}",
-        minnow_bin().display(),
-        input.display()
-    ));
-    let out = ns.run(cmd, T);
+    for net in NETS {
+        let mut cmd = ns.command("sh");
+        cmd.arg("-c").arg(format!(
+            "{} echo 192.0.2.1:12345 --net {net} < {}",
+            minnow_bin().display(),
+            input.display()
+        ));
+        let out = ns.run(cmd, T);
+        out.assert_success(&format!("minnow echo --net {net}"));
+        assert_eq!(out.stdout_bytes.len(), data.len(), "{net}");
+        assert_eq!(sha256_hex(&out.stdout_bytes), sha256_hex(&data), "{net}");
+    }
     let _ = std::fs::remove_file(&input);
-    out.assert_success("minnow echo");
-    assert_eq!(out.stdout_bytes.len(), data.len());
-    assert_eq!(sha256_hex(&out.stdout_bytes), sha256_hex(&data));
 }
 
 #[test]
@@ -110,14 +112,16 @@ while True:
     let mut srv = ns.command("python3");
     srv.args(["-c", script]);
     let _srv = ns.spawn_ready(srv, "ready", Duration::from_secs(20));
-    let mut cmd = ns.command("sh");
-    cmd.arg("-c").arg(format!(
-        "printf 'one\\ntwo\\nthree\\n' | {} echo --udp '[2001:db8::1]:12345'",
-        minnow_bin().display()
-    ));
-    let out = ns.run(cmd, T);
-    out.assert_success("minnow echo --udp");
-    assert_eq!(out.stdout, "one\ntwo\nthree\n");
+    for net in NETS {
+        let mut cmd = ns.command("sh");
+        cmd.arg("-c").arg(format!(
+            "printf 'one\\ntwo\\nthree\\n' | {} echo --udp '[2001:db8::1]:12345' --net {net}",
+            minnow_bin().display()
+        ));
+        let out = ns.run(cmd, T);
+        out.assert_success(&format!("minnow echo --udp --net {net}"));
+        assert_eq!(out.stdout, "one\ntwo\nthree\n", "{net}");
+    }
 }
 
 /// Runs a Python scenario against Minnow's echo server in the namespace.

@@ -5,7 +5,9 @@
 use std::path::Path;
 use std::time::Duration;
 
-use minnow_tests::{Netns, Proc, TempDir, minnow_bin, peer, random_bytes, sha256_file, sha256_hex};
+use minnow_tests::{
+    NETS, Netns, Proc, TempDir, minnow_bin, peer, random_bytes, sha256_file, sha256_hex,
+};
 
 const T: Duration = Duration::from_secs(120);
 const SIZES: [usize; 6] = [0, 1, 1023, 1024, 1025, 10 << 20];
@@ -90,23 +92,27 @@ fn minnow_get_against_notes_file_server_every_size() {
             "file_server.py",
             &[Netns::HOST_V4, &port, src.to_str().unwrap()],
         );
-        let got = out.join(&name);
-        let mut cmd = ns.command(minnow_bin());
-        cmd.args([
-            "get",
-            &format!("192.0.2.1:{port}"),
-            "-o",
-            got.to_str().unwrap(),
-        ]);
-        let run = ns.run(cmd, T);
-        run.assert_success(&name);
-        assert!(
-            run.stdout.contains(&format!("received {size} bytes")),
-            "{}",
-            run.stdout
-        );
-        assert_eq!(sha256_file(&got), sha256_file(&src), "{name}");
-        assert!(!Path::new(&format!("{}.part", got.display())).exists());
+        for net in NETS {
+            let got = out.join(format!("{name}.{net}"));
+            let mut cmd = ns.command(minnow_bin());
+            cmd.args([
+                "get",
+                &format!("192.0.2.1:{port}"),
+                "-o",
+                got.to_str().unwrap(),
+                "--net",
+                net,
+            ]);
+            let run = ns.run(cmd, T);
+            run.assert_success(&format!("{name} --net {net}"));
+            assert!(
+                run.stdout.contains(&format!("received {size} bytes")),
+                "{net}: {}",
+                run.stdout
+            );
+            assert_eq!(sha256_file(&got), sha256_file(&src), "{name} --net {net}");
+            assert!(!Path::new(&format!("{}.part", got.display())).exists());
+        }
     }
 }
 
@@ -298,9 +304,11 @@ while True:
     else:
         time.sleep(30)
 "#;
-    for (mode, port, extra) in [
-        ("reset", "60001", vec![]),
-        ("stall", "60002", vec!["--timeout", "2"]),
+    for (mode, port, extra, net) in [
+        ("reset", "60001", vec![], "tap"),
+        ("stall", "60002", vec!["--timeout", "2"], "tap"),
+        ("reset", "60003", vec![], "os"),
+        ("stall", "60004", vec!["--timeout", "2"], "os"),
     ] {
         let mut cmd = ns.command("python3");
         cmd.args(["-c", script, mode, port]);
@@ -310,7 +318,7 @@ while True:
             port.parse().unwrap(),
             Duration::from_secs(10)
         ));
-        let got = out.join(mode);
+        let got = out.join(format!("{mode}.{net}"));
         let mut cmd = ns.command(minnow_bin());
         cmd.args([
             "get",
@@ -318,22 +326,32 @@ while True:
             "x",
             "-o",
             got.to_str().unwrap(),
+            "--net",
+            net,
         ])
         .args(&extra);
         let run = ns.run(cmd, T);
         assert_eq!(
             run.status.and_then(|s| s.code()),
             Some(1),
-            "{mode}: {}",
+            "{mode} {net}: {}",
             run.stderr
         );
-        assert!(run.stderr.contains("incomplete"), "{mode}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("incomplete"),
+            "{mode} {net}: {}",
+            run.stderr
+        );
         assert!(
             !got.exists(),
-            "{mode}: a truncated file must not look complete"
+            "{mode} {net}: a truncated file must not look complete"
         );
         let part = std::fs::read(format!("{}.part", got.display())).unwrap();
-        assert_eq!(sha256_hex(&part), sha256_hex(&[b'z'; 100000]), "{mode}");
+        assert_eq!(
+            sha256_hex(&part),
+            sha256_hex(&[b'z'; 100000]),
+            "{mode} {net}"
+        );
     }
 }
 

@@ -8,7 +8,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use minnow_tests::mail::{envelope, parse_eml, smtp_sink, stored};
-use minnow_tests::{Netns, Proc, RunOutput, TempDir, minnow_bin, random_bytes, sha256_hex};
+use minnow_tests::{NETS, Netns, Proc, RunOutput, TempDir, minnow_bin, random_bytes, sha256_hex};
 
 const T: Duration = Duration::from_secs(180);
 
@@ -268,27 +268,37 @@ fn starttls_with_auth_plain_and_login_and_a_wrong_password() {
     let bad = work.join("bad");
     std::fs::write(&bad, "wrong\n").unwrap();
     let g = good.to_str().unwrap();
-    // PLAIN (preferred when offered), then LOGIN when asked for.
-    for (i, mech) in [None, Some("login")].into_iter().enumerate() {
+    // PLAIN (preferred when offered), then LOGIN when asked for; on
+    // Minnow's stack and over the OS's sockets.
+    let runs = NETS
+        .iter()
+        .flat_map(|net| [(None, *net), (Some("login"), *net)]);
+    for (i, (mech, net)) in runs.enumerate() {
         let mut args = tls_args(g, &ca);
         if let Some(m) = mech {
             args.extend(["--auth-mechanism", m]);
         }
-        mail_with_stdin(&ns, &args, b"over TLS\n").assert_success("STARTTLS + AUTH");
+        args.extend(["--net", net]);
+        mail_with_stdin(&ns, &args, b"over TLS\n")
+            .assert_success(&format!("STARTTLS + AUTH --net {net}"));
         let eml = &stored(&maildir)[i];
         let env = envelope(eml);
-        assert_eq!(env["tls"], true);
-        assert_eq!(env["auth"], "alice");
-        assert_eq!(parse_eml(eml)["parts"][0]["text"], "over TLS\n");
+        assert_eq!(env["tls"], true, "{net}");
+        assert_eq!(env["auth"], "alice", "{net}");
+        assert_eq!(parse_eml(eml)["parts"][0]["text"], "over TLS\n", "{net}");
     }
-    let out = mail_with_stdin(&ns, &tls_args(bad.to_str().unwrap(), &ca), b"x\n");
-    assert_exit(&out, 69);
-    assert!(
-        out.stderr.contains("AUTH") && out.stderr.contains("535"),
-        "{}",
-        out.stderr
-    );
-    assert_eq!(stored(&maildir).len(), 2);
+    for net in NETS {
+        let mut args = tls_args(bad.to_str().unwrap(), &ca);
+        args.extend(["--net", net]);
+        let out = mail_with_stdin(&ns, &args, b"x\n");
+        assert_exit(&out, 69);
+        assert!(
+            out.stderr.contains("AUTH") && out.stderr.contains("535"),
+            "{net}: {}",
+            out.stderr
+        );
+    }
+    assert_eq!(stored(&maildir).len(), 4);
 }
 
 #[test]
@@ -458,10 +468,14 @@ asyncio.new_event_loop().run_forever()
     );
     let mut renamed = args.to_vec();
     renamed[2] = "--implicit-tls";
-    let out = mail(&ns, &renamed);
-    out.assert_success("--implicit-tls");
-    assert!(!out.stderr.contains("old name"), "{}", out.stderr);
-    assert!(out.stdout.contains("250 stored"), "{}", out.stdout);
+    for net in NETS {
+        let mut args = renamed.clone();
+        args.extend(["--net", net]);
+        let out = mail(&ns, &args);
+        out.assert_success(&format!("--implicit-tls --net {net}"));
+        assert!(!out.stderr.contains("old name"), "{}", out.stderr);
+        assert!(out.stdout.contains("250 stored"), "{net}: {}", out.stdout);
+    }
 }
 
 #[test]

@@ -31,6 +31,44 @@ fn unprivileged_user_is_told_what_is_missing() {
 }
 
 #[test]
+fn an_ordinary_user_without_a_tap_gets_the_os_sockets() {
+    let ns = Netns::new();
+    let _peer = ns.spawn_peer("time_server.py", &[Netns::HOST_V4, "9999"]);
+    let mut cmd = ns.command("setpriv");
+    cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(minnow_bin())
+        .args(["time", "192.0.2.1:9999"]);
+    let out = ns.run(cmd, T);
+    out.assert_success("minnow time as an ordinary user, no --net");
+    assert_eq!(out.stdout.trim_end().len(), 24, "{}", out.stdout);
+    // What only Minnow's own stack has is refused over the OS's sockets,
+    // and the server needs a TAP device whoever runs it.
+    for args in [
+        &["time", "192.0.2.1:9999", "--net", "os", "--dhcp"][..],
+        &[
+            "get",
+            "192.0.2.1",
+            "-o",
+            "/dev/null",
+            "--net",
+            "os",
+            "--pcap",
+            "x.pcap",
+        ][..],
+        &["serve", "--net", "os"][..],
+    ] {
+        let out = ns.run(ns.minnow_command(args), T);
+        assert_eq!(
+            out.status.and_then(|s| s.code()),
+            Some(2),
+            "{args:?}: {}",
+            out.stderr
+        );
+        assert!(out.stderr.contains("--net"), "{args:?}: {}", out.stderr);
+    }
+}
+
+#[test]
 fn overlong_interface_name_is_refused() {
     let ns = Netns::new();
     let mut cmd = ns.command(minnow_bin());

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use minnow_tests::{Netns, minnow_bin, peer};
+use minnow_tests::{NETS, Netns, minnow_bin, peer};
 
 const T: Duration = Duration::from_secs(30);
 
@@ -69,31 +69,35 @@ sys.exit('no match: %r vs %r' % (data, cands))
 fn minnow_time_client_against_notes_server() {
     let ns = Netns::new();
     let _peer = ns.spawn_peer("time_server.py", &[Netns::HOST_V4, "9999"]);
-    let mut cmd = ns.command(minnow_bin());
-    cmd.args(["time", "192.0.2.1:9999"]);
-    let out = ns.run(cmd, T);
-    out.assert_success("minnow time");
-    let line = out.stdout.trim_end();
-    assert_eq!(line.len(), 24, "{line:?}");
-    let mut check = ns.command("python3");
-    check.args([
-        "-c",
-        "import sys,time; time.strptime(sys.argv[1], '%a %b %d %H:%M:%S %Y')",
-        line,
-    ]);
-    ns.run(check, T)
-        .assert_success("python parses minnow's output as ctime");
+    for net in NETS {
+        let mut cmd = ns.command(minnow_bin());
+        cmd.args(["time", "192.0.2.1:9999", "--net", net]);
+        let out = ns.run(cmd, T);
+        out.assert_success(&format!("minnow time --net {net}"));
+        let line = out.stdout.trim_end();
+        assert_eq!(line.len(), 24, "{net}: {line:?}");
+        let mut check = ns.command("python3");
+        check.args([
+            "-c",
+            "import sys,time; time.strptime(sys.argv[1], '%a %b %d %H:%M:%S %Y')",
+            line,
+        ]);
+        ns.run(check, T)
+            .assert_success("python parses minnow's output as ctime");
+    }
 }
 
 #[test]
 fn minnow_time_client_over_ipv6() {
     let ns = Netns::new();
     let _peer = ns.spawn_peer("time_server.py", &[Netns::HOST_V6, "9999"]);
-    let mut cmd = ns.command(minnow_bin());
-    cmd.args(["time", "[2001:db8::1]:9999"]);
-    let out = ns.run(cmd, T);
-    out.assert_success("minnow time over IPv6");
-    assert_eq!(out.stdout.trim_end().len(), 24, "{}", out.stdout);
+    for net in NETS {
+        let mut cmd = ns.command(minnow_bin());
+        cmd.args(["time", "[2001:db8::1]:9999", "--net", net]);
+        let out = ns.run(cmd, T);
+        out.assert_success(&format!("minnow time --net {net} over IPv6"));
+        assert_eq!(out.stdout.trim_end().len(), 24, "{net}: {}", out.stdout);
+    }
 }
 
 #[test]
@@ -110,29 +114,46 @@ while True:
     srv.args(["-c", script]);
     let _srv = ns.spawn(srv);
     ns.wait_tcp(Netns::HOST_V4, 9999, T);
-    let mut cmd = ns.command(minnow_bin());
-    cmd.args(["time", "192.0.2.1"]);
-    let out = ns.run(cmd, T);
-    assert_eq!(out.status.and_then(|s| s.code()), Some(1), "{}", out.stderr);
-    assert!(out.stderr.contains("not a ctime line"), "{}", out.stderr);
-    assert!(out.stderr.contains("hello, not a time"), "{}", out.stderr);
-    assert!(out.stdout.is_empty(), "{}", out.stdout);
+    for net in NETS {
+        let mut cmd = ns.command(minnow_bin());
+        cmd.args(["time", "192.0.2.1", "--net", net]);
+        let out = ns.run(cmd, T);
+        assert_eq!(
+            out.status.and_then(|s| s.code()),
+            Some(1),
+            "{net}: {}",
+            out.stderr
+        );
+        assert!(
+            out.stderr.contains("not a ctime line"),
+            "{net}: {}",
+            out.stderr
+        );
+        assert!(
+            out.stderr.contains("hello, not a time"),
+            "{net}: {}",
+            out.stderr
+        );
+        assert!(out.stdout.is_empty(), "{net}: {}", out.stdout);
+    }
 }
 
 #[test]
 fn minnow_time_client_reports_refused_connection() {
     let ns = Netns::new();
-    let mut cmd = ns.command(minnow_bin());
-    cmd.args(["time", "192.0.2.1:9999"]);
-    let out = ns.run(cmd, T);
-    // 69: refused by the peer (sysexits' EX_UNAVAILABLE).
-    assert_eq!(
-        out.status.and_then(|s| s.code()),
-        Some(69),
-        "{}",
-        out.stderr
-    );
-    assert!(out.stderr.contains("refused"), "{}", out.stderr);
+    for net in NETS {
+        let mut cmd = ns.command(minnow_bin());
+        cmd.args(["time", "192.0.2.1:9999", "--net", net]);
+        let out = ns.run(cmd, T);
+        // 69: refused by the peer (sysexits' EX_UNAVAILABLE).
+        assert_eq!(
+            out.status.and_then(|s| s.code()),
+            Some(69),
+            "{net}: {}",
+            out.stderr
+        );
+        assert!(out.stderr.contains("refused"), "{net}: {}", out.stderr);
+    }
 }
 
 #[test]

@@ -3,12 +3,12 @@
 
 use embedded_io::Read;
 use smoltcp::iface::SocketHandle;
-use smoltcp::socket::tcp;
 use smoltcp::time::{Duration, Instant};
 use smoltcp::wire::IpEndpoint;
 
 use super::smtp::session::{BadArgument, Failure, Security, SmtpConfig, SmtpSession, Stage};
 use super::tls::{TlsError, TlsSession};
+use crate::net::pipe::{Pipe, PipeClient, poll_on_socket};
 use crate::net::runner::earliest;
 use crate::net::tcp_client::{ClientState, TcpClient};
 use crate::service::{Net, Service};
@@ -53,25 +53,45 @@ impl<'a, T: TlsSession, R: Read> MailSender<'a, T, R> {
         now: Instant,
     ) -> Result<Self, BadArgument> {
         let smtp = SmtpSession::new(cfg, now)?;
-        Ok(Self {
-            conn: TcpClient::connect(
-                net,
-                to.handle,
-                to.server,
-                to.local_port,
-                now,
-                to.timeout,
-                None,
-            ),
+        let conn = TcpClient::connect(
+            net,
+            to.handle,
+            to.server,
+            to.local_port,
+            now,
+            to.timeout,
+            None,
+        );
+        Ok(Self::over(conn, smtp, cfg.security, tls, source))
+    }
+
+    /// As [`Self::connect`], over a pipe to `server` that its owner opens
+    /// and drives (an operating-system socket on a host).
+    pub fn detached(
+        server: IpEndpoint,
+        timeout: Duration,
+        cfg: SmtpConfig<'a>,
+        tls: T,
+        source: R,
+        now: Instant,
+    ) -> Result<Self, BadArgument> {
+        let smtp = SmtpSession::new(cfg, now)?;
+        let conn = TcpClient::detached(server, now, timeout, None);
+        Ok(Self::over(conn, smtp, cfg.security, tls, source))
+    }
+
+    fn over(conn: TcpClient, smtp: SmtpSession<'a>, security: Security, tls: T, source: R) -> Self {
+        Self {
+            conn,
             smtp,
             tls,
             tls_on: false,
-            security: cfg.security,
+            security,
             source,
             staging: [0; 512],
             closed: false,
             tls_error: None,
-        })
+        }
     }
 
     /// The SMTP session (outcome, events, capabilities).
@@ -106,15 +126,11 @@ impl<'a, T: TlsSession, R: Read> MailSender<'a, T, R> {
         }
     }
 
-    fn input(&mut self, socket: &mut tcp::Socket<'_>, now: Instant) {
+    fn input(&mut self, socket: &mut dyn Pipe, now: Instant) {
         if !self.tls_on {
             let smtp = &mut self.smtp;
             while socket.can_recv() {
-                let used = socket.recv(|b| {
-                    let n = smtp.handle_input(b, now);
-                    (n, n)
-                });
-                if !matches!(used, Ok(n) if n > 0) {
+                if socket.recv_with(&mut |b| smtp.handle_input(b, now)) == 0 {
                     break;
                 }
             }
@@ -130,17 +146,10 @@ impl<'a, T: TlsSession, R: Read> MailSender<'a, T, R> {
         }
         let was_handshaking = self.tls.is_handshaking();
         while socket.can_recv() {
-            let tls = &mut self.tls;
-            match socket.recv(|b| match tls.read_tls(b) {
-                Ok(n) => (n, Ok(n)),
-                Err(e) => (0, Err(e)),
-            }) {
-                Ok(Ok(0)) | Err(_) => break,
-                Ok(Ok(_)) => {}
-                Ok(Err(e)) => {
-                    self.tls_failed(e);
-                    return;
-                }
+            match move_ciphertext(socket, &mut self.tls, Direction::In) {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(e) => return self.tls_failed(e),
             }
         }
         if was_handshaking && !self.tls.is_handshaking() && self.security == Security::StartTls {
@@ -160,16 +169,12 @@ impl<'a, T: TlsSession, R: Read> MailSender<'a, T, R> {
         }
     }
 
-    fn output(&mut self, socket: &mut tcp::Socket<'_>, now: Instant) {
+    fn output(&mut self, socket: &mut dyn Pipe, now: Instant) {
         if !self.tls_on {
             let (smtp, source) = (&mut self.smtp, &mut self.source);
             while socket.can_send() {
-                match socket.send(|b| {
-                    let n = smtp.poll_transmit(b, source, now);
-                    (n, n)
-                }) {
-                    Ok(n) if n > 0 => {}
-                    _ => break,
+                if socket.send_with(&mut |b| smtp.poll_transmit(b, source, now)) == 0 {
+                    break;
                 }
             }
             return;
@@ -196,28 +201,50 @@ impl<'a, T: TlsSession, R: Read> MailSender<'a, T, R> {
             }
         }
         while self.tls.wants_write() && socket.can_send() {
-            let tls = &mut self.tls;
-            match socket.send(|b| match tls.write_tls(b) {
-                Ok(n) => (n, Ok(n)),
-                Err(e) => (0, Err(e)),
-            }) {
-                Ok(Ok(0)) | Err(_) => break,
-                Ok(Ok(_)) => {}
-                Ok(Err(e)) => {
-                    self.tls_failed(e);
-                    return;
-                }
+            match move_ciphertext(socket, &mut self.tls, Direction::Out) {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(e) => return self.tls_failed(e),
             }
         }
     }
 }
 
-impl<T: TlsSession, R: Read> Service for MailSender<'_, T, R> {
-    fn poll(&mut self, net: &mut Net<'_, '_>, now: Instant) {
+/// Which way [`move_ciphertext`] moves records.
+#[derive(Clone, Copy)]
+enum Direction {
+    /// From the pipe into the TLS session.
+    In,
+    /// From the TLS session out to the pipe.
+    Out,
+}
+
+/// Moves one contiguous run of ciphertext between the pipe and `tls`;
+/// returns how many bytes moved.
+fn move_ciphertext<T: TlsSession>(
+    pipe: &mut dyn Pipe,
+    tls: &mut T,
+    way: Direction,
+) -> Result<usize, TlsError> {
+    let mut failed = None;
+    let mut record = |r: Result<usize, TlsError>| {
+        r.unwrap_or_else(|e| {
+            failed = Some(e);
+            0
+        })
+    };
+    let moved = match way {
+        Direction::In => pipe.recv_with(&mut |b| record(tls.read_tls(b))),
+        Direction::Out => pipe.send_with(&mut |b| record(tls.write_tls(b))),
+    };
+    failed.map_or(Ok(moved), Err)
+}
+
+impl<T: TlsSession, R: Read> PipeClient for MailSender<'_, T, R> {
+    fn drive(&mut self, socket: &mut dyn Pipe, now: Instant) {
         if self.closed {
             return;
         }
-        let socket = net.sockets.get_mut::<tcp::Socket>(self.conn.handle());
         match self.conn.update(socket, now) {
             ClientState::Connecting => return,
             ClientState::Failed(_) => {
@@ -251,5 +278,20 @@ impl<T: TlsSession, R: Read> Service for MailSender<'_, T, R> {
             return None;
         }
         earliest(self.conn.poll_at(), self.smtp.poll_at())
+    }
+
+    fn connection(&mut self) -> &mut TcpClient {
+        &mut self.conn
+    }
+}
+
+impl<T: TlsSession, R: Read> Service for MailSender<'_, T, R> {
+    fn poll(&mut self, net: &mut Net<'_, '_>, now: Instant) {
+        let handle = self.conn.handle();
+        poll_on_socket(self, handle, net, now);
+    }
+
+    fn poll_at(&self, now: Instant) -> Option<Instant> {
+        PipeClient::poll_at(self, now)
     }
 }

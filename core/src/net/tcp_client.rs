@@ -6,6 +6,7 @@ use smoltcp::socket::tcp;
 use smoltcp::time::{Duration, Instant};
 use smoltcp::wire::IpEndpoint;
 
+use crate::net::pipe::{Pipe, PipeState};
 use crate::service::Net;
 
 /// Why a client connection failed.
@@ -50,11 +51,12 @@ pub enum ClientState {
     Failed(ClientError),
 }
 
-/// One client connection over a socket the caller added to the set.
-/// RAM: about 64 bytes (plus the socket's buffers).
+/// One client connection: over a socket the caller added to the set
+/// ([`TcpClient::connect`]), or over a pipe its owner drives
+/// ([`TcpClient::detached`]). RAM: about 64 bytes (plus the buffers).
 #[derive(Debug)]
 pub struct TcpClient {
-    handle: SocketHandle,
+    handle: Option<SocketHandle>,
     remote: IpEndpoint,
     state: ClientState,
     connect_deadline: Instant,
@@ -79,7 +81,7 @@ impl TcpClient {
             Err(_) => ClientState::Failed(ClientError::Unaddressable),
         };
         Self {
-            handle,
+            handle: Some(handle),
             remote,
             state,
             connect_deadline: now + connect_timeout,
@@ -88,8 +90,26 @@ impl TcpClient {
         }
     }
 
-    /// The socket this client uses.
-    pub fn handle(&self) -> SocketHandle {
+    /// A client whose connection to `remote` its owner opens and drives
+    /// over a [`Pipe`] of its own (an operating-system socket on a host).
+    pub fn detached(
+        remote: IpEndpoint,
+        now: Instant,
+        connect_timeout: Duration,
+        recv_timeout: Option<Duration>,
+    ) -> Self {
+        Self {
+            handle: None,
+            remote,
+            state: ClientState::Connecting,
+            connect_deadline: now + connect_timeout,
+            recv_timeout,
+            last_active: now,
+        }
+    }
+
+    /// The socket this client uses; `None` when detached.
+    pub fn handle(&self) -> Option<SocketHandle> {
         self.handle
     }
 
@@ -108,20 +128,24 @@ impl TcpClient {
         self.last_active = now;
     }
 
-    /// Follows the socket's state and the timers.
-    pub fn update(&mut self, socket: &mut tcp::Socket<'_>, now: Instant) -> ClientState {
-        let tcp_state = socket.state();
+    /// Records a failure its owner saw before any byte moved (a host's
+    /// connect(2) that failed at once).
+    pub fn fail(&mut self, error: ClientError) {
+        self.state = ClientState::Failed(error);
+    }
+
+    /// Follows the pipe's state and the timers.
+    pub fn update(&mut self, socket: &mut dyn Pipe, now: Instant) -> ClientState {
+        let pipe_state = socket.pipe_state();
         self.state = match self.state {
-            ClientState::Connecting => match tcp_state {
-                tcp::State::SynSent | tcp::State::SynReceived if now >= self.connect_deadline => {
+            ClientState::Connecting => match pipe_state {
+                PipeState::Connecting if now >= self.connect_deadline => {
                     socket.abort();
                     ClientState::Failed(ClientError::ConnectTimeout)
                 }
-                tcp::State::SynSent | tcp::State::SynReceived => ClientState::Connecting,
-                tcp::State::Closed | tcp::State::Listen => {
-                    ClientState::Failed(ClientError::Refused)
-                }
-                _ => {
+                PipeState::Connecting => ClientState::Connecting,
+                PipeState::Closed => ClientState::Failed(ClientError::Refused),
+                PipeState::Open => {
                     self.last_active = now;
                     ClientState::Connected
                 }
@@ -130,13 +154,13 @@ impl TcpClient {
                 if !socket.may_recv() && socket.recv_queue() == 0 {
                     // FIN seen: in FIN-WAIT/CLOSING/TIME-WAIT/LAST-ACK/CLOSE-WAIT
                     // the peer closed cleanly; a reset lands in CLOSED first.
-                    match tcp_state {
-                        tcp::State::Closed if self.state == ClientState::Connected => {
+                    match pipe_state {
+                        PipeState::Closed if self.state == ClientState::Connected => {
                             ClientState::Failed(ClientError::Reset)
                         }
                         _ => ClientState::PeerClosed,
                     }
-                } else if tcp_state == tcp::State::Closed {
+                } else if pipe_state == PipeState::Closed {
                     ClientState::Failed(ClientError::Reset)
                 } else if self
                     .recv_timeout

@@ -2,11 +2,11 @@
 //! it. A reply that is not what the format says is an error, never a time.
 
 use smoltcp::iface::SocketHandle;
-use smoltcp::socket::tcp;
 use smoltcp::time::{Duration, Instant};
 use smoltcp::wire::IpEndpoint;
 
 use super::{TimeFormat, ctime, rfc868};
+use crate::net::pipe::{Pipe, PipeClient, poll_on_socket};
 use crate::net::tcp_client::{ClientError, ClientState, TcpClient};
 use crate::service::{Net, Service};
 
@@ -84,8 +84,28 @@ impl TimeClient {
         now: Instant,
         timeout: Duration,
     ) -> Self {
+        Self::over(
+            TcpClient::connect(net, handle, remote, local_port, now, timeout, Some(timeout)),
+            format,
+        )
+    }
+
+    /// A query over a pipe to `remote` that its owner opens and drives.
+    pub fn detached(
+        remote: IpEndpoint,
+        format: TimeFormat,
+        now: Instant,
+        timeout: Duration,
+    ) -> Self {
+        Self::over(
+            TcpClient::detached(remote, now, timeout, Some(timeout)),
+            format,
+        )
+    }
+
+    fn over(conn: TcpClient, format: TimeFormat) -> Self {
         Self {
-            conn: TcpClient::connect(net, handle, remote, local_port, now, timeout, Some(timeout)),
+            conn,
             format,
             buf: [0; MAX_REPLY],
             len: 0,
@@ -122,19 +142,18 @@ impl TimeClient {
     }
 }
 
-impl Service for TimeClient {
-    fn poll(&mut self, net: &mut Net<'_, '_>, now: Instant) {
+impl PipeClient for TimeClient {
+    fn drive(&mut self, socket: &mut dyn Pipe, now: Instant) {
         if self.outcome.is_some() {
             return;
         }
-        let socket = net.sockets.get_mut::<tcp::Socket>(self.conn.handle());
         while socket.can_recv() {
             let Some(room) = self.buf.get_mut(self.len..).filter(|r| !r.is_empty()) else {
                 socket.abort();
                 self.outcome = Some(Err(TimeClientError::TooLong));
                 return;
             };
-            let got = socket.recv_slice(room).unwrap_or(0);
+            let got = socket.recv_slice(room);
             if got == 0 {
                 break;
             }
@@ -157,5 +176,20 @@ impl Service for TimeClient {
         } else {
             self.conn.poll_at()
         }
+    }
+
+    fn connection(&mut self) -> &mut TcpClient {
+        &mut self.conn
+    }
+}
+
+impl Service for TimeClient {
+    fn poll(&mut self, net: &mut Net<'_, '_>, now: Instant) {
+        let handle = self.conn.handle();
+        poll_on_socket(self, handle, net, now);
+    }
+
+    fn poll_at(&self, now: Instant) -> Option<Instant> {
+        PipeClient::poll_at(self, now)
     }
 }
