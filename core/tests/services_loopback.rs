@@ -568,6 +568,11 @@ fn a_full_room_answers_room_full_and_a_freed_place_is_taken_again() {
     let mut b = Bench::new();
     let mut room = ChatServer::<4, 64>::new(9009, Duration::from_secs(2));
     room.set_room(2);
+    // Every client here comes from one address: let it fill the room.
+    room.set_guard(minnow::net::guard::Guard {
+        per_source: 3,
+        ..minnow::net::guard::Guard::DEFAULT
+    });
     while room.wants_socket() {
         room.add_socket(&mut b.stack.sockets, tcp_socket(1024))
             .unwrap();

@@ -8,6 +8,7 @@ use minnow::chat::server::OVERFLOW_SOCKETS;
 use minnow::echo;
 use minnow::file::server::FileTimers;
 use minnow::net::endpoint::{Host, parse_host_port};
+use minnow::net::guard::Guard;
 use minnow::services::{
     ChatConfig, DiscardConfig, EchoConfig, FileConfig, ServiceConfig, ServiceSet, SntpConfig,
     TcpSizing, TimeConfig, UdpSizing,
@@ -26,6 +27,9 @@ use crate::runtime::Leak;
 
 /// Most sockets one TCP service may have on the host.
 pub const MAX_POOL: usize = 256;
+/// The longest timeout taken from the command line: a week, far from where
+/// the clock's arithmetic could overflow.
+pub const MAX_SECS: u64 = 7 * 24 * 3600;
 /// Largest UDP datagram the echo server returns (a jumbo frame's payload).
 pub const MAX_DATAGRAM: usize = 9000;
 
@@ -64,8 +68,19 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = 65536, value_parser = clap::value_parser!(u32).range(1024..=16 << 20))]
     pub udp_buffer: u32,
     /// Abort a TCP echo client that moves nothing for this long, seconds (0: never).
-    #[arg(long, default_value_t = 300)]
+    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(0..=MAX_SECS))]
     pub idle_timeout: u64,
+    /// Recycle a connection still half-open (SYN received, no ACK) after this long, milliseconds.
+    #[arg(long, default_value_t = 5000, value_parser = clap::value_parser!(u64).range(100..=120_000))]
+    pub handshake_timeout_ms: u64,
+    /// TCP keep-alive interval on established connections, seconds; a peer
+    /// that answers none of three probes is reset (0: off).
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(0..=MAX_SECS))]
+    pub keep_alive: u64,
+    /// The most connections one address may hold in a pool or the chat room
+    /// (0: half the pool or room).
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u16).range(0..=MAX_POOL as i64))]
+    pub per_source: u16,
     /// Do not run the chat room.
     #[arg(long)]
     pub no_chat: bool,
@@ -78,9 +93,19 @@ pub struct ServeArgs {
     /// Each chat member's outgoing queue (its socket's transmit buffer), bytes.
     #[arg(long, default_value_t = 32768, value_parser = clap::value_parser!(u32).range(2048..=16 << 20))]
     pub chat_queue: u32,
-    /// Disconnect a chat member whose queue stays full this long, milliseconds.
-    #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u64).range(1..))]
+    /// Disconnect a chat member that holds the room up this long in all
+    /// (its full queue blocks a line; a quarter of the time it does not
+    /// is taken off), milliseconds.
+    #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u64).range(1..=3_600_000))]
     pub chat_stall_ms: u64,
+    /// Disconnect a chat member that sends nothing for this long, seconds (0: never).
+    #[arg(long, default_value_t = 3600, value_parser = clap::value_parser!(u64).range(0..=MAX_SECS))]
+    pub chat_idle_timeout: u64,
+    /// Relay chat text byte for byte, terminal controls included, as the
+    /// notes' server does (by default they are replaced with '?', so nobody
+    /// can forge another member's prefix or send escape sequences).
+    #[arg(long)]
+    pub chat_raw: bool,
     /// Serve the files of this folder (file transfer, the notes' port 60000).
     #[arg(long, value_name = "DIR")]
     pub files: Option<std::path::PathBuf>,
@@ -97,7 +122,7 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = 65536, value_parser = clap::value_parser!(u32).range(1024..=16 << 20))]
     pub file_buffer: u32,
     /// How long a file client may take to send its request, seconds.
-    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub file_request_timeout: u64,
     /// Also run RFC 863 discard (TCP and UDP): a sink for throughput tests.
     #[arg(long)]
@@ -129,13 +154,18 @@ fn sntp_server(text: &str) -> Result<IpEndpoint, Error> {
 }
 
 /// The services these options ask for.
+/// `n` seconds, or `None` for 0 (off).
+fn secs(n: u64) -> Option<Duration> {
+    (n > 0).then(|| Duration::from_secs(n))
+}
+
 fn service_config(args: &ServeArgs, sntp: Option<IpEndpoint>) -> ServiceConfig {
     let tcp_buf = args.tcp_buffer as usize;
     let udp = UdpSizing {
         packets: (args.udp_buffer as usize / 64).max(8),
         bytes: args.udp_buffer as usize,
     };
-    let idle = (args.idle_timeout > 0).then(|| Duration::from_secs(args.idle_timeout));
+    let idle = secs(args.idle_timeout);
     ServiceConfig {
         echo: (!args.no_echo).then_some(EchoConfig {
             port: args.echo_port,
@@ -182,6 +212,8 @@ fn service_config(args: &ServeArgs, sntp: Option<IpEndpoint>) -> ServiceConfig {
             stall: Duration::from_millis(args.chat_stall_ms),
             overflow: OVERFLOW_SOCKETS,
             overflow_buffer: 64,
+            idle_timeout: secs(args.chat_idle_timeout),
+            raw: args.chat_raw,
         }),
         discard: args.discard.then_some(DiscardConfig {
             port: args.discard_port,
@@ -203,6 +235,12 @@ fn service_config(args: &ServeArgs, sntp: Option<IpEndpoint>) -> ServiceConfig {
         }),
         dhcp: args.net.dhcp,
         seed: crate::netargs::random_seed(),
+        guard: Guard {
+            handshake_timeout: Duration::from_millis(args.handshake_timeout_ms),
+            keep_alive: secs(args.keep_alive),
+            per_source: args.per_source.into(),
+            ..Guard::DEFAULT
+        },
     }
 }
 

@@ -35,6 +35,12 @@ pub enum ChatEvent {
         /// The client.
         peer: IpEndpoint,
     },
+    /// A client's address already held its share of the room: the new
+    /// connection was reset.
+    OverShare {
+        /// The client.
+        peer: IpEndpoint,
+    },
 }
 
 /// Queued chat events. RAM: 32 × 48 bytes.

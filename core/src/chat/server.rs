@@ -8,15 +8,23 @@
 //! member whose queue stays full for the stall timeout has stopped reading
 //! and is disconnected, and the others get its offline notice (an IRC
 //! server's send-queue limit). Nobody else ever loses a line.
+//!
+//! Fairness: members take turns, each poll starting where the last one
+//! stopped, so low slots cannot starve high ones; and the stall clock is a
+//! leaky bucket of the time a member held the room up, so a member that
+//! drains its queue now and then still cannot pace everyone. Relayed text
+//! has its terminal controls replaced ([`super::framing::neutralise`])
+//! unless the room is raw, as the notes' server is.
 
 use smoltcp::iface::SocketSet;
 use smoltcp::socket::tcp;
 use smoltcp::time::{Duration, Instant};
 use smoltcp::wire::IpEndpoint;
 
-use super::framing::next_piece;
+use super::framing::{neutralise, next_piece};
 use super::notice::{self, ROOM_FULL};
 use super::{ChatEvent, ChatEvents};
+use crate::net::guard::Guard;
 use crate::net::runner::earliest;
 use crate::net::tcp_pool::{Conn, ConnHandler, PoolEvent, PoolFull, TcpPool};
 use crate::service::{Net, Service};
@@ -30,6 +38,11 @@ pub const OVERFLOW_SOCKETS: usize = 2;
 /// Free member sockets a growing room keeps listening.
 pub const SPARE: usize = 8;
 
+/// How much slower a member's held-up time leaks away than it builds up:
+/// a member that holds the room up more than a fifth of the time is
+/// eventually dropped.
+const LAG_LEAK: u64 = 4;
+
 /// A member of the room (one per pool socket). RAM: about 80 bytes.
 #[derive(Debug, Clone, Copy, Default)]
 struct Member {
@@ -42,9 +55,10 @@ struct Member {
     /// Left; the others were not told yet (kept apart from `peer`: the
     /// socket may already carry a new member).
     leave_pending: Option<IpEndpoint>,
-    /// Since when this member's queue has blocked a broadcast.
-    stalled_since: Option<Instant>,
-    /// Blocked a broadcast during this poll.
+    /// How long this member has held the room up, less a quarter of the
+    /// time it has not (see [`LAG_LEAK`]).
+    lag: Duration,
+    /// Blocked a broadcast during the last poll.
     blocked: bool,
 }
 
@@ -53,7 +67,7 @@ impl Member {
     /// it joining.
     fn leave(&mut self, peer: IpEndpoint) {
         self.live = false;
-        self.stalled_since = None;
+        self.lag = Duration::ZERO;
         if !self.join_pending {
             self.leave_pending = Some(peer);
         }
@@ -78,6 +92,14 @@ pub struct ChatServer<const N: usize, const L: usize = 1024> {
     more: bool,
     /// Places in the room (at most `N`): sockets may be added as it fills.
     room: usize,
+    /// The slot whose turn it is to send first.
+    turn: usize,
+    /// When the room was last polled (for the members' lag).
+    last_poll: Option<Instant>,
+    /// Relay bytes as they come, controls included (the notes' server).
+    raw: bool,
+    /// The limits against hostile peers, before the room's share is set.
+    guard: Guard,
     /// Events for the caller to drain.
     pub events: ChatEvents,
 }
@@ -102,6 +124,9 @@ impl<const N: usize> ConnHandler for Lifecycle<'_, N> {
                     ..Member::default()
                 };
                 self.events.push(ChatEvent::Joined { peer: c.peer });
+            }
+            PoolEvent::OverShare(c) => {
+                self.events.push(ChatEvent::OverShare { peer: c.peer });
             }
             PoolEvent::Closed(c) | PoolEvent::Reset(c) | PoolEvent::IdleTimeout(c) => {
                 let m = &mut self.members[c.slot];
@@ -187,8 +212,39 @@ impl<const N: usize, const L: usize> ChatServer<N, L> {
             stall,
             more: false,
             room: N,
+            turn: 0,
+            last_poll: None,
+            raw: false,
+            guard: Guard::DEFAULT,
             events: ChatEvents::new(),
         }
+    }
+
+    /// Relays members' bytes unchanged, terminal controls included, as the
+    /// notes' server does (default: replaced, see [`neutralise`]).
+    pub fn set_raw(&mut self, raw: bool) {
+        self.raw = raw;
+    }
+
+    /// Disconnects a member that sends nothing for `idle` (`None`: never;
+    /// keep-alive still finds members that vanished).
+    pub fn set_idle_timeout(&mut self, idle: Option<Duration>) {
+        self.pool.set_idle_timeout(idle);
+    }
+
+    /// Sets the limits against hostile peers; a `per_source` of 0 means
+    /// half the room's places.
+    pub fn set_guard(&mut self, guard: Guard) {
+        self.guard = guard;
+        self.apply_guard();
+    }
+
+    fn apply_guard(&mut self) {
+        let mut g = self.guard;
+        if g.per_source == 0 {
+            g.per_source = g.source_cap(self.room);
+        }
+        self.pool.set_guard(g);
     }
 
     /// Sets the room's size (at most `N`). With fewer member sockets than
@@ -197,12 +253,14 @@ impl<const N: usize, const L: usize> ChatServer<N, L> {
     /// every socket on every pass).
     pub fn set_room(&mut self, room: usize) {
         self.room = room.min(N);
+        self.apply_guard();
     }
 
     /// Whether the room would like one more member socket: fewer than
     /// [`SPARE`] are free to accept, and the room has places left for them.
     pub fn wants_socket(&self) -> bool {
-        self.pool.len() < self.room && self.pool.len() - self.pool.active() < SPARE
+        let free = self.pool.len() - self.pool.active() - self.pool.half_open();
+        self.pool.len() < self.room && free < SPARE
     }
 
     /// Every place is taken: only then do the overflow sockets listen.
@@ -242,11 +300,20 @@ impl<const N: usize, const L: usize> ChatServer<N, L> {
         self.members.iter().filter(|m| m.live).count()
     }
 
-    /// Disconnects members that stopped reading.
+    /// Adds the time since the last poll to the lag of members that held
+    /// the room up during it, leaks it from the others, and disconnects
+    /// members whose lag reached the stall timeout.
     fn drop_stalled(&mut self, sockets: &mut SocketSet<'_>, now: Instant) {
+        let elapsed = self.last_poll.map_or(Duration::ZERO, |t| now - t);
+        self.last_poll = Some(now);
         for (slot, m) in self.members.iter_mut().enumerate() {
-            let expired = m.stalled_since.is_some_and(|t| now >= t + self.stall);
-            if !(m.live && expired) {
+            m.lag = if m.blocked && m.live {
+                m.lag + elapsed
+            } else {
+                let leak = elapsed.total_micros() / LAG_LEAK;
+                Duration::from_micros(m.lag.total_micros().saturating_sub(leak))
+            };
+            if !(m.live && m.lag >= self.stall) {
                 continue;
             }
             if let (Some(handle), Some(peer)) = (self.pool.handle(slot), m.peer) {
@@ -293,9 +360,12 @@ impl<const N: usize, const L: usize> ChatServer<N, L> {
         true
     }
 
-    /// Broadcasts members' lines, up to [`BUDGET`] pieces each, round robin.
+    /// Broadcasts members' lines, up to [`BUDGET`] pieces each, round
+    /// robin: starting with the member whose turn it is, and when a full
+    /// queue stops the round, that member starts the next one.
     fn lines(&mut self, sockets: &mut SocketSet<'_>) {
-        for slot in 0..N {
+        let first = self.turn % N.max(1);
+        for slot in (first..N).chain(0..first) {
             let m = self.members[slot];
             let (true, false, Some(peer), Some(handle)) =
                 (m.live, m.join_pending, m.peer, self.pool.handle(slot))
@@ -331,6 +401,9 @@ impl<const N: usize, const L: usize> ChatServer<N, L> {
                     self.more = true;
                     break;
                 }
+                if !self.raw {
+                    neutralise(&mut self.scratch[..len]);
+                }
                 let piece = &self.scratch[..len];
                 if !broadcast(
                     sockets,
@@ -339,6 +412,7 @@ impl<const N: usize, const L: usize> ChatServer<N, L> {
                     slot,
                     &[prefix.as_bytes(), piece],
                 ) {
+                    self.turn = slot;
                     return;
                 }
                 let socket = sockets.get_mut::<tcp::Socket>(handle);
@@ -354,6 +428,8 @@ impl<const N: usize, const L: usize> ChatServer<N, L> {
                 }
             }
         }
+        // A whole round went by: the next one starts one member later.
+        self.turn = (first + 1) % N.max(1);
     }
 }
 
@@ -379,13 +455,6 @@ impl<const N: usize, const L: usize> Service for ChatServer<N, L> {
         if self.notices(net.sockets) {
             self.lines(net.sockets);
         }
-        for m in self.members.iter_mut() {
-            if !m.blocked || !m.live {
-                m.stalled_since = None;
-            } else if m.stalled_since.is_none() {
-                m.stalled_since = Some(now);
-            }
-        }
         // Notices that became due during this poll go out on the next one,
         // unless a full queue holds everything up (the stall timer then).
         let blocked = self.members.iter().any(|m| m.blocked);
@@ -399,10 +468,12 @@ impl<const N: usize, const L: usize> Service for ChatServer<N, L> {
     }
 
     fn poll_at(&self, now: Instant) -> Option<Instant> {
+        // A member holding the room up reaches the stall timeout then.
         let stall = self
             .members
             .iter()
-            .filter_map(|m| m.stalled_since.map(|t| t + self.stall))
+            .filter(|m| m.live && m.blocked)
+            .map(|m| now + (self.stall - m.lag.min(self.stall)))
             .min();
         let more = self.more.then_some(now);
         earliest(

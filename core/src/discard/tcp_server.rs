@@ -7,6 +7,7 @@ use smoltcp::time::{Duration, Instant};
 
 use super::DiscardEvents;
 use crate::echo::stream_event;
+use crate::net::guard::Guard;
 use crate::net::tcp_pool::{Conn, ConnHandler, PoolEvent, PoolFull, TcpPool};
 use crate::service::{Net, Service};
 
@@ -27,6 +28,11 @@ impl<const N: usize> TcpDiscardServer<N> {
             pool: TcpPool::new(port, idle_timeout),
             events: DiscardEvents::new(),
         }
+    }
+
+    /// Sets what the pool does against hostile peers (see [`Guard`]).
+    pub fn set_guard(&mut self, guard: Guard) {
+        self.pool.set_guard(guard);
     }
 
     /// Adds one socket (one more simultaneous client).

@@ -43,6 +43,12 @@ pub enum EchoEvent {
         /// Bytes echoed before.
         bytes: u64,
     },
+    /// A client's address already held its share of the pool: the new
+    /// connection was reset.
+    OverShare {
+        /// The client.
+        peer: IpEndpoint,
+    },
     /// A datagram was longer than the server's scratch buffer and dropped.
     DatagramDropped {
         /// The sender.
@@ -70,5 +76,6 @@ pub(crate) fn stream_event<S>(event: PoolEvent<'_, S>, bytes: fn(&Conn<S>) -> u6
             peer: c.peer,
             bytes: bytes(&c),
         },
+        PoolEvent::OverShare(c) => EchoEvent::OverShare { peer: c.peer },
     }
 }

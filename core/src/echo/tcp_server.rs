@@ -10,6 +10,7 @@ use smoltcp::socket::tcp;
 use smoltcp::time::{Duration, Instant};
 
 use super::{EchoEvents, stream_event};
+use crate::net::guard::Guard;
 use crate::net::tcp_pool::{Conn, ConnHandler, PoolEvent, PoolFull, TcpPool};
 use crate::service::{Net, Service};
 
@@ -36,6 +37,11 @@ impl<const N: usize> TcpEchoServer<N> {
             events: EchoEvents::new(),
             chunk: [0; CHUNK],
         }
+    }
+
+    /// Sets what the pool does against hostile peers (see [`Guard`]).
+    pub fn set_guard(&mut self, guard: Guard) {
+        self.pool.set_guard(guard);
     }
 
     /// Adds one socket (one more simultaneous client). Nagle is turned off:

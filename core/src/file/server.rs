@@ -14,6 +14,7 @@ use super::reply::ErrReply;
 use super::request::{self, Request};
 use super::store::{FileStore, OpenError};
 use super::{FileEvent, FileEvents};
+use crate::net::guard::Guard;
 use crate::net::tcp_pool::{Conn, ConnHandler, PoolEvent, PoolFull, TcpPool};
 use crate::service::{Net, Service};
 
@@ -79,6 +80,11 @@ impl<S: FileStore, const N: usize> FileServer<S, N> {
             timers,
             events: FileEvents::new(),
         }
+    }
+
+    /// Sets what the pool does against hostile peers (see [`Guard`]).
+    pub fn set_guard(&mut self, guard: Guard) {
+        self.pool.set_guard(guard);
     }
 
     /// Adds one socket (one more simultaneous download).
@@ -220,7 +226,7 @@ impl<S: FileStore> ConnHandler<FileConn<S::File>> for Handler<'_, S> {
 
     fn event(&mut self, event: PoolEvent<'_, FileConn<S::File>>) {
         match event {
-            PoolEvent::Opened(_) => {}
+            PoolEvent::Opened(_) | PoolEvent::OverShare(_) => {}
             PoolEvent::Closed(c) if matches!(c.state, FileConn::Sent) => {
                 self.events.push(FileEvent::Sent {
                     peer: c.peer,

@@ -6,6 +6,7 @@ pub mod config;
 pub mod dhcp;
 pub mod dns;
 pub mod endpoint;
+pub mod guard;
 pub mod pipe;
 pub mod runner;
 pub mod stack;

@@ -12,6 +12,7 @@ use smoltcp::time::Duration;
 use smoltcp::wire::IpEndpoint;
 
 use crate::file::server::FileTimers;
+use crate::net::guard::Guard;
 use crate::time::sntp_client::SntpTimers;
 
 /// A pool of TCP sockets: how many, and each one's buffers. RAM: `sockets`
@@ -128,6 +129,12 @@ pub struct ChatConfig {
     pub overflow: usize,
     /// Buffer of each overflow socket, each way (16 bytes hold the answer).
     pub overflow_buffer: usize,
+    /// Disconnect a member that sends nothing for this long (`None`: never;
+    /// keep-alive still finds members that vanished).
+    pub idle_timeout: Option<Duration>,
+    /// Relay members' bytes unchanged, terminal controls included, as the
+    /// notes' server does (else they are replaced).
+    pub raw: bool,
 }
 
 impl ChatConfig {
@@ -184,6 +191,9 @@ pub struct ServiceConfig {
     pub dhcp: bool,
     /// Seed for the SNTP client's request stamps.
     pub seed: u64,
+    /// What every TCP service's pool does against hostile peers (half-open
+    /// connections, keep-alive, each address's share).
+    pub guard: Guard,
 }
 
 const fn udp_bytes(u: UdpSizing) -> usize {
@@ -201,6 +211,7 @@ impl ServiceConfig {
         sntp: None,
         dhcp: false,
         seed: 0,
+        guard: Guard::DEFAULT,
     };
 
     /// Sockets the services add to the socket set (every place of the chat

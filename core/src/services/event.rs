@@ -92,6 +92,9 @@ fn stream_text(f: &mut fmt::Formatter<'_>, event: EchoEvent) -> fmt::Result {
         EchoEvent::IdleTimeout { peer, bytes } => {
             write!(f, "idle timeout {peer} after {bytes} bytes, aborted")
         }
+        EchoEvent::OverShare { peer } => {
+            write!(f, "{peer} already holds its address's share: reset")
+        }
         EchoEvent::DatagramDropped { peer } => write!(f, "datagram from {peer} too long, dropped"),
     }
 }
@@ -159,6 +162,9 @@ impl fmt::Display for Event {
                         write!(f, "{peer} stopped reading: disconnected")
                     }
                     ChatEvent::RoomFull { peer } => write!(f, "room full: refused {peer}"),
+                    ChatEvent::OverShare { peer } => {
+                        write!(f, "{peer} already holds its address's share: reset")
+                    }
                 }
             }
             #[cfg(feature = "discard")]

@@ -28,6 +28,7 @@ use super::event::{Event, Transport};
 use crate::clock::WallClock;
 use crate::file::store::FileStore;
 use crate::net::dhcp::{DhcpClient, DhcpEvent};
+use crate::net::guard::Guard;
 use crate::net::stack::Stack;
 use crate::net::storage::{OutOfMemory, SocketAlloc};
 use crate::service::{Net, Service};
@@ -260,6 +261,7 @@ impl<
                 self.ports.time = _c.port;
                 let mut server = |port, format| -> Result<TcpTimeServer<'c, TIME>, BuildError> {
                     let mut s = TcpTimeServer::new(port, format, clock, _c.linger);
+                    s.set_guard(short_lived(config.guard));
                     for _ in 0.._c.tcp.sockets {
                         let socket = alloc.tcp(_c.tcp.rx, _c.tcp.tx)?;
                         // Cannot fail: checked against TIME above.
@@ -304,6 +306,7 @@ impl<
                 check("echo", _c.tcp.sockets, ECHO)?;
                 self.ports.echo = _c.port;
                 let mut tcp = TcpEchoServer::new(_c.port, _c.idle_timeout);
+                tcp.set_guard(short_lived(config.guard));
                 for _ in 0.._c.tcp.sockets {
                     let _ = tcp.add_socket(sockets, alloc.tcp(_c.tcp.rx, _c.tcp.tx)?);
                 }
@@ -325,6 +328,7 @@ impl<
                 let store = files.ok_or(BuildError::NoStore)?;
                 self.ports.file = _c.port;
                 let mut server = FileServer::new(_c.port, store, _c.timers);
+                server.set_guard(short_lived(config.guard));
                 for _ in 0.._c.tcp.sockets {
                     let _ = server.add_socket(sockets, alloc.tcp(_c.tcp.rx, _c.tcp.tx)?);
                 }
@@ -344,6 +348,9 @@ impl<
                 self.ports.chat = _c.port;
                 self.chat_buffers = (_c.rx, _c.queue);
                 let mut room = ChatServer::new(_c.port, _c.stall);
+                room.set_guard(config.guard);
+                room.set_idle_timeout(_c.idle_timeout);
+                room.set_raw(_c.raw);
                 // The room grows its sockets as members come (see
                 // ChatServer::wants_socket): a few spare ones listen now.
                 room.set_room(_c.places);
@@ -365,6 +372,7 @@ impl<
                 check("discard", _c.tcp.sockets, DISCARD)?;
                 self.ports.discard = _c.port;
                 let mut tcp = TcpDiscardServer::new(_c.port, _c.idle_timeout);
+                tcp.set_guard(short_lived(config.guard));
                 for _ in 0.._c.tcp.sockets {
                     let _ = tcp.add_socket(sockets, alloc.tcp(_c.tcp.rx, _c.tcp.tx)?);
                 }
@@ -759,4 +767,14 @@ fn item(
     let sep = if *first { "" } else { ", " };
     *first = false;
     write!(f, "{sep}{name} {transport}/{port}")
+}
+
+/// The guard of a service whose connections are short (echo, time, file,
+/// discard): they have idle timeouts, so no keep-alive.
+#[allow(dead_code)]
+fn short_lived(guard: Guard) -> Guard {
+    Guard {
+        keep_alive: None,
+        ..guard
+    }
 }

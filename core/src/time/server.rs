@@ -13,6 +13,7 @@ use smoltcp::time::{Duration, Instant};
 
 use super::{TimeEvent, TimeEvents, TimeFormat, ctime, rfc868};
 use crate::clock::WallClock;
+use crate::net::guard::Guard;
 use crate::net::tcp_pool::{Conn, ConnHandler, PoolEvent, PoolFull, TcpPool};
 use crate::service::{Net, Service};
 
@@ -50,6 +51,11 @@ impl<'c, const N: usize> TcpTimeServer<'c, N> {
             clock,
             events: TimeEvents::new(),
         }
+    }
+
+    /// Sets what the pool does against hostile peers (see [`Guard`]).
+    pub fn set_guard(&mut self, guard: Guard) {
+        self.pool.set_guard(guard);
     }
 
     /// Adds one socket (one more simultaneous client).

@@ -65,6 +65,7 @@ pub const CONFIG: ServiceConfig = ServiceConfig {
     },
     dhcp: netconfig::DHCP,
     seed: 0,
+    guard: minnow::net::guard::Guard::DEFAULT,
 };
 
 /// Mail: one connection to the SMTP server, only with `MINNOW_SMTP`. The

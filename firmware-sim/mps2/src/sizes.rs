@@ -77,6 +77,8 @@ pub const CHAT: ChatConfig = ChatConfig {
     stall: Duration::from_secs(10),
     overflow: 1,
     overflow_buffer: 16,
+    idle_timeout: Some(Duration::from_secs(600)),
+    raw: false,
 };
 
 /// RFC 863 discard.

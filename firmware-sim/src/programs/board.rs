@@ -10,6 +10,7 @@ use minnow::chat::server::OVERFLOW_SOCKETS;
 use minnow::file::server::FileTimers;
 use minnow::file::store::StaticFiles;
 use minnow::net::Stack;
+use minnow::net::guard::Guard;
 use minnow::net::runner::earliest;
 use minnow::service::Service;
 use minnow::services::{
@@ -74,7 +75,9 @@ impl BoardConfig {
             echo_sockets: clients.clamp(2, MAX_ECHO),
             file_sockets: clients.clamp(2, MAX_FILE),
             time_sockets: clients.clamp(2, MAX_TIME),
-            chat_sockets: clients.clamp(2, MAX_CHAT),
+            // Two places beyond the clients: the guard's reserve, so that
+            // clients joining together never look like a SYN flood.
+            chat_sockets: (clients + 2).clamp(2, MAX_CHAT),
             chat_queue: 8 * 1024,
             echo_buffer: 16 * 1024,
             file_buffer: 16 * 1024,
@@ -132,6 +135,8 @@ impl BoardConfig {
                 stall: Duration::from_secs(30),
                 overflow: OVERFLOW_SOCKETS,
                 overflow_buffer: 64,
+                idle_timeout: None,
+                raw: false,
             }),
             discard: self.discard.then_some(DiscardConfig {
                 port: minnow::discard::DEFAULT_PORT,
@@ -156,6 +161,14 @@ impl BoardConfig {
             }),
             dhcp: false,
             seed: self.seed,
+            // The simulated wires lose up to 30% each way: smoltcp's SYN-ACK
+            // backoff can then take minutes (134 s for seed 0's chat), and a
+            // passive chat client whose handshake the board gave up would
+            // wait for ever.
+            guard: Guard {
+                handshake_timeout: Duration::from_secs(300),
+                ..Guard::DEFAULT
+            },
         }
     }
 }
