@@ -557,8 +557,11 @@ fn file_server_reads_a_split_request_whole() {
     use minnow::file::store::StaticFiles;
     let table: [(&str, &[u8]); 3] = [("na", b"wrong"), ("name", b"right"), ("d", b"default")];
     let mut b = Bench::new();
-    let mut server =
-        FileServer::<_, 1>::new(60000, StaticFiles::new(&table, Some("d")), FileTimers::DEFAULT);
+    let mut server = FileServer::<_, 1>::new(
+        60000,
+        StaticFiles::new(&table, Some("d")),
+        FileTimers::DEFAULT,
+    );
     server
         .add_socket(&mut b.stack.sockets, tcp_socket(1024))
         .unwrap();
@@ -569,7 +572,11 @@ fn file_server_reads_a_split_request_whole() {
     // The notes' client: no line end, then a pause.
     let started = b.now;
     assert_eq!(download(&mut b, &mut server, b"GET name").0, b"right");
-    assert!(b.now - started >= FileTimers::DEFAULT.pause, "{:?}", b.now - started);
+    assert!(
+        b.now - started >= FileTimers::DEFAULT.pause,
+        "{:?}",
+        b.now - started
+    );
     let parts: [&[u8]; 2] = [b"Hel", b"lo server!"];
     let got = download_split(&mut b, &mut server, &parts, Duration::from_millis(100));
     assert_eq!(got.0, b"default");

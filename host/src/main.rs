@@ -1,5 +1,6 @@
 //! `minnow`: Minnow's services and clients on a Linux TAP interface.
 
+mod beneath;
 mod bridge;
 mod chat;
 mod clients;

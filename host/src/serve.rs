@@ -87,6 +87,10 @@ pub struct ServeArgs {
     /// The file sent for any request that is not `GET NAME` (a name inside --files).
     #[arg(long = "default", value_name = "NAME", requires = "files")]
     pub default_file: Option<String>,
+    /// Also serve names with a part starting with `.` (refused by default).
+    /// Symlinks, FIFOs, devices and folders are never served.
+    #[arg(long, requires = "files")]
+    pub dot_files: bool,
     /// File transfer port.
     #[arg(long, default_value_t = minnow::file::DEFAULT_PORT)]
     pub file_port: u16,
@@ -222,7 +226,11 @@ type HostServices = ServiceSet<
 pub fn run(args: ServeArgs) -> Result<(), Error> {
     let sntp = args.sntp.as_deref().map(sntp_server).transpose()?;
     let store = match &args.files {
-        Some(dir) => Some(DirStore::new(dir, args.default_file.clone())?),
+        Some(dir) => Some(DirStore::new(
+            dir,
+            args.default_file.clone(),
+            args.dot_files,
+        )?),
         None => None,
     };
     let config = service_config(&args, sntp);

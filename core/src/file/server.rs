@@ -198,7 +198,10 @@ impl<S: FileStore> Handler<'_, S> {
         // The client's FIN came: nothing more will arrive.
         let closed = matches!(
             socket.state(),
-            tcp::State::CloseWait | tcp::State::LastAck | tcp::State::Closing | tcp::State::TimeWait
+            tcp::State::CloseWait
+                | tcp::State::LastAck
+                | tcp::State::Closing
+                | tcp::State::TimeWait
         );
         let answer = match Decision::of(
             received,
@@ -321,9 +324,9 @@ impl<S: FileStore, const N: usize> Service for FileServer<S, N> {
             .conns()
             .filter_map(|c| match c.state {
                 FileConn::AwaitRequest { seen: 0 } => Some(c.opened + self.timers.request),
-                FileConn::AwaitRequest { .. } => Some(
-                    (c.last_active + self.timers.pause).min(c.opened + self.timers.request),
-                ),
+                FileConn::AwaitRequest { .. } => {
+                    Some((c.last_active + self.timers.pause).min(c.opened + self.timers.request))
+                }
                 _ => None,
             })
             .min();
