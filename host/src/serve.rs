@@ -21,6 +21,7 @@ use smoltcp::wire::IpEndpoint;
 use crate::dir_store::DirStore;
 use crate::error::Error;
 use crate::netargs::NetArgs;
+use crate::privileges::{Role, RunAs};
 use crate::report;
 use crate::runtime::Leak;
 
@@ -109,6 +110,11 @@ pub struct ServeArgs {
     /// Discard port, TCP and UDP (RFC 863 uses 9).
     #[arg(long, default_value_t = minnow::discard::DEFAULT_PORT)]
     pub discard_port: u16,
+    /// Once the TAP device, --pcap and --files are open, run as this user
+    /// [default: the invoking user under sudo (SUDO_UID/SUDO_GID), else
+    /// nobody]; `--user root` keeps root.
+    #[arg(long, value_name = "NAME")]
+    pub user: Option<String>,
     /// Set the clock by SNTP from this server (IP[:PORT]) instead of the OS clock;
     /// until it answers, the time servers close without sending a time.
     #[arg(long, value_name = "IP[:PORT]")]
@@ -225,6 +231,8 @@ type HostServices = ServiceSet<
 
 pub fn run(args: ServeArgs) -> Result<(), Error> {
     let sntp = args.sntp.as_deref().map(sntp_server).transpose()?;
+    let run_as = RunAs::decide(Role::Server(args.user.as_deref()))?;
+    // The folder's handle is opened here, before root is given up.
     let store = match &args.files {
         Some(dir) => Some(DirStore::new(
             dir,
@@ -234,7 +242,7 @@ pub fn run(args: ServeArgs) -> Result<(), Error> {
         None => None,
     };
     let config = service_config(&args, sntp);
-    let mut rt = args.net.runtime(config.sockets() + 8)?;
+    let mut rt = args.net.runtime(config.sockets() + 8, &run_as)?;
     let clock: &'static WallClock = Box::leak(Box::new(WallClock::new()));
     let mut set: Box<HostServices> = Box::default();
     set.build(&config, &mut rt.stack, &mut Leak, clock, store)
