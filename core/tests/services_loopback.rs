@@ -441,6 +441,16 @@ fn sntp_retries_when_the_server_is_silent() {
 }
 
 fn download(b: &mut Bench, server: &mut dyn Service, request: &[u8]) -> (Vec<u8>, ClientState) {
+    download_split(b, server, &[request], Duration::ZERO)
+}
+
+/// Sends the request in `parts`, `gap` apart, and reads the reply.
+fn download_split(
+    b: &mut Bench,
+    server: &mut dyn Service,
+    parts: &[&[u8]],
+    gap: Duration,
+) -> (Vec<u8>, ClientState) {
     let h = b.stack.sockets.add(tcp_socket(2048));
     let now = b.now;
     let port = b.stack.ports.next_port();
@@ -455,12 +465,15 @@ fn download(b: &mut Bench, server: &mut dyn Service, request: &[u8]) -> (Vec<u8>
     );
     let mut got = Vec::new();
     let mut buf = [0u8; 700];
-    let mut asked = false;
+    let mut next = 0;
+    let mut due = b.now;
     for _ in 0..100_000 {
         b.step(&mut [server, &mut client]);
-        if !asked && client.state() == ClientState::Connected {
-            assert_eq!(client.write(&mut b.net(), request), request.len());
-            asked = true;
+        if next < parts.len() && client.state() == ClientState::Connected && b.now >= due {
+            let part = parts[next];
+            assert_eq!(client.write(&mut b.net(), part), part.len());
+            next += 1;
+            due = b.now + gap;
         }
         loop {
             let n = client.read(&mut b.net(), &mut buf);
@@ -539,6 +552,37 @@ fn file_server_streams_named_and_default_files_and_refuses_bad_names() {
 }
 
 #[test]
+fn file_server_reads_a_split_request_whole() {
+    use minnow::file::server::{FileServer, FileTimers};
+    use minnow::file::store::StaticFiles;
+    let table: [(&str, &[u8]); 3] = [("na", b"wrong"), ("name", b"right"), ("d", b"default")];
+    let mut b = Bench::new();
+    let mut server = FileServer::<_, 1>::new(
+        60000,
+        StaticFiles::new(&table, Some("d")),
+        FileTimers::DEFAULT,
+    );
+    server
+        .add_socket(&mut b.stack.sockets, tcp_socket(1024))
+        .unwrap();
+    // `GET na`, 200 ms (a retransmission), then `me\n`: the whole name.
+    let parts: [&[u8]; 2] = [b"GET na", b"me\n"];
+    let got = download_split(&mut b, &mut server, &parts, Duration::from_millis(200));
+    assert_eq!(got.0, b"right");
+    // The notes' client: no line end, then a pause.
+    let started = b.now;
+    assert_eq!(download(&mut b, &mut server, b"GET name").0, b"right");
+    assert!(
+        b.now - started >= FileTimers::DEFAULT.pause,
+        "{:?}",
+        b.now - started
+    );
+    let parts: [&[u8]; 2] = [b"Hel", b"lo server!"];
+    let got = download_split(&mut b, &mut server, &parts, Duration::from_millis(100));
+    assert_eq!(got.0, b"default");
+}
+
+#[test]
 fn file_server_times_out_a_silent_client() {
     use minnow::file::server::{FileServer, FileTimers};
     use minnow::file::store::StaticFiles;
@@ -546,7 +590,7 @@ fn file_server_times_out_a_silent_client() {
     let mut b = Bench::new();
     let timers = FileTimers {
         request: Duration::from_secs(2),
-        stall: Duration::from_secs(60),
+        ..FileTimers::DEFAULT
     };
     let mut server = FileServer::<_, 1>::new(60000, StaticFiles::new(&table, None), timers);
     server

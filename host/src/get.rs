@@ -4,10 +4,17 @@
 //! Bytes go to `FILE.part` as they arrive; only a clean end (the server's
 //! FIN) renames it to `FILE`. A reset or a timeout leaves `FILE.part`, exits
 //! non-zero and says what happened: a truncated transfer is never success.
+//!
+//! `FILE.part` is created exclusively and without following a symlink (one
+//! planted there is refused, its target untouched). A `FILE.part` left by
+//! an earlier failed run is replaced only when it is a regular file of ours;
+//! anything else there is refused with a message. It is created after the
+//! TAP device is open and root given up, so with the invoking user's rights.
 
-use std::fs::File;
+use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, IsTerminal, Write};
-use std::path::PathBuf;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
 use std::time::Instant as StdInstant;
 
 use clap::Args;
@@ -51,6 +58,41 @@ fn part_path(output: &std::path::Path) -> PathBuf {
     PathBuf::from(name)
 }
 
+/// Creates `part` exclusively, never through a symlink (see the module
+/// docs for a stale one).
+fn create_part(part: &Path) -> Result<File, Error> {
+    let create = || {
+        OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_CLOEXEC)
+            .open(part)
+    };
+    match create() {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        other => return other.map_err(|e| Error::Failed(format!("{}: {e}", part.display()))),
+    }
+    // lstat: a symlink is seen as one, never followed.
+    let ours = std::fs::symlink_metadata(part)
+        .is_ok_and(|m| m.file_type().is_file() && m.uid() == nix::unistd::geteuid().as_raw());
+    if !ours {
+        return Err(Error::Failed(format!(
+            "{}: exists and is not a regular file of ours (a symlink, a folder or another \
+             user's file); it is left alone: remove it or choose another -o",
+            part.display()
+        )));
+    }
+    crate::report::log(&format!(
+        "replacing {}, left by an earlier transfer",
+        part.display()
+    ));
+    // Whatever stands there now is unlinked, not followed; create_new
+    // refuses anything that appears in between.
+    std::fs::remove_file(part)
+        .and_then(|()| create())
+        .map_err(|e| Error::Failed(format!("{}: {e}", part.display())))
+}
+
 fn progress(enabled: bool) -> ProgressBar {
     if !enabled {
         return ProgressBar::hidden();
@@ -81,10 +123,7 @@ pub fn run(args: GetArgs) -> Result<(), Error> {
         .connect(&args.server, file::DEFAULT_PORT, buffers)?;
     let timeout = Duration::from_secs(args.timeout);
     let mut client = StreamClient::detached(remote, link.now(), timeout, Some(timeout));
-    let mut out = BufWriter::with_capacity(
-        1 << 20,
-        File::create(&part).map_err(|e| format!("{}: {e}", part.display()))?,
-    );
+    let mut out = BufWriter::with_capacity(1 << 20, create_part(&part)?);
     let bar = progress(std::io::stdout().is_terminal());
     let started = StdInstant::now();
     let mut buf = vec![0u8; 1 << 16];

@@ -1,5 +1,6 @@
 //! `minnow`: Minnow's services and clients on a Linux TAP interface.
 
+mod beneath;
 mod bridge;
 mod chat;
 mod clients;
@@ -11,6 +12,7 @@ mod mail;
 mod netargs;
 mod os_link;
 mod pcap;
+mod privileges;
 mod report;
 mod runtime;
 mod serve;
@@ -33,7 +35,7 @@ const VERSION: &str = concat!(
     name = "minnow",
     version = VERSION,
     about = "Minnow: the course notes' network services on a smoltcp stack over a TAP device",
-    after_help = error::EXIT_CODES_HELP
+    after_help = format!("{}\n\n{}", privileges::HELP, error::EXIT_CODES_HELP)
 )]
 struct Cli {
     #[command(subcommand)]

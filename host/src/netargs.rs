@@ -1,8 +1,9 @@
 //! The network options every `minnow` command shares, and turning them into
 //! a running stack.
 
-use std::fs::File;
+use std::fs::{File, OpenOptions};
 use std::net::IpAddr;
+use std::os::unix::fs::OpenOptionsExt;
 
 use clap::{Args, ValueEnum};
 use minnow::net::NetConfig;
@@ -15,6 +16,7 @@ use crate::error::Error;
 use crate::link::{Datagrams, Link, TapDatagrams, TapLink};
 use crate::os_link::{self, OsDatagrams, OsLink};
 use crate::pcap::PcapWriter;
+use crate::privileges::{Role, RunAs};
 use crate::runtime::{Runtime, tcp_socket, udp_socket};
 use crate::tap::{TapDevice, TapError};
 
@@ -157,7 +159,7 @@ impl NetArgs {
             let link = OsLink::connect(addr, (rx, tx))?;
             return Ok((Box::new(link), os_link::endpoint(addr)));
         }
-        let mut rt = self.runtime(4)?;
+        let mut rt = self.runtime(4, &RunAs::decide(Role::Client)?)?;
         let remote = resolve(&mut rt, self, server, default_port)?;
         let handle = rt.stack.sockets.add(tcp_socket(rx, tx));
         let port = rt.stack.ports.next_port();
@@ -183,7 +185,7 @@ impl NetArgs {
                 os_link::endpoint(addr),
             ));
         }
-        let mut rt = self.runtime(4)?;
+        let mut rt = self.runtime(4, &RunAs::decide(Role::Client)?)?;
         let remote = resolve(&mut rt, self, server, default_port)?;
         let port = rt.stack.ports.next_port();
         let client = minnow::echo::client::DatagramClient::new(
@@ -201,8 +203,10 @@ impl NetArgs {
         self.tap.as_deref().unwrap_or(DEFAULT_TAP)
     }
 
-    /// Opens the TAP device (and the pcap file) and builds the stack.
-    pub fn runtime(&self, max_sockets: usize) -> Result<Runtime, Error> {
+    /// Opens the TAP device (and the pcap file), builds the stack, then
+    /// gives up root as `run_as` says (see `privileges`): nothing from the
+    /// network is parsed before.
+    pub fn runtime(&self, max_sockets: usize, run_as: &RunAs) -> Result<Runtime, Error> {
         if self.net == Some(NetKind::Os) {
             return Err(Error::Usage(
                 "this runs on Minnow's own stack and needs a TAP device: leave out --net os".into(),
@@ -216,13 +220,42 @@ impl NetArgs {
                 _ => Error::Failed(e.to_string()),
             })?;
         if let Some(path) = &self.pcap {
-            let file = File::create(path).map_err(|e| format!("--pcap {path}: {e}"))?;
+            let file = create_capture(path, run_as)?;
             let writer = PcapWriter::new(file).map_err(|e| format!("--pcap {path}: {e}"))?;
             device.set_pcap(writer);
         }
-        Runtime::new(device, &cfg, max_sockets)
+        let rt = Runtime::new(device, &cfg, max_sockets)?;
+        run_as.apply()?;
+        Ok(rt)
     }
 }
+
+/// A new capture file: created exclusively (an existing file, or a symlink
+/// planted there, is refused rather than written over or through), mode
+/// 0600 (it holds every byte of the traffic), and given to the user the
+/// process is about to become, so they can read what they asked for.
+fn create_capture(path: &str, run_as: &RunAs) -> Result<File, Error> {
+    let file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_CLOEXEC)
+        .open(path)
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::AlreadyExists => Error::Failed(format!(
+                "--pcap {path}: already exists; a capture is never written over an existing \
+                 file or through a symlink: remove it or name a new file"
+            )),
+            _ => Error::Failed(format!("--pcap {path}: {e}")),
+        })?;
+    if let Some((uid, gid)) = run_as.owner() {
+        nix::unistd::fchown(std::os::fd::AsRawFd::as_raw_fd(&file), Some(uid), Some(gid))
+            .map_err(|e| format!("--pcap {path}: giving it to uid {uid}: {e}"))?;
+    }
+    Ok(file)
+}
+
+impl NetArgs {}
 
 /// The network when `--net` is not given: a named TAP device or root means
 /// Minnow's stack (what tests and the demo's shell have); an ordinary user

@@ -22,6 +22,7 @@ use smoltcp::wire::IpEndpoint;
 use crate::dir_store::DirStore;
 use crate::error::Error;
 use crate::netargs::NetArgs;
+use crate::privileges::{Role, RunAs};
 use crate::report;
 use crate::runtime::Leak;
 
@@ -112,6 +113,10 @@ pub struct ServeArgs {
     /// The file sent for any request that is not `GET NAME` (a name inside --files).
     #[arg(long = "default", value_name = "NAME", requires = "files")]
     pub default_file: Option<String>,
+    /// Also serve names with a part starting with `.` (refused by default).
+    /// Symlinks, FIFOs, devices and folders are never served.
+    #[arg(long, requires = "files")]
+    pub dot_files: bool,
     /// File transfer port.
     #[arg(long, default_value_t = minnow::file::DEFAULT_PORT)]
     pub file_port: u16,
@@ -130,6 +135,11 @@ pub struct ServeArgs {
     /// Discard port, TCP and UDP (RFC 863 uses 9).
     #[arg(long, default_value_t = minnow::discard::DEFAULT_PORT)]
     pub discard_port: u16,
+    /// Once the TAP device, --pcap and --files are open, run as this user
+    /// [default: the invoking user under sudo (SUDO_UID/SUDO_GID), else
+    /// nobody]; `--user root` keeps root.
+    #[arg(long, value_name = "NAME")]
+    pub user: Option<String>,
     /// Set the clock by SNTP from this server (IP[:PORT]) instead of the OS clock;
     /// until it answers, the time servers close without sending a time.
     #[arg(long, value_name = "IP[:PORT]")]
@@ -259,12 +269,18 @@ type HostServices = ServiceSet<
 
 pub fn run(args: ServeArgs) -> Result<(), Error> {
     let sntp = args.sntp.as_deref().map(sntp_server).transpose()?;
+    let run_as = RunAs::decide(Role::Server(args.user.as_deref()))?;
+    // The folder's handle is opened here, before root is given up.
     let store = match &args.files {
-        Some(dir) => Some(DirStore::new(dir, args.default_file.clone())?),
+        Some(dir) => Some(DirStore::new(
+            dir,
+            args.default_file.clone(),
+            args.dot_files,
+        )?),
         None => None,
     };
     let config = service_config(&args, sntp);
-    let mut rt = args.net.runtime(config.sockets() + 8)?;
+    let mut rt = args.net.runtime(config.sockets() + 8, &run_as)?;
     let clock: &'static WallClock = Box::leak(Box::new(WallClock::new()));
     let mut set: Box<HostServices> = Box::default();
     set.build(&config, &mut rt.stack, &mut Leak, clock, store)

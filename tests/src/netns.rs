@@ -333,6 +333,12 @@ impl Netns {
         for var in ["MINNOW_TAP", "MINNOW_IP", "MINNOW_MAC"] {
             cmd.env_remove(var);
         }
+        // Tests run by `sudo` must not make every minnow drop to the sudo
+        // user (who cannot write the tests' root-owned folders); the tests
+        // that check that drop set these themselves.
+        for var in ["SUDO_UID", "SUDO_GID", "SUDO_USER"] {
+            cmd.env_remove(var);
+        }
         cmd
     }
 

@@ -422,3 +422,209 @@ fn minnow_get_reports_a_missing_file() {
     assert!(run.stderr.contains("not found"), "{}", run.stderr);
     assert!(!got.exists());
 }
+
+/// Runs a Python script inside the namespace; its stdout.
+fn python(ns: &Netns, script: &str, args: &[&str]) -> String {
+    let mut cmd = ns.command("python3");
+    cmd.args(["-c", script]).args(args);
+    let run = ns.run(cmd, T);
+    run.assert_success("python client");
+    run.stdout
+}
+
+#[test]
+fn a_thousand_requests_while_a_folder_and_a_symlink_swap_leak_nothing_from_outside() {
+    let ns = Netns::new();
+    let dir = files();
+    let outside = TempDir::new("minnow-secret");
+    std::fs::write(outside.join("data"), b"SECRET-OUTSIDE").unwrap();
+    std::fs::create_dir(dir.join("real")).unwrap();
+    std::fs::write(dir.join("real/data"), b"inside").unwrap();
+    let _server = serve_files(&ns, dir.path(), &[]);
+    // Another process keeps putting the folder and a symlink to the outside
+    // folder in turn at `swap`.
+    let swapper = r#"
+import os, sys
+d, out = sys.argv[1], sys.argv[2]
+os.chdir(d)
+while True:
+    os.rename('real', 'swap'); os.rename('swap', 'real')
+    os.symlink(out, 'swap'); os.unlink('swap')
+"#;
+    let mut cmd = ns.command("python3");
+    cmd.args(["-c", swapper, dir.path().to_str().unwrap()])
+        .arg(outside.path());
+    let _swapper = ns.spawn(cmd);
+    let client = r#"
+import socket
+inside = refused = leaked = other = 0
+for i in range(1000):
+    s = socket.create_connection(('192.0.2.2', 60000), timeout=30)
+    s.sendall(b'GET swap/data\n')
+    data = b''
+    while True:
+        c = s.recv(65536)
+        if not c: break
+        data += c
+    s.close()
+    if b'SECRET' in data: leaked += 1
+    elif data == b'inside': inside += 1
+    elif data == b'ERR not found\n': refused += 1
+    else: other += 1
+print(inside, refused, leaked, other)
+"#;
+    let out = python(&ns, client, &[]);
+    let counts: Vec<u32> = out.split_whitespace().map(|n| n.parse().unwrap()).collect();
+    let [inside, refused, leaked, other] = counts[..] else {
+        panic!("{out}")
+    };
+    eprintln!("swap race: {inside} served from inside, {refused} refused");
+    assert_eq!((leaked, other), (0, 0), "{out}");
+    assert_eq!(inside + refused, 1000, "{out}");
+    // The race did happen: both outcomes were seen.
+    assert!(inside > 0 && refused > 0, "{out}");
+}
+
+/// A device node in `dir`: `mknod` as root; where a user namespace refuses
+/// device nodes (rootless mode), /dev/null bind-mounted on a file there,
+/// which the test's private mount namespace allows. Either way the server
+/// opens a character device.
+fn plant_device(dir: &Path) -> &'static str {
+    let path = dir.join("null");
+    let made = std::process::Command::new("mknod")
+        .arg(&path)
+        .args(["c", "1", "3"])
+        .output()
+        .expect("run mknod");
+    if made.status.success() {
+        return "mknod";
+    }
+    std::fs::write(&path, b"not a device").unwrap();
+    let bound = std::process::Command::new("mount")
+        .args(["--bind", "/dev/null"])
+        .arg(&path)
+        .output()
+        .expect("run mount");
+    assert!(
+        bound.status.success(),
+        "neither mknod ({}) nor a bind mount ({}) made a device node",
+        String::from_utf8_lossy(&made.stderr),
+        String::from_utf8_lossy(&bound.stderr)
+    );
+    "bind mount of /dev/null"
+}
+
+#[test]
+fn a_fifo_and_a_device_are_refused_at_once_and_others_are_served() {
+    let ns = Netns::new();
+    let dir = files();
+    mkfifo(&dir.join("fifo"));
+    let how = plant_device(dir.path());
+    eprintln!("device node by {how}");
+    let _server = serve_files(&ns, dir.path(), &[]);
+    let client = r#"
+import socket, sys, time
+def get(req):
+    s = socket.create_connection(('192.0.2.2', 60000), timeout=30)
+    s.sendall(req)
+    data = b''
+    while True:
+        c = s.recv(65536)
+        if not c: break
+        data += c
+    return data
+# A download held open meanwhile: the server must keep moving it.
+held = socket.create_connection(('192.0.2.2', 60000), timeout=30)
+held.sendall(b'GET f10485760.bin\n')
+first = held.recv(65536)
+for name in sys.argv[1:]:
+    t = time.monotonic()
+    data = get(b'GET ' + name.encode() + b'\n')
+    print(name, round(time.monotonic() - t, 3), data.hex())
+rest = len(first)
+while True:
+    c = held.recv(1 << 20)
+    if not c: break
+    rest += len(c)
+print('held', rest)
+"#;
+    let out = python(&ns, client, &["fifo", "null", "hello.txt", "fifo"]);
+    let hello = hex(b"Hello from Minnow's file server\n");
+    let refused = hex(b"ERR not found\n");
+    let lines: Vec<Vec<&str>> = out
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(lines.len(), 5, "{out}");
+    for (line, want) in lines[..4]
+        .iter()
+        .zip([&refused, &refused, &hello, &refused])
+    {
+        assert_eq!(line[2], want.as_str(), "{out}");
+        let secs: f64 = line[1].parse().unwrap();
+        assert!(secs < 1.0, "{} took {secs} s: {out}", line[0]);
+    }
+    assert_eq!(lines[4], ["held", "10485760"], "{out}");
+    if how != "mknod" {
+        let _ = std::process::Command::new("umount")
+            .arg(dir.join("null"))
+            .status();
+    }
+}
+
+fn mkfifo(path: &Path) {
+    let made = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .expect("run mkfifo");
+    assert!(made.success(), "mkfifo {}", path.display());
+}
+
+#[test]
+fn split_requests_are_read_whole_and_dot_files_refused() {
+    let ns = Netns::new();
+    let dir = files();
+    std::fs::write(dir.join("na"), b"the wrong file").unwrap();
+    std::fs::write(dir.join("name"), b"the right file").unwrap();
+    std::fs::write(dir.join(".secret"), b"hidden").unwrap();
+    std::fs::create_dir(dir.join("sub")).unwrap();
+    std::fs::write(dir.join("sub/.htpasswd"), b"hidden").unwrap();
+    let _server = serve_files(&ns, dir.path(), &[]);
+    // Each argument: the request's parts, separated by '|', sent 200 ms apart.
+    let client = r#"
+import socket, sys, time
+for req in sys.argv[1:]:
+    s = socket.create_connection(('192.0.2.2', 60000), timeout=30)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    for i, part in enumerate(req.split('|')):
+        if i: time.sleep(0.2)
+        s.sendall(part.encode())
+    data = b''
+    while True:
+        c = s.recv(65536)
+        if not c: break
+        data += c
+    print(data.hex())
+"#;
+    let out = python(
+        &ns,
+        client,
+        &[
+            "GET na|me\n",
+            "G|ET n|ame\n",
+            "GET name",
+            "Hello |server!",
+            "GET .secret\n",
+            "GET sub/.htpasswd\n",
+        ],
+    );
+    let right = hex(b"the right file");
+    let hello = hex(b"Hello from Minnow's file server\n");
+    let refused = hex(b"ERR not found\n");
+    let got: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        got,
+        [&right, &right, &right, &hello, &refused, &refused],
+        "{out}"
+    );
+}

@@ -57,6 +57,13 @@ pub fn validate(name: &[u8]) -> Result<&str, BadName> {
     Ok(text)
 }
 
+/// Whether a checked name has a hidden part (one starting with `.`, such as
+/// `.htpasswd` or `.git/config`): a store refuses those unless told to
+/// serve them.
+pub fn is_hidden(name: &str) -> bool {
+    name.split('/').any(|part| part.starts_with('.'))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -68,6 +75,15 @@ mod tests {
         assert_eq!(validate("測試.txt".as_bytes()), Ok("測試.txt"));
         assert_eq!(validate(b"%2e%2e"), Ok("%2e%2e"));
         assert_eq!(validate(b"..hidden"), Ok("..hidden"));
+    }
+
+    #[test]
+    fn hidden_parts_are_told() {
+        assert!(is_hidden(".htpasswd"));
+        assert!(is_hidden(".git/config"));
+        assert!(is_hidden("a/.b/c"));
+        assert!(is_hidden("..hidden"));
+        assert!(!is_hidden("a.b/c.txt"));
     }
 
     #[test]

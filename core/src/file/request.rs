@@ -1,8 +1,10 @@
-//! The request: one line or one segment, at most [`MAX_REQUEST`] bytes.
+//! The request: one line, at most [`MAX_REQUEST`] bytes.
 //!
-//! The notes' client sends `Hello server!` with no line end and the notes'
-//! server reads once; so a request ends at the first `\n`, or with the bytes
-//! of the first read when they hold no `\n`. `GET <name>` names a file,
+//! A request ends at its first `\n`. The notes' client sends `Hello server!`
+//! (or `GET name`) with no line end and waits, so a request without one is
+//! also whole when the client half-closes, pauses (the server's
+//! `FileTimers::pause`) or lets the request timeout pass; the server decides
+//! that ([`is_complete`] only knows the bytes). `GET <name>` names a file,
 //! anything else asks for the default file.
 
 use super::name::{self, BadName};
@@ -28,14 +30,22 @@ pub enum BadRequest {
     Name(BadName),
 }
 
-/// Parses the bytes of a first read. Returns the request and how many bytes
+/// Whether `received` already holds a whole request, whatever comes next: a
+/// line end, or more than [`MAX_REQUEST`] bytes (an overlong request, refused
+/// by [`parse`]). A request split across segments (`GET na`, then `me\n`)
+/// is not whole after its first part.
+pub fn is_complete(received: &[u8]) -> bool {
+    received.len() > MAX_REQUEST || received.contains(&b'\n')
+}
+
+/// Parses a whole request (see [`is_complete`]). Returns the request and how many bytes
 /// it used (the rest is ignored).
-pub fn parse(first: &[u8]) -> Result<(Request<'_>, usize), BadRequest> {
-    let (line, used) = match first.iter().position(|&b| b == b'\n') {
-        Some(i) if i < MAX_REQUEST => (&first[..i], i + 1),
+pub fn parse(request: &[u8]) -> Result<(Request<'_>, usize), BadRequest> {
+    let (line, used) = match request.iter().position(|&b| b == b'\n') {
+        Some(i) if i < MAX_REQUEST => (&request[..i], i + 1),
         Some(_) => return Err(BadRequest::TooLong),
-        None if first.len() > MAX_REQUEST => return Err(BadRequest::TooLong),
-        None => (first, first.len()),
+        None if request.len() > MAX_REQUEST => return Err(BadRequest::TooLong),
+        None => (request, request.len()),
     };
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     match line.strip_prefix(b"GET ") {
@@ -67,6 +77,16 @@ mod tests {
             parse(b"GET a.txt\r\nmore"),
             Ok((Request::Named("a.txt"), 11))
         );
+    }
+
+    #[test]
+    fn a_request_is_whole_at_its_line_end_or_bound() {
+        assert!(!is_complete(b""));
+        assert!(!is_complete(b"GET na"));
+        assert!(is_complete(b"GET name\n"));
+        assert!(!is_complete(b"Hello server!"));
+        assert!(!is_complete(&[b'x'; MAX_REQUEST]));
+        assert!(is_complete(&[b'x'; MAX_REQUEST + 1]));
     }
 
     #[test]

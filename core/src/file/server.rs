@@ -19,17 +19,29 @@ use crate::net::tcp_pool::{Conn, ConnHandler, PoolEvent, PoolFull, TcpPool};
 use crate::service::{Net, Service};
 
 /// Where one download stands.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub enum FileConn<F> {
-    /// Waiting for the request (up to its newline, bound or timeout).
-    #[default]
-    AwaitRequest,
+    /// Waiting for the request (up to its newline, bound, a pause, a
+    /// half-close or the timeout). The bytes stay in the socket's receive
+    /// buffer until then; `seen` is how many had arrived at the last poll,
+    /// so a new one restarts the pause (`Conn::last_active` is its time).
+    AwaitRequest {
+        /// Request bytes received so far.
+        seen: usize,
+    },
     /// Streaming the open file.
     Sending(F),
     /// Every byte queued; closing.
     Sent,
     /// An ERR line queued, or the file failed: closing.
     Refusing,
+}
+
+impl<F> Default for FileConn<F> {
+    /// A new connection: no request byte yet.
+    fn default() -> Self {
+        FileConn::AwaitRequest { seen: 0 }
+    }
 }
 
 /// Timers of the file server.
@@ -40,13 +52,19 @@ pub struct FileTimers {
     /// Abort a download on which nothing moved for this long (a client that
     /// stopped reading).
     pub stall: Duration,
+    /// A request without a line end is whole once no byte came for this
+    /// long: the notes' client sends `GET name` with none and waits. Longer
+    /// than a retransmission (Linux's least RTO is 200 ms), so a request
+    /// split across segments is still read whole.
+    pub pause: Duration,
 }
 
 impl FileTimers {
-    /// 10 s for the request, 60 s of stall.
+    /// 10 s for the request, 60 s of stall, 500 ms of pause.
     pub const DEFAULT: Self = Self {
         request: Duration::from_secs(10),
         stall: Duration::from_secs(60),
+        pause: Duration::from_millis(500),
     };
 }
 
@@ -130,6 +148,37 @@ fn answer<S: FileStore>(store: &mut S, bytes: &[u8]) -> Answer<S::File> {
     }
 }
 
+/// When a request is decided, from what has arrived so far.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Decision {
+    /// Not whole yet: wait for more, a pause, a half-close or the timeout.
+    Wait,
+    /// Answer what arrived.
+    Answer,
+    /// Nothing arrived in time.
+    Timeout,
+}
+
+impl Decision {
+    /// `received`: the bytes so far; `closed`: the client half-closed;
+    /// `paused`: no new byte for the pause; `timed_out`: the request
+    /// timeout passed.
+    fn of(received: &[u8], closed: bool, paused: bool, timed_out: bool) -> Self {
+        // A FIN, even before any byte, is a whole (maybe empty) request, as
+        // for the notes' server that sends the file whatever its one recv()
+        // returned.
+        if request::is_complete(received) || closed || paused {
+            Decision::Answer
+        } else if timed_out && received.is_empty() {
+            Decision::Timeout
+        } else if timed_out {
+            Decision::Answer
+        } else {
+            Decision::Wait
+        }
+    }
+}
+
 struct Handler<'a, S: FileStore> {
     store: &'a mut S,
     events: &'a mut FileEvents,
@@ -139,21 +188,39 @@ struct Handler<'a, S: FileStore> {
 
 impl<S: FileStore> Handler<'_, S> {
     fn take_request(&mut self, socket: &mut tcp::Socket<'_>, conn: &mut Conn<FileConn<S::File>>) {
-        let answer = if socket.can_recv() {
-            let store = &mut *self.store;
-            match socket.recv(|bytes| (bytes.len(), answer(store, bytes))) {
-                Ok(a) => a,
-                Err(_) => return,
-            }
-        } else if !socket.may_recv() {
-            // FIN before any byte: an empty request, like the notes' server
-            // that sends the file whatever its one recv() returned.
-            answer(self.store, b"")
-        } else if self.now >= conn.opened + self.timers.request {
-            Answer::Refuse(ErrReply::Timeout)
-        } else {
+        let FileConn::AwaitRequest { seen } = &mut conn.state else {
             return;
         };
+        // Copied out, not taken: the socket's buffer holds the request
+        // until it is whole (one byte past the bound tells an overlong one).
+        let mut buf = [0u8; request::MAX_REQUEST + 1];
+        let n = socket.peek_slice(&mut buf).unwrap_or(0);
+        let received = &buf[..n];
+        if n > *seen {
+            *seen = n;
+            conn.last_active = self.now;
+        }
+        let timed_out = self.now >= conn.opened + self.timers.request;
+        // The client's FIN came: nothing more will arrive.
+        let closed = matches!(
+            socket.state(),
+            tcp::State::CloseWait
+                | tcp::State::LastAck
+                | tcp::State::Closing
+                | tcp::State::TimeWait
+        );
+        let answer = match Decision::of(
+            received,
+            closed,
+            n > 0 && self.now >= conn.last_active + self.timers.pause,
+            timed_out,
+        ) {
+            Decision::Wait => return,
+            Decision::Answer => answer(self.store, received),
+            Decision::Timeout => Answer::Refuse(ErrReply::Timeout),
+        };
+        // The request and whatever followed it are dropped.
+        let _ = socket.recv(|b| (b.len(), ()));
         conn.touch(self.now);
         match answer {
             Answer::Send(file, default) => {
@@ -212,7 +279,7 @@ impl<S: FileStore> Handler<'_, S> {
 impl<S: FileStore> ConnHandler<FileConn<S::File>> for Handler<'_, S> {
     fn serve(&mut self, socket: &mut tcp::Socket<'_>, conn: &mut Conn<FileConn<S::File>>) {
         match conn.state {
-            FileConn::AwaitRequest => self.take_request(socket, conn),
+            FileConn::AwaitRequest { .. } => self.take_request(socket, conn),
             FileConn::Sending(_) => {
                 // What the client sends after its request is read and dropped.
                 let _ = socket.recv(|b| (b.len(), ()));
@@ -261,9 +328,36 @@ impl<S: FileStore, const N: usize> Service for FileServer<S, N> {
         let request = self
             .pool
             .conns()
-            .filter(|c| matches!(c.state, FileConn::AwaitRequest))
-            .map(|c| c.opened + self.timers.request)
+            .filter_map(|c| match c.state {
+                FileConn::AwaitRequest { seen: 0 } => Some(c.opened + self.timers.request),
+                FileConn::AwaitRequest { .. } => {
+                    Some((c.last_active + self.timers.pause).min(c.opened + self.timers.request))
+                }
+                _ => None,
+            })
             .min();
         crate::net::runner::earliest(self.pool.poll_at(), request)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Decision;
+
+    #[test]
+    fn a_request_is_decided_at_its_line_end_a_pause_a_close_or_the_timeout() {
+        let of = Decision::of;
+        // `GET na` then `me\n`: the first part alone is not decided.
+        assert_eq!(of(b"GET na", false, false, false), Decision::Wait);
+        assert_eq!(of(b"GET name\n", false, false, false), Decision::Answer);
+        // The notes' client: no line end, then it waits.
+        assert_eq!(of(b"GET name", false, true, false), Decision::Answer);
+        assert_eq!(of(b"Hello server!", true, false, false), Decision::Answer);
+        assert_eq!(of(b"Hello", false, false, true), Decision::Answer);
+        assert_eq!(of(&[b'x'; 300], false, false, false), Decision::Answer);
+        // An empty request: a FIN is one, silence is a timeout.
+        assert_eq!(of(b"", true, false, false), Decision::Answer);
+        assert_eq!(of(b"", false, false, false), Decision::Wait);
+        assert_eq!(of(b"", false, false, true), Decision::Timeout);
     }
 }
