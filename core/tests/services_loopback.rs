@@ -211,6 +211,38 @@ fn udp_echo_returns_each_datagram() {
     assert_eq!(got, msgs);
 }
 
+#[test]
+fn udp_echo_answers_no_service_port_and_no_broadcast() {
+    let mut b = Bench::new();
+    let mut server = UdpEchoServer::<2048>::new(&mut b.stack.sockets, udp_socket(), 7).unwrap();
+    let mut buf = [0u8; 64];
+    // From a reflecting service's port, and from the server's own: dropped.
+    for port in [7, 13, 19, 37, 53, 123] {
+        let mut client =
+            DatagramClient::new(&mut b.net(), udp_socket(), IpEndpoint::new(LOCAL, 7), port)
+                .unwrap();
+        assert!(client.send(&mut b.net(), b"bounce"));
+        for _ in 0..5 {
+            b.step(&mut [&mut server]);
+        }
+        assert_eq!(
+            client.recv(&mut b.net(), &mut buf),
+            None,
+            "from port {port}"
+        );
+    }
+    assert_eq!(server.unanswered(), 6);
+    // An ordinary port still gets its echo.
+    let mut client =
+        DatagramClient::new(&mut b.net(), udp_socket(), IpEndpoint::new(LOCAL, 7), 40001).unwrap();
+    assert!(client.send(&mut b.net(), b"hello"));
+    for _ in 0..5 {
+        b.step(&mut [&mut server]);
+    }
+    assert_eq!(client.recv(&mut b.net(), &mut buf), Some(5));
+    assert_eq!(server.unanswered(), 6);
+}
+
 fn ask_time(
     b: &mut Bench,
     server: &mut dyn Service,

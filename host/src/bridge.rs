@@ -5,7 +5,7 @@
 //! previous chunk is all in the socket, so nothing read is ever dropped and
 //! a slow server slows the reader down instead of filling memory.
 
-use std::io::{Read, Write};
+use std::io::{IsTerminal, Read, Write};
 
 use minnow::net::earliest;
 use minnow::net::pipe::PipeClient;
@@ -49,6 +49,9 @@ pub fn run(
     let mut pending: Vec<u8> = Vec::with_capacity(65536);
     let mut sent = 0usize;
     let mut inbuf = vec![0u8; 65536];
+    // On a terminal, what the server sends is shown without its controls.
+    let terminal = std::io::stdout().is_terminal();
+    let (mut shown, mut line_start) = (Vec::new(), true);
     let mut greeted = false;
     let mut linger_until: Option<Instant> = None;
     let say = |out: &mut std::io::StdoutLock<'_>, text: &str| -> Result<(), Error> {
@@ -66,8 +69,14 @@ pub fn run(
                     break;
                 }
                 received = true;
-                out.write_all(&inbuf[..n])
-                    .map_err(|e| format!("stdout: {e}"))?;
+                let bytes = if terminal {
+                    shown.clear();
+                    crate::terminal::sanitise(&inbuf[..n], &mut line_start, &mut shown);
+                    &shown[..]
+                } else {
+                    &inbuf[..n]
+                };
+                out.write_all(bytes).map_err(|e| format!("stdout: {e}"))?;
             }
             if received && let Some(p) = opts.prompt {
                 out.write_all(p.as_bytes())

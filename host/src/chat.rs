@@ -24,7 +24,7 @@ pub struct ChatArgs {
     #[arg(long, default_value_t = 1.0)]
     pub linger: f64,
     /// Connect timeout, seconds.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=crate::serve::MAX_SECS))]
     pub timeout: u64,
     #[command(flatten)]
     pub net: NetArgs,

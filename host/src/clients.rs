@@ -30,7 +30,7 @@ pub struct TimeArgs {
     #[arg(long)]
     pub rfc868: bool,
     /// Give up after this many seconds.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=crate::serve::MAX_SECS))]
     pub timeout: u64,
     #[command(flatten)]
     pub net: NetArgs,
@@ -44,7 +44,7 @@ pub struct EchoArgs {
     #[arg(long)]
     pub udp: bool,
     /// Connect timeout, and with --udp how long to wait for the last echoes, seconds.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=crate::serve::MAX_SECS))]
     pub timeout: u64,
     /// Receive and transmit buffer of the TCP socket, bytes.
     #[arg(long, default_value_t = 65536, value_parser = clap::value_parser!(u32).range(1024..=16 << 20))]

@@ -43,7 +43,7 @@ pub struct GetArgs {
     #[arg(long, conflicts_with = "name")]
     pub request: Option<String>,
     /// Fail when no byte arrives for this many seconds (and the connect timeout).
-    #[arg(long, default_value_t = 30)]
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=crate::serve::MAX_SECS))]
     pub timeout: u64,
     /// Receive buffer of the TCP socket, bytes (the TCP window).
     #[arg(long, default_value_t = 262144, value_parser = clap::value_parser!(u32).range(1024..=16 << 20))]

@@ -96,7 +96,7 @@ pub struct MailArgs {
     #[arg(long, default_value = "minnow.localdomain")]
     pub helo: String,
     /// Connect timeout, seconds (SMTP stage timeouts are RFC 5321's).
-    #[arg(long, default_value_t = 30)]
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=crate::serve::MAX_SECS))]
     pub timeout: u64,
     #[command(flatten)]
     pub net: NetArgs,

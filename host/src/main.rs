@@ -17,6 +17,7 @@ mod report;
 mod runtime;
 mod serve;
 mod tap;
+mod terminal;
 mod tls;
 
 use clap::{CommandFactory, Parser, Subcommand};

@@ -10,8 +10,8 @@ use minnow::file::server::FileTimers;
 use minnow::net::endpoint::{Host, parse_host_port};
 use minnow::net::guard::Guard;
 use minnow::services::{
-    ChatConfig, DiscardConfig, EchoConfig, FileConfig, ServiceConfig, ServiceSet, SntpConfig,
-    TcpSizing, TimeConfig, UdpSizing,
+    ChatConfig, DiscardConfig, EchoConfig, FileConfig, LogLimit, ServiceConfig, ServiceSet,
+    SntpConfig, TcpSizing, TimeConfig, UdpSizing, Verdict,
 };
 use minnow::time;
 use minnow::time::sntp::NTP_PORT;
@@ -283,6 +283,7 @@ pub fn run(args: ServeArgs) -> Result<(), Error> {
     let mut rt = args.net.runtime(config.sockets() + 8, &run_as)?;
     let clock: &'static WallClock = Box::leak(Box::new(WallClock::new()));
     let mut set: Box<HostServices> = Box::default();
+    let mut limit = LogLimit::DEFAULT;
     set.build(&config, &mut rt.stack, &mut Leak, clock, store)
         .map_err(|e| e.to_string())?;
 
@@ -306,9 +307,23 @@ pub fn run(args: ServeArgs) -> Result<(), Error> {
         let now = rt.now();
         let deadline = set.poll(&mut rt.stack, &mut rt.device, &mut Leak, &mut [], now);
         while let Some(e) = set.pop_event() {
+            match limit.admit(now) {
+                Verdict::Drop => continue,
+                Verdict::PrintAfter(n) => {
+                    report::log(&format!("({n} more events not shown: over 50 a second)"))
+                }
+                Verdict::Print => {}
+            }
             report::log(&e.to_string());
         }
         rt.wait(deadline, None).map_err(|e| format!("poll: {e}"))?;
+    }
+    let unanswered = set.unanswered_datagrams();
+    if unanswered > 0 {
+        report::log(&format!(
+            "udp: {unanswered} datagrams left unanswered (broadcast, multicast, or from a \
+             service's port: answering could reflect them)"
+        ));
     }
     if let Some((datagrams, bytes)) = set.discarded_datagrams() {
         report::log(&format!(

@@ -4,12 +4,15 @@
 //! the transmit buffer, so a burst is delayed, not dropped, by the server.
 //! (A datagram larger than the receive buffer never reaches the server:
 //! smoltcp drops it on arrival, as a kernel drops one larger than SO_RCVBUF.)
+//! Datagrams that could make it a reflector ([`crate::net::reflect`]) are
+//! dropped unanswered and counted.
 
 use smoltcp::iface::{SocketHandle, SocketSet};
 use smoltcp::socket::udp;
 use smoltcp::time::Instant;
 
 use super::{EchoEvent, EchoEvents};
+use crate::net::reflect;
 use crate::service::{Net, Service};
 
 /// A UDP echo server. `MAX` is the largest datagram it echoes; a longer one
@@ -22,6 +25,8 @@ pub struct UdpEchoServer<const MAX: usize> {
     scratch: [u8; MAX],
     /// A datagram is waiting for room in the transmit buffer.
     backlog: bool,
+    port: u16,
+    unanswered: u64,
 }
 
 impl<const MAX: usize> UdpEchoServer<MAX> {
@@ -37,12 +42,21 @@ impl<const MAX: usize> UdpEchoServer<MAX> {
             events: EchoEvents::new(),
             scratch: [0; MAX],
             backlog: false,
+            port,
+            unanswered: 0,
         })
+    }
+
+    /// Datagrams dropped unanswered so far: sent to a broadcast or
+    /// multicast address, or from a port or address no echo may answer.
+    pub fn unanswered(&self) -> u64 {
+        self.unanswered
     }
 }
 
 impl<const MAX: usize> Service for UdpEchoServer<MAX> {
     fn poll(&mut self, net: &mut Net<'_, '_>, _now: Instant) {
+        let iface = &*net.iface;
         let socket = net.sockets.get_mut::<udp::Socket>(self.handle);
         self.backlog = false;
         loop {
@@ -58,6 +72,11 @@ impl<const MAX: usize> Service for UdpEchoServer<MAX> {
                 }
                 Err(udp::RecvError::Exhausted) => break,
             };
+            if reflect::check(iface, meta.endpoint, meta.local_address, self.port).is_err() {
+                let _ = socket.recv();
+                self.unanswered += 1;
+                continue;
+            }
             let reply = udp::UdpMetadata {
                 endpoint: meta.endpoint,
                 local_address: meta.local_address,

@@ -5,9 +5,11 @@
 pub mod config;
 pub mod dhcp;
 pub mod dns;
+mod doorman;
 pub mod endpoint;
 pub mod guard;
 pub mod pipe;
+pub mod reflect;
 pub mod runner;
 pub mod stack;
 pub mod storage;

@@ -5,6 +5,7 @@
 
 pub mod config;
 pub mod event;
+pub mod log_limit;
 pub mod set;
 
 pub use config::{
@@ -12,4 +13,5 @@ pub use config::{
     TimeConfig, UdpSizing,
 };
 pub use event::{Event, Transport};
+pub use log_limit::{LogLimit, Verdict};
 pub use set::{BuildError, Listening, ServiceSet, SetRam};

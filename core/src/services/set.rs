@@ -569,6 +569,22 @@ impl<
         self.discard.as_ref().map(|(_, udp)| udp.counts())
     }
 
+    /// UDP datagrams the echo and RFC 868 servers dropped unanswered so
+    /// that they could not reflect them (see [`crate::net::reflect`]).
+    pub fn unanswered_datagrams(&self) -> u64 {
+        #[allow(unused_mut)]
+        let mut n = 0;
+        #[cfg(feature = "echo")]
+        if let Some((_, udp)) = &self.echo {
+            n += udp.unanswered();
+        }
+        #[cfg(feature = "rfc868")]
+        if let Some((_, udp)) = &self.rfc868 {
+            n += udp.unanswered();
+        }
+        n
+    }
+
     /// RAM of the set's structs, each service's apart (0 when not built),
     /// for a size report. Socket buffers and slots are not included.
     pub fn ram(&self) -> SetRam {

@@ -8,6 +8,7 @@ use smoltcp::time::Instant;
 
 use super::{TimeEvent, TimeEvents, TimeFormat, rfc868};
 use crate::clock::WallClock;
+use crate::net::reflect;
 use crate::service::{Net, Service};
 
 /// The UDP side of RFC 868. RAM: 16 × 48 bytes of events plus the socket's
@@ -18,6 +19,8 @@ pub struct UdpTimeServer<'c> {
     /// Events for the caller to drain.
     pub events: TimeEvents,
     backlog: bool,
+    port: u16,
+    unanswered: u64,
 }
 
 impl<'c> UdpTimeServer<'c> {
@@ -34,16 +37,29 @@ impl<'c> UdpTimeServer<'c> {
             clock,
             events: TimeEvents::new(),
             backlog: false,
+            port,
+            unanswered: 0,
         })
+    }
+
+    /// Datagrams dropped unanswered so far (see [`reflect`]).
+    pub fn unanswered(&self) -> u64 {
+        self.unanswered
     }
 }
 
 impl Service for UdpTimeServer<'_> {
     fn poll(&mut self, net: &mut Net<'_, '_>, now: Instant) {
+        let iface = &*net.iface;
         let socket = net.sockets.get_mut::<udp::Socket>(self.handle);
         self.backlog = false;
         while let Ok((_, meta)) = socket.peek() {
             let meta = *meta;
+            if reflect::check(iface, meta.endpoint, meta.local_address, self.port).is_err() {
+                let _ = socket.recv();
+                self.unanswered += 1;
+                continue;
+            }
             let Some(unix) = self.clock.unix_secs(now) else {
                 let _ = socket.recv();
                 self.events.push(TimeEvent::ClockNotSet {

@@ -121,7 +121,7 @@ fn main() -> ! {
         clock::clear_eth_wakeup();
         let now = clock.now();
         let deadline = services.poll(stack, eth, now);
-        services.report();
+        services.report(now);
         if eth.rx_pending() {
             continue;
         }

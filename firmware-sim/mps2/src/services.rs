@@ -13,7 +13,7 @@ use minnow::WallClock;
 use minnow::file::store::StaticFiles;
 use minnow::net::{Arena, Stack};
 use minnow::service::Service;
-use minnow::services::{ServiceConfig, ServiceSet, SntpConfig};
+use minnow::services::{LogLimit, ServiceConfig, ServiceSet, SntpConfig, Verdict};
 use smoltcp::iface::{SocketSet, SocketStorage};
 use smoltcp::phy::Device;
 use smoltcp::socket::udp;
@@ -131,6 +131,8 @@ pub struct Services {
     /// Socket memory (all of it handed out at boot; the chat room takes
     /// none later, as every place has its socket).
     alloc: Arena<'static>,
+    /// So that a flood cannot keep the UART busy.
+    log_limit: LogLimit,
 }
 
 impl Services {
@@ -170,7 +172,12 @@ impl Services {
                     )
                 )
             });
-        Self { set, mail, alloc }
+        Self {
+            set,
+            mail,
+            alloc,
+            log_limit: LogLimit::DEFAULT,
+        }
     }
 
     /// The boot log's list of services.
@@ -268,8 +275,13 @@ impl Services {
     }
 
     /// Logs what the services report.
-    pub fn report(&mut self) {
+    pub fn report(&mut self, now: Instant) {
         while let Some(e) = self.set.pop_event() {
+            match self.log_limit.admit(now) {
+                Verdict::Drop => continue,
+                Verdict::PrintAfter(n) => log!("({} more events not shown: over 50 a second)", n),
+                Verdict::Print => {}
+            }
             log!("{}", e);
         }
         // Last, so that its lines follow the SNTP and DHCP lines that led
