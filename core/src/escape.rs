@@ -4,34 +4,27 @@
 
 use core::fmt;
 
-/// Displays a string with every control character except TAB escaped:
-/// C0 (`\x1b` for ESC, `\r`, `\n`), DEL and the C1 range, written as
-/// `\xNN` (`\u{NN}` for C1, which some terminals also obey). Everything
-/// else, backslashes included, is written as is. RAM: one reference.
+/// Displays a string with every control character except TAB escaped as
+/// `\xNN`: C0 (`\x1b` for ESC, `\x0d`, `\x0a`), DEL and the C1 range
+/// (`\x9b`; some terminals obey C1 too). Everything else, backslashes
+/// included, is written as is. RAM: one reference.
 #[derive(Debug, Clone, Copy)]
 pub struct Escaped<'a>(pub &'a str);
 
 impl fmt::Display for Escaped<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for run in self
-            .0
-            .split_inclusive(|c: char| c.is_control() && c != '\t')
-        {
-            let mut chars = run.chars();
-            match chars.next_back() {
-                Some(c) if c.is_control() && c != '\t' => {
-                    f.write_str(chars.as_str())?;
-                    let n = u32::from(c);
-                    if n < 0x80 {
-                        write!(f, "\\x{n:02x}")?;
-                    } else {
-                        write!(f, "\\u{{{n:x}}}")?;
-                    }
-                }
-                _ => f.write_str(run)?,
-            }
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut rest = self.0;
+        while let Some(i) = rest.find(|c: char| c.is_control() && c != '\t') {
+            f.write_str(&rest[..i])?;
+            let c = rest[i..].chars().next().unwrap_or('\0');
+            // Control characters are all below U+00A0: two hex digits.
+            let n = usize::from(c as u8);
+            let esc = [b'\\', b'x', HEX[n >> 4], HEX[n & 15]];
+            f.write_str(core::str::from_utf8(&esc).unwrap_or("?"))?;
+            rest = &rest[i + c.len_utf8()..];
         }
-        Ok(())
+        f.write_str(rest)
     }
 }
 
@@ -51,7 +44,7 @@ mod tests {
         assert_eq!(shown("plain text é 測試"), "plain text é 測試");
         assert_eq!(shown("\x1b[2Jgone"), "\\x1b[2Jgone");
         assert_eq!(shown("a\tb\r\nc\0\x7f"), "a\tb\\x0d\\x0ac\\x00\\x7f");
-        assert_eq!(shown("\u{9b}2J"), "\\u{9b}2J");
+        assert_eq!(shown("\u{9b}2J é\u{85}"), "\\x9b2J é\\x85");
         assert_eq!(shown("back\\slash"), "back\\slash");
         assert_eq!(shown(""), "");
     }
