@@ -153,35 +153,20 @@ fn compose<'a>(input: &'a Input, read_size: usize, step: usize) -> Result<Vec<u8
                 Ok(i) => TYPES[usize::from(*i) % TYPES.len()],
                 Err(s) => s,
             },
-            source: Src {
-                data: &a.data,
-                step,
-            },
+            source: Src { data: &a.data, step },
         })
         .collect();
     let header_texts = || {
-        let boxes = std::iter::once(&input.from)
-            .chain(&input.to)
-            .chain(&input.cc);
+        let boxes = std::iter::once(&input.from).chain(&input.to).chain(&input.cc);
         boxes
             .flat_map(|m| [m.name.as_deref().unwrap_or(""), m.addr.get()])
             .chain([input.subject.as_str(), env.message_id.domain])
             .chain(input.atts.iter().map(|a| a.filename.as_str()))
-            .chain(
-                input
-                    .atts
-                    .iter()
-                    .filter_map(|a| a.content_type.as_ref().err().map(|s| s.as_str())),
-            )
+            .chain(input.atts.iter().filter_map(|a| a.content_type.as_ref().err().map(|s| s.as_str())))
             .any(|s| s.contains(['\r', '\n']))
     };
-    let mut c = match Composer::new(
-        env,
-        part(&input.text),
-        part(&input.html),
-        &mut atts,
-        input.seed,
-    ) {
+    let mut c = match Composer::new(env, part(&input.text), part(&input.html), &mut atts, input.seed)
+    {
         Ok(c) => c,
         Err(e) => {
             if header_texts() {
@@ -200,8 +185,7 @@ fn compose<'a>(input: &'a Input, read_size: usize, step: usize) -> Result<Vec<u8
             Err(e) => {
                 assert_eq!(e, ComposeError::BodyNeedsEncoding);
                 assert!(!multipart, "7bit/8bit must not be used in multipart");
-                let chosen =
-                    |p: &Option<(Vec<u8>, Enc)>| matches!(p, None | Some((_, Enc::Chosen)));
+                let chosen = |p: &Option<(Vec<u8>, Enc)>| matches!(p, None | Some((_, Enc::Chosen)));
                 assert!(
                     !(chosen(&input.text) && chosen(&input.html)),
                     "an encoding from choose() failed"
@@ -214,14 +198,7 @@ fn compose<'a>(input: &'a Input, read_size: usize, step: usize) -> Result<Vec<u8
 }
 
 const FIELDS: [&str; 9] = [
-    "From",
-    "To",
-    "Cc",
-    "Subject",
-    "Date",
-    "Message-ID",
-    "MIME-Version",
-    "Content-Type",
+    "From", "To", "Cc", "Subject", "Date", "Message-ID", "MIME-Version", "Content-Type",
     "Content-Transfer-Encoding",
 ];
 
@@ -234,37 +211,24 @@ fn check(input: &Input, msg: &[u8]) {
             _ => {}
         }
     }
-    let lines: Vec<&[u8]> = msg[..msg.len() - 2]
-        .split(|&b| b == b'\n')
-        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
-        .collect();
+    let lines: Vec<&[u8]> = msg[..msg.len() - 2].split(|&b| b == b'\n').map(|l| l.strip_suffix(b"\r").unwrap_or(l)).collect();
     for l in &lines {
         assert!(l.len() <= 998, "line of {} bytes", l.len());
     }
     // The top-level header: only the expected fields, each at most once.
-    let end = lines
-        .iter()
-        .position(|l| l.is_empty())
-        .expect("blank line after the header");
+    let end = lines.iter().position(|l| l.is_empty()).expect("blank line after the header");
     let mut seen = [0usize; FIELDS.len()];
     for l in &lines[..end] {
         if l.first() == Some(&b' ') {
-            assert!(
-                l.iter().any(|&b| b != b' ' && b != b'\t'),
-                "whitespace-only line"
-            );
+            assert!(l.iter().any(|&b| b != b' ' && b != b'\t'), "whitespace-only line");
             continue;
         }
         let name = l.split(|&b| b == b':').next().unwrap();
-        let k = FIELDS
-            .iter()
-            .position(|f| f.as_bytes() == name)
-            .unwrap_or_else(|| panic!("unexpected header line {:?}", String::from_utf8_lossy(l)));
+        let k = FIELDS.iter().position(|f| f.as_bytes() == name).unwrap_or_else(|| {
+            panic!("unexpected header line {:?}", String::from_utf8_lossy(l))
+        });
         seen[k] += 1;
-        assert!(
-            l.iter().all(|&b| b == b'\t' || (0x20..0x7f).contains(&b)),
-            "non-ASCII header"
-        );
+        assert!(l.iter().all(|&b| b == b'\t' || (0x20..0x7f).contains(&b)), "non-ASCII header");
     }
     assert_eq!(seen[1], usize::from(!input.to.is_empty()));
     assert_eq!(seen[2], usize::from(!input.cc.is_empty()));
@@ -277,21 +241,12 @@ fn check(input: &Input, msg: &[u8]) {
     let alt = input.text.is_some() && input.html.is_some();
     let mixed = !input.atts.is_empty();
     let body_part = input.text.is_some() || input.html.is_some();
-    let mixed_lines = lines
-        .iter()
-        .filter(|l| l.starts_with(b"--=_mixed_"))
-        .count();
+    let mixed_lines = lines.iter().filter(|l| l.starts_with(b"--=_mixed_")).count();
     let alt_lines = lines.iter().filter(|l| l.starts_with(b"--=_alt_")).count();
-    let want_mixed = if mixed {
-        usize::from(body_part) + input.atts.len() + 1
-    } else {
-        0
-    };
+    let want_mixed = if mixed { usize::from(body_part) + input.atts.len() + 1 } else { 0 };
     assert_eq!(mixed_lines, want_mixed);
     assert_eq!(alt_lines, if alt { 3 } else { 0 });
-    assert!(!lines.iter().any(|l| l.starts_with(b"--=_")
-        && !l.starts_with(b"--=_mixed_")
-        && !l.starts_with(b"--=_alt_")));
+    assert!(!lines.iter().any(|l| l.starts_with(b"--=_") && !l.starts_with(b"--=_mixed_") && !l.starts_with(b"--=_alt_")));
 }
 
 fuzz_target!(|input: Input| {

@@ -5,7 +5,7 @@
 use libfuzzer_sys::fuzz_target;
 use minnow::chat::framing::next_piece;
 use minnow::file::{name, reply, request};
-use minnow::mail::smtp::reply::{MAX_LINE, Parsed, ReplyParser};
+use minnow::mail::smtp::reply::{Parsed, ReplyParser, MAX_LINE};
 use minnow::net::endpoint::parse_host_port;
 use minnow::time::{ctime, rfc868, sntp};
 
@@ -18,13 +18,7 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     let _ = rfc868::decode(data);
-    let _ = sntp::parse_reply(
-        data,
-        sntp::NtpTimestamp {
-            seconds: 1,
-            fraction: 2,
-        },
-    );
+    let _ = sntp::parse_reply(data, sntp::NtpTimestamp { seconds: 1, fraction: 2 });
     if let Ok(text) = core::str::from_utf8(data) {
         let _ = parse_host_port(text, 7);
     }
