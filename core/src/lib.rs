@@ -92,6 +92,7 @@ pub mod clock;
 mod diag;
 pub mod discard;
 pub mod echo;
+pub mod escape;
 pub mod file;
 pub mod mail;
 pub mod net;

@@ -13,6 +13,7 @@ use minnow::net::tcp_client::{ClientError, ClientState};
 use minnow::service::{Net, Service};
 use minnow::time::client::{TimeClient, TimeClientError};
 use minnow::time::server::TcpTimeServer;
+use minnow::time::sntp::SntpError;
 use minnow::time::sntp_client::{Rejected, SntpClient, SntpEvent, SntpTimers};
 use minnow::time::udp_server::UdpTimeServer;
 use minnow::time::{TimeEvent, TimeFormat};
@@ -382,6 +383,16 @@ fn ntp_reply(req: &[u8], mode: u8, transmit_secs: u32, echo_origin: bool) -> [u8
 }
 
 fn run_sntp(reply: impl FnMut(&[u8]) -> Option<[u8; 48]>) -> (WallClock, Vec<SntpEvent>) {
+    let (clock, events, _) = run_sntp_for(1000, reply);
+    (clock, events)
+}
+
+/// `steps` steps of at most 10 ms against `reply`; the clock, the events
+/// and whether the client ended refused.
+fn run_sntp_for(
+    steps: usize,
+    reply: impl FnMut(&[u8]) -> Option<[u8; 48]>,
+) -> (WallClock, Vec<SntpEvent>, bool) {
     let mut b = Bench::new();
     let clock = WallClock::new();
     let mut ntp = FakeNtp {
@@ -408,11 +419,17 @@ fn run_sntp(reply: impl FnMut(&[u8]) -> Option<[u8; 48]>) -> (WallClock, Vec<Snt
         99,
     )
     .unwrap();
-    for _ in 0..1000 {
+    let mut events = Vec::new();
+    for _ in 0..steps {
         b.step(&mut [&mut ntp, &mut client]);
+        events.extend(core::iter::from_fn(|| client.events.pop()));
     }
-    let events = core::iter::from_fn(|| client.events.pop()).collect();
-    (clock, events)
+    let refused = client.refused();
+    if refused {
+        assert_eq!(client.poll_at(b.now), None, "a refused client sleeps");
+    }
+    drop(client);
+    (clock, events, refused)
 }
 
 const T2017: u32 = 3_700_303_651; // 1491314851 + 2208988800
@@ -713,4 +730,137 @@ fn a_full_room_answers_room_full_and_a_freed_place_is_taken_again() {
     }
     assert_eq!(room.members(), 2);
     assert_eq!(late.state(), ClientState::Connected);
+}
+
+/// A kiss-o'-death answering `req`: LI 3 and stratum 0 as ntpd sends them.
+fn ntp_kiss(req: &[u8], code: &[u8; 4], echo_origin: bool) -> [u8; 48] {
+    let mut r = [0u8; 48];
+    r[0] = 0xe4;
+    r[12..16].copy_from_slice(code);
+    if echo_origin {
+        r[24..32].copy_from_slice(&req[40..48]);
+    }
+    r
+}
+
+fn kissed(e: &SntpEvent, code: &[u8; 4]) -> bool {
+    matches!(e, SntpEvent::Ignored { reason: Rejected::Invalid(SntpError::KissOfDeath(c)), .. } if c == code)
+}
+
+#[test]
+fn sntp_stops_asking_a_server_that_denies_or_restricts() {
+    for code in [b"DENY", b"RSTR"] {
+        let mut requests = 0;
+        let (clock, events, refused) = run_sntp_for(3000, |req| {
+            requests += 1;
+            Some(ntp_kiss(req, code, true))
+        });
+        assert!(refused && !clock.is_set(), "{events:?}");
+        assert_eq!(requests, 1, "no request after the kiss: {events:?}");
+        assert!(events.iter().any(|e| kissed(e, code)), "{events:?}");
+        assert!(
+            !events
+                .iter()
+                .any(|e| matches!(e, SntpEvent::Timeout { .. })),
+            "{events:?}"
+        );
+    }
+}
+
+#[test]
+fn sntp_ignores_a_kiss_that_does_not_echo_its_request() {
+    let mut requests = 0;
+    let (_, events, refused) = run_sntp_for(1000, |req| {
+        requests += 1;
+        Some(ntp_kiss(req, b"DENY", false))
+    });
+    assert!(!refused, "{events:?}");
+    assert!(requests >= 3, "it kept asking: {requests}");
+    assert!(!events.iter().any(|e| kissed(e, b"DENY")), "{events:?}");
+}
+
+#[test]
+fn sntp_slows_down_when_told_rate() {
+    // Timers: retries 1..4 s. Silent, it asks at 0, 2, 5, 10, 15, 20, 25 s;
+    // with RATE every delay doubles per kiss from 4 s: 0, 8, 24 s.
+    let mut silent = 0;
+    run_sntp_for(3000, |_| {
+        silent += 1;
+        None
+    });
+    let mut rated = 0;
+    let (clock, events, refused) = run_sntp_for(3000, |req| {
+        rated += 1;
+        Some(ntp_kiss(req, b"RATE", true))
+    });
+    assert!(!refused && !clock.is_set());
+    assert_eq!((silent, rated), (7, 3), "{events:?}");
+    assert_eq!(events.iter().filter(|e| kissed(e, b"RATE")).count(), 3);
+}
+
+#[test]
+fn sntp_steps_a_set_clock_only_when_two_replies_agree() {
+    // Resync every 60 s, confirmations after 1 s. Replies: the first sets
+    // the clock; then 100 s ahead (held), 300 s ahead (disagrees with the
+    // held one: held instead), 300 s ahead again (agrees: stepped), then
+    // what the clock reads (agrees with the clock itself: stepped).
+    let mut n = 0u32;
+    let ahead = [0, 100, 300, 300, 300];
+    let elapsed = [0, 60, 61, 62, 122];
+    let (clock, events, _) = run_sntp_for(13_000, |req| {
+        let i = n as usize;
+        n += 1;
+        let secs = T2017 + elapsed.get(i)? + ahead.get(i)?;
+        Some(ntp_reply(req, 4, secs, true))
+    });
+    let synced: Vec<u64> = events
+        .iter()
+        .filter_map(|e| match e {
+            SntpEvent::Synced { unix_secs, .. } => Some(*unix_secs),
+            _ => None,
+        })
+        .collect();
+    let t = u64::from(T2017 - 2_208_988_800);
+    assert_eq!(synced, [t, t + 62 + 300, t + 122 + 300], "{events:?}");
+    let held: Vec<i64> = events
+        .iter()
+        .filter_map(|e| match e {
+            SntpEvent::Ignored {
+                reason: Rejected::Invalid(SntpError::Disagrees { offset_secs }),
+                ..
+            } => Some(*offset_secs),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(held, [99, 299], "{events:?}");
+    assert!(clock.is_set());
+}
+
+#[test]
+fn sntp_transmit_stamps_are_random_not_the_clock() {
+    let mut with_clock = Vec::new();
+    // The clock is set by the first reply (then re-sync after 60 s); every
+    // later request times out and is retried.
+    run_sntp_for(20_000, |req| {
+        with_clock.push(u64::from_be_bytes(req[40..48].try_into().unwrap()));
+        (with_clock.len() == 1).then(|| ntp_reply(req, 4, T2017, true))
+    });
+    assert!(with_clock.len() >= 5, "{with_clock:x?}");
+    let mut sorted = with_clock.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    assert_eq!(sorted.len(), with_clock.len(), "no repeats");
+    // Once the clock reads 2017, no stamp is within a day of it: they do not
+    // carry the clock.
+    for s in &with_clock[1..] {
+        let secs = (s >> 32) as u32;
+        assert!(secs.abs_diff(T2017) > 86_400, "{s:x}");
+    }
+    // Half the bits differ between consecutive stamps, on average.
+    let flips: u32 = with_clock
+        .windows(2)
+        .map(|w| (w[0] ^ w[1]).count_ones())
+        .sum();
+    let mean = flips / (with_clock.len() as u32 - 1);
+    assert!((20..=44).contains(&mean), "{mean} bits flip");
 }

@@ -15,6 +15,9 @@ use rustls::{ClientConfig, ClientConnection, RootCertStore, SignatureScheme};
 
 use crate::error::Error;
 
+/// Unsent plaintext and TLS records rustls may hold: one full record.
+const PLAINTEXT_LIMIT: usize = 16 * 1024;
+
 /// A rustls client connection behind core's [`TlsSession`].
 pub struct RustlsSession {
     conn: ClientConnection,
@@ -141,7 +144,13 @@ impl RustlsSession {
     fn with_config(config: ClientConfig, name: &str) -> Result<Self, Error> {
         let server = ServerName::try_from(name.to_string())
             .map_err(|e| format!("TLS server name {name}: {e}"))?;
-        let conn = ClientConnection::new(Arc::new(config), server).map_err(|e| e.to_string())?;
+        let mut conn =
+            ClientConnection::new(Arc::new(config), server).map_err(|e| e.to_string())?;
+        // Core's sender hands rustls at most 512 bytes of plaintext, and only
+        // while no ciphertext waits; the limit makes that a bound rustls
+        // itself enforces (its default is 64 KiB), so no bug can make it
+        // buffer a message. Received plaintext has rustls's own 16 KiB bound.
+        conn.set_buffer_limit(Some(PLAINTEXT_LIMIT));
         Ok(Self {
             conn,
             last_error: None,

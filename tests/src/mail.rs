@@ -94,3 +94,88 @@ print(json.dumps({
     );
     serde_json::from_slice(&out.stdout).unwrap()
 }
+
+/// An SMTP server that gives up in the middle of a message: it accepts
+/// MAIL, RCPT and DATA (after STARTTLS with `tls = Some((cert, key))`),
+/// reads `after` bytes of the message, answers `reply` (a whole line, CRLF
+/// included) and then keeps reading until the client goes. Listens on
+/// 192.0.2.1:`port` inside `ns`, prints `ready`, and at the end `read N`:
+/// the message bytes it received in all.
+pub fn early_reply_server(
+    ns: &Netns,
+    port: u16,
+    tls: Option<(&str, &str)>,
+    after: usize,
+    reply: &str,
+) -> Proc {
+    let script = r#"
+import socket, ssl, sys, time
+host, port, after, reply = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+cert = sys.argv[5:7]
+ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind((host, port))
+ls.listen(1)
+print("ready", flush=True)
+conn, _ = ls.accept()
+pending = b""
+def line():
+    global pending
+    while b"\r\n" not in pending:
+        chunk = conn.recv(4096)
+        if not chunk:
+            sys.exit("closed before a command")
+        pending += chunk
+    l, pending = pending.split(b"\r\n", 1)
+    return l
+conn.sendall(b"220 mx\r\n")
+line()
+conn.sendall(b"250-mx\r\n250-STARTTLS\r\n250 SIZE 100000000\r\n" if cert else b"250-mx\r\n250 SIZE 100000000\r\n")
+if cert:
+    assert line() == b"STARTTLS"
+    conn.sendall(b"220 go ahead\r\n")
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(*cert)
+    conn = ctx.wrap_socket(conn, server_side=True)
+    line()
+    conn.sendall(b"250 mx\r\n")
+for _ in range(2):
+    line()
+    conn.sendall(b"250 ok\r\n")
+assert line() == b"DATA"
+conn.sendall(b"354 go\r\n")
+got = len(pending)
+while got < after:
+    chunk = conn.recv(65536)
+    if not chunk:
+        break
+    got += len(chunk)
+conn.sendall(reply.encode("latin-1"))
+conn.settimeout(30)
+start = time.monotonic()
+try:
+    while time.monotonic() - start < 30:
+        chunk = conn.recv(65536)
+        if not chunk:
+            break
+        got += len(chunk)
+except (OSError, ssl.SSLError):
+    pass
+print(f"read {got}", flush=True)
+"#;
+    let mut cmd = ns.command(crate::python3());
+    let port = port.to_string();
+    let after = after.to_string();
+    cmd.args(["-c", script, Netns::HOST_V4, &port, &after, reply])
+        .env("PYTHONUNBUFFERED", "1");
+    if let Some((cert, key)) = tls {
+        cmd.args([cert, key]);
+    }
+    let p = ns.spawn(cmd);
+    assert!(
+        p.wait_for_stdout("ready", Duration::from_secs(20)),
+        "early_reply_server: {}",
+        p.dump()
+    );
+    p
+}

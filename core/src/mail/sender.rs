@@ -144,28 +144,33 @@ impl<'a, T: TlsSession, R: Read> MailSender<'a, T, R> {
             }
             return;
         }
-        let was_handshaking = self.tls.is_handshaking();
+        // Plaintext is taken after each run of ciphertext, so what waits
+        // inside the TLS session stays within one read's worth (rustls
+        // refuses more ciphertext once 16 KiB of plaintext wait unread).
         while socket.can_recv() {
+            let was_handshaking = self.tls.is_handshaking();
             match move_ciphertext(socket, &mut self.tls, Direction::In) {
                 Ok(0) => break,
                 Ok(_) => {}
                 Err(e) => return self.tls_failed(e),
             }
-        }
-        if was_handshaking && !self.tls.is_handshaking() && self.security == Security::StartTls {
-            self.smtp.tls_established(now);
-        }
-        loop {
-            match self.tls.read_plain(&mut self.staging) {
-                Ok(0) => break,
-                Ok(n) => {
-                    self.smtp.handle_input(&self.staging[..n], now);
-                }
-                Err(e) => {
-                    self.tls_failed(e);
-                    return;
-                }
+            if was_handshaking && !self.tls.is_handshaking() && self.security == Security::StartTls
+            {
+                self.smtp.tls_established(now);
             }
+            if let Err(e) = self.read_plain(now) {
+                return self.tls_failed(e);
+            }
+        }
+    }
+
+    /// Hands every plaintext byte the TLS session holds to the SMTP session.
+    fn read_plain(&mut self, now: Instant) -> Result<(), TlsError> {
+        loop {
+            match self.tls.read_plain(&mut self.staging)? {
+                0 => return Ok(()),
+                n => self.smtp.handle_input(&self.staging[..n], now),
+            };
         }
     }
 
@@ -191,12 +196,11 @@ impl<'a, T: TlsSession, R: Read> MailSender<'a, T, R> {
             let mut taken = 0;
             while taken < n {
                 match self.tls.write_plain(&self.staging[taken..n]) {
-                    Ok(0) => break,
-                    Ok(k) => taken += k,
-                    Err(e) => {
-                        self.tls_failed(e);
-                        return;
-                    }
+                    Ok(k) if k > 0 => taken += k,
+                    // With nothing queued the session always takes 512
+                    // bytes; refusing them would lose message text.
+                    Ok(_) => return self.tls_failed(TlsError::Protocol),
+                    Err(e) => return self.tls_failed(e),
                 }
             }
         }
@@ -261,7 +265,12 @@ impl<T: TlsSession, R: Read> PipeClient for MailSender<'_, T, R> {
         self.smtp.handle_timeout(now);
         self.output(socket, now);
         let drained = !self.tls_on || !self.tls.wants_write();
-        if self.smtp.is_finished() && drained {
+        if self.smtp.cut_short() {
+            // Stopped mid-message: what is queued is message text nobody
+            // will read; reset now so the outcome is reported at once.
+            socket.abort();
+            self.closed = true;
+        } else if self.smtp.is_finished() && drained {
             if self.tls_on {
                 self.tls.close();
                 self.output(socket, now);

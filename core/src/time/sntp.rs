@@ -140,6 +140,13 @@ pub enum SntpError {
     ZeroTransmit,
     /// The server's receive timestamp is zero.
     ZeroReceive,
+    /// A valid reply whose time is more than a second off the clock, not
+    /// (yet) confirmed by a second reply: the clock is left alone. The
+    /// offset from the clock, whole seconds (positive: the server is ahead).
+    Disagrees {
+        /// The reply's offset from the clock, truncated to seconds.
+        offset_secs: i64,
+    },
 }
 
 impl fmt::Display for SntpError {
@@ -160,7 +167,13 @@ impl fmt::Display for SntpError {
                     };
                     f.write_char(c)?;
                 }
-                f.write_str(")")
+                // What the client does about it (see `Kiss`), so that the
+                // one event every runtime prints says it.
+                f.write_str(match Kiss::from_code(*code) {
+                    Kiss::Rate => "): asking it less often",
+                    Kiss::Deny => "): no longer asking it",
+                    Kiss::Other => ")",
+                })
             }
             Self::BadStratum(s) => write!(f, "the server has stratum {s}, above 15"),
             Self::WrongOrigin => {
@@ -168,6 +181,33 @@ impl fmt::Display for SntpError {
             }
             Self::ZeroTransmit => f.write_str("the reply's transmit timestamp is zero"),
             Self::ZeroReceive => f.write_str("the reply's receive timestamp is zero"),
+            Self::Disagrees { offset_secs } => write!(
+                f,
+                "its time is {offset_secs} s off the clock; waiting for a second reply to agree"
+            ),
+        }
+    }
+}
+
+/// What a kiss-o'-death asks of the client (RFC 5905 section 7.4, RFC 4330
+/// section 8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kiss {
+    /// `RATE`: poll less often.
+    Rate,
+    /// `DENY` or `RSTR`: access refused; stop using this server.
+    Deny,
+    /// Any other code: informational; the reply is simply not used.
+    Other,
+}
+
+impl Kiss {
+    /// The meaning of a reference-id kiss code.
+    pub fn from_code(code: [u8; 4]) -> Self {
+        match &code {
+            b"RATE" => Self::Rate,
+            b"DENY" | b"RSTR" => Self::Deny,
+            _ => Self::Other,
         }
     }
 }
@@ -187,10 +227,10 @@ pub fn encode_request(transmit: NtpTimestamp, out: &mut [u8; PACKET_LEN]) {
 /// transmit timestamp was `sent`.
 ///
 /// Checks, in order: length (bytes past [`PACKET_LEN`], i.e. extension
-/// fields or an authenticator, are ignored), mode 4, version 3 or 4, leap
-/// indicator not 3, stratum not 0 (kiss-o'-death), stratum at most 15,
-/// originate equal to `sent`, then non-zero transmit and receive
-/// timestamps.
+/// fields or an authenticator, are ignored), mode 4, version 3 or 4,
+/// originate equal to `sent`, stratum not 0 (kiss-o'-death, whatever the
+/// leap indicator), leap indicator not 3, stratum at most 15, then non-zero
+/// transmit and receive timestamps.
 pub fn parse_reply(packet: &[u8], sent: NtpTimestamp) -> Result<Reply, SntpError> {
     let Some(p) = packet.first_chunk::<PACKET_LEN>() else {
         return Err(SntpError::TooShort);
@@ -205,21 +245,25 @@ pub fn parse_reply(packet: &[u8], sent: NtpTimestamp) -> Result<Reply, SntpError
     if !matches!(version, 3 | 4) {
         return Err(SntpError::BadVersion(version));
     }
-    if leap == LEAP_ALARM {
-        return Err(SntpError::Unsynchronized);
+    // The origin check comes before anything is believed, the kiss code
+    // included: a kiss-o'-death stops or slows the client, so only one that
+    // echoes our (random) transmit time may do it.
+    let originate = NtpTimestamp::from_bytes(bytes_at(p, ORIGINATE));
+    if originate != sent {
+        return Err(SntpError::WrongOrigin);
     }
+    // Before the leap check: servers send kisses with LI 3 (ntpd does).
     if stratum == 0 {
         return Err(SntpError::KissOfDeath(bytes_at(p, REFERENCE_ID)));
+    }
+    if leap == LEAP_ALARM {
+        return Err(SntpError::Unsynchronized);
     }
     if stratum > MAX_STRATUM {
         return Err(SntpError::BadStratum(stratum));
     }
-    let originate = NtpTimestamp::from_bytes(bytes_at(p, ORIGINATE));
     let receive = NtpTimestamp::from_bytes(bytes_at(p, RECEIVE));
     let transmit = NtpTimestamp::from_bytes(bytes_at(p, TRANSMIT));
-    if originate != sent {
-        return Err(SntpError::WrongOrigin);
-    }
     if transmit.is_zero() {
         return Err(SntpError::ZeroTransmit);
     }
@@ -380,6 +424,34 @@ mod tests {
     }
 
     #[test]
+    fn kiss_of_death() {
+        let kiss = |header: u8, code: &[u8; 4], origin: NtpTimestamp| {
+            let zero = NtpTimestamp {
+                seconds: 0,
+                fraction: 0,
+            };
+            parse_reply(&packet(header, 0, *code, origin, zero, zero), SENT)
+        };
+        // ntpd sends its kisses with LI 3 and zero timestamps: still a kiss.
+        assert_eq!(
+            kiss(0xe4, b"DENY", SENT),
+            Err(SntpError::KissOfDeath(*b"DENY"))
+        );
+        assert_eq!(
+            kiss(0x24, b"RSTR", SENT),
+            Err(SntpError::KissOfDeath(*b"RSTR"))
+        );
+        // One that does not echo our transmit time is not believed.
+        let other = stamp(1_491_314_851_250_001);
+        assert_eq!(kiss(0xe4, b"DENY", other), Err(SntpError::WrongOrigin));
+        assert_eq!(Kiss::from_code(*b"RATE"), Kiss::Rate);
+        assert_eq!(Kiss::from_code(*b"DENY"), Kiss::Deny);
+        assert_eq!(Kiss::from_code(*b"RSTR"), Kiss::Deny);
+        assert_eq!(Kiss::from_code(*b"INIT"), Kiss::Other);
+        assert_eq!(Kiss::from_code(*b"rate"), Kiss::Other);
+    }
+
+    #[test]
     fn timestamp_conversions() {
         let epoch = stamp(0);
         assert_eq!(
@@ -491,9 +563,23 @@ mod tests {
                 Ok(())
             }
         }
-        let mut buf = Buf([0; 128], 0);
-        write!(buf, "{}", SntpError::KissOfDeath(*b"RA\0E")).unwrap();
-        assert_eq!(&buf.0[..buf.1], b"the server sent a kiss-o'-death (RA?E)");
+        let text = |e: SntpError| {
+            let mut buf = Buf([0; 128], 0);
+            write!(buf, "{e}").unwrap();
+            buf
+        };
+        let t = text(SntpError::KissOfDeath(*b"RA\0E"));
+        assert_eq!(&t.0[..t.1], b"the server sent a kiss-o'-death (RA?E)");
+        let t = text(SntpError::KissOfDeath(*b"RATE"));
+        assert_eq!(
+            &t.0[..t.1],
+            b"the server sent a kiss-o'-death (RATE): asking it less often"
+        );
+        let t = text(SntpError::KissOfDeath(*b"RSTR"));
+        assert_eq!(
+            &t.0[..t.1],
+            b"the server sent a kiss-o'-death (RSTR): no longer asking it"
+        );
     }
 
     #[test]

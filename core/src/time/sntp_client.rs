@@ -6,13 +6,33 @@
 //! ignored: spoofing and stale replies cannot set the clock), retries with a
 //! doubling back-off while it gets no good answer, and re-syncs at a fixed
 //! interval once it has one.
+//!
+//! Against a hostile network or an unwilling server:
+//!
+//! - Transmit timestamps are fully random (SipHash-2-4 keyed by the seed,
+//!   over a counter and the request's monotonic time), never the clock: a
+//!   request reveals nothing of the clock, and an off-path spoofer must
+//!   guess 64 bits to have a reply accepted.
+//! - Kiss-o'-death (RFC 4330 section 8, RFC 5905 section 7.4), believed only
+//!   when it echoes our transmit timestamp: `RATE` doubles every delay the
+//!   client schedules (up to ×[`MAX_SLOWDOWN`]), `DENY` and `RSTR` stop it
+//!   for good ([`SntpClient::refused`]). Both are reported as
+//!   [`SntpEvent::Ignored`] whose text says what the client does.
+//! - Once the clock is set, a reply moves it only if it *agrees*: its offset
+//!   from the clock is within [`AGREE_US`] (1 s, so it confirms the last
+//!   setting, which the clock carries), or within [`AGREE_US`] of the
+//!   previous reply's offset. A reply that disagrees is held as a candidate
+//!   and the client asks again after `min_retry`; one wild reply, spoofed or
+//!   from a server with a bad moment, never steps the clock.
 
 use smoltcp::iface::{SocketHandle, SocketSet};
 use smoltcp::socket::udp;
 use smoltcp::time::{Duration, Instant};
 use smoltcp::wire::IpEndpoint;
 
-use super::sntp::{self, NtpTimestamp, SntpError};
+use core::hash::Hasher as _;
+
+use super::sntp::{self, Kiss, NtpTimestamp, SntpError};
 use crate::clock::WallClock;
 use crate::service::{EventQueue, Net, Service};
 
@@ -51,9 +71,24 @@ impl Default for SntpTimers {
 pub enum Rejected {
     /// It came from another address or port than the server's.
     WrongSource,
-    /// The reply failed a check of RFC 4330.
+    /// The reply failed a check of RFC 4330, was a kiss-o'-death, or its
+    /// time disagreed with the clock (`SntpError::Disagrees`).
     Invalid(SntpError),
 }
+
+/// Two offsets (a reply's from the clock, or two replies') agree when they
+/// differ by at most this: 1 s, in microseconds. Far above the jitter of a
+/// LAN or the Internet and the drift of a crystal over the hour between
+/// syncs, far below any step worth an attack.
+pub const AGREE_US: i64 = 1_000_000;
+
+/// The most a run of `RATE` kisses slows the client: every delay ×16
+/// (re-sync every 16 h with the default timers).
+pub const MAX_SLOWDOWN: u32 = 16;
+
+/// The key half that is not the seed (SipHash takes 128 bits; the seed gives
+/// the secret 64, this only separates SNTP's use of the seed from others').
+const STAMP_KEY: u64 = 0x736e_7470_7374_616d;
 
 /// What the SNTP client reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,9 +124,19 @@ enum State {
         sent_at: Instant,
         deadline: Instant,
     },
+    /// The server sent `DENY` or `RSTR`: no more requests, ever.
+    Refused,
 }
 
-/// An SNTP client for one server. RAM: about 100 bytes + 8 × 40 bytes of
+/// What one reply does to the clock.
+enum Verdict {
+    /// Set the clock to this (Unix microseconds now).
+    Step(u64),
+    /// Hold this offset until a second reply agrees.
+    Hold(i64),
+}
+
+/// An SNTP client for one server. RAM: about 120 bytes + 8 × 40 bytes of
 /// events, plus the socket's buffers (two 48-byte datagrams each way suffice).
 pub struct SntpClient<'c> {
     handle: SocketHandle,
@@ -100,15 +145,24 @@ pub struct SntpClient<'c> {
     timers: SntpTimers,
     state: State,
     retry: Duration,
-    nonce: u64,
+    /// Every delay is multiplied by this: 1, doubled by each `RATE` kiss up
+    /// to [`MAX_SLOWDOWN`].
+    slowdown: u32,
+    /// A reply's offset from the clock (µs) that disagreed, waiting for a
+    /// second one to confirm it.
+    candidate: Option<i64>,
+    /// SipHash key for the transmit timestamps: the seed.
+    key: u64,
+    /// Requests sent, SipHash's input with the time.
+    count: u64,
     /// Events for the caller to drain.
     pub events: EventQueue<SntpEvent, 8>,
 }
 
 impl<'c> SntpClient<'c> {
     /// Binds `socket` to `local_port`, adds it to the set; the first request
-    /// goes out on the first poll. `seed` makes request timestamps hard to
-    /// guess while the clock is unset.
+    /// goes out on the first poll. `seed` keys the random transmit
+    /// timestamps: give it as much entropy as the runtime has.
     pub fn new<'b>(
         sockets: &mut SocketSet<'b>,
         mut socket: udp::Socket<'b>,
@@ -128,42 +182,109 @@ impl<'c> SntpClient<'c> {
                 next: Instant::ZERO,
             },
             retry: timers.min_retry,
-            nonce: seed | 1,
+            slowdown: 1,
+            candidate: None,
+            key: seed,
+            count: 0,
             events: EventQueue::new(),
         })
     }
 
-    /// The transmit timestamp of the next request: the clock's time when set,
-    /// else an unpredictable value (RFC 4330 lets a client without a clock
-    /// send any value; the server echoes it back as the originate time).
+    /// Whether the server refused us with a `DENY` or `RSTR` kiss: the
+    /// client has stopped and the clock is no longer kept in step.
+    pub fn refused(&self) -> bool {
+        matches!(self.state, State::Refused)
+    }
+
+    /// The transmit timestamp of the next request: 64 random bits (RFC 4330
+    /// lets a client send any value; the server only echoes it back), never
+    /// zero. `now` adds the timing jitter of the network to the seed's
+    /// entropy, which matters on a board without a random source.
     fn transmit_stamp(&mut self, now: Instant) -> NtpTimestamp {
-        // xorshift64: cheap and good enough to make blind spoofing a guess.
-        self.nonce ^= self.nonce << 13;
-        self.nonce ^= self.nonce >> 7;
-        self.nonce ^= self.nonce << 17;
-        let micros = match self.clock.unix_micros(now) {
-            Some(us) => us ^ (self.nonce & 0x3ff),
-            None => self.nonce >> 16,
-        };
-        let stamp = NtpTimestamp::from_unix_micros(micros);
-        if stamp.is_zero() {
-            NtpTimestamp::from_unix_micros(1)
-        } else {
-            stamp
+        self.count = self.count.wrapping_add(1);
+        // SipHash-2-4 is core's one keyed PRF: outputs do not reveal the key,
+        // so one observed request does not predict the next (xorshift would).
+        #[allow(deprecated)]
+        let mut h = core::hash::SipHasher::new_with_keys(self.key, STAMP_KEY);
+        h.write_u64(self.count);
+        h.write_i64(now.total_micros());
+        let r = h.finish();
+        NtpTimestamp {
+            seconds: (r >> 32) as u32,
+            fraction: (r as u32).max(1),
         }
     }
 
+    /// Idle until `delay` (scaled by the `RATE` slowdown) from `now`.
+    fn idle(&mut self, now: Instant, delay: Duration) -> Duration {
+        let delay = delay * self.slowdown;
+        self.state = State::Idle { next: now + delay };
+        delay
+    }
+
+    /// No usable reply: back off, doubling up to `max_retry`.
     fn fail(&mut self, now: Instant) {
-        let retry_in = self.retry;
-        self.retry = if self.retry * 2 > self.timers.max_retry {
-            self.timers.max_retry
-        } else {
-            self.retry * 2
-        };
-        self.state = State::Idle {
-            next: now + retry_in,
-        };
+        let retry_in = self.idle(now, self.retry);
+        self.retry = (self.retry * 2).min(self.timers.max_retry);
         self.events.push(SntpEvent::Timeout { retry_in });
+    }
+
+    /// What a kiss-o'-death from the server does to the schedule.
+    fn kissed(&mut self, code: [u8; 4], now: Instant) {
+        match Kiss::from_code(code) {
+            Kiss::Deny => self.state = State::Refused,
+            Kiss::Rate => {
+                self.slowdown = (self.slowdown * 2).min(MAX_SLOWDOWN);
+                self.retry = self.timers.max_retry;
+                self.idle(now, self.retry);
+            }
+            // Informational: wait for the timeout as if nothing came.
+            Kiss::Other => {}
+        }
+    }
+
+    /// Whether the server's time `server_us` may set the clock now.
+    fn judge(&self, server_us: u64, now: Instant) -> Verdict {
+        let Some(local_us) = self.clock.unix_micros(now) else {
+            return Verdict::Step(server_us); // the first sync
+        };
+        let offset = (server_us as i64).saturating_sub(local_us as i64);
+        let agrees = |with: i64| offset.saturating_sub(with).unsigned_abs() <= AGREE_US as u64;
+        if agrees(0) || self.candidate.is_some_and(agrees) {
+            Verdict::Step(server_us)
+        } else {
+            Verdict::Hold(offset)
+        }
+    }
+
+    /// A reply that passed every check.
+    fn answered(&mut self, reply: &sntp::Reply, sent_at: Instant, now: Instant) {
+        let rtt = now - sent_at;
+        let Some(unix_us) = sntp::server_time_micros(reply, rtt.total_micros()) else {
+            return;
+        };
+        match self.judge(unix_us, now) {
+            Verdict::Step(unix_us) => {
+                self.clock.set_unix_micros(unix_us, now);
+                self.candidate = None;
+                self.retry = self.timers.min_retry;
+                self.idle(now, self.timers.resync);
+                self.events.push(SntpEvent::Synced {
+                    unix_secs: unix_us / 1_000_000,
+                    rtt,
+                });
+            }
+            Verdict::Hold(offset) => {
+                self.candidate = Some(offset);
+                self.idle(now, self.timers.min_retry);
+                self.events.push(SntpEvent::Ignored {
+                    from: self.server,
+                    reason: Rejected::Invalid(SntpError::Disagrees {
+                        offset_secs: offset / 1_000_000,
+                    }),
+                });
+            }
+        }
     }
 }
 
@@ -186,24 +307,16 @@ impl Service for SntpClient<'_> {
                 continue;
             }
             match sntp::parse_reply(&packet[..len], sent) {
-                Ok(reply) => {
-                    let rtt = now - sent_at;
-                    if let Some(unix_us) = sntp::server_time_micros(&reply, rtt.total_micros()) {
-                        self.clock.set_unix_micros(unix_us, now);
-                        self.retry = self.timers.min_retry;
-                        self.state = State::Idle {
-                            next: now + self.timers.resync,
-                        };
-                        self.events.push(SntpEvent::Synced {
-                            unix_secs: unix_us / 1_000_000,
-                            rtt,
-                        });
+                Ok(reply) => self.answered(&reply, sent_at, now),
+                Err(e) => {
+                    if let SntpError::KissOfDeath(code) = e {
+                        self.kissed(code, now);
                     }
+                    self.events.push(SntpEvent::Ignored {
+                        from,
+                        reason: Rejected::Invalid(e),
+                    });
                 }
-                Err(e) => self.events.push(SntpEvent::Ignored {
-                    from,
-                    reason: Rejected::Invalid(e),
-                }),
             }
         }
         match self.state {
@@ -229,9 +342,10 @@ impl Service for SntpClient<'_> {
     }
 
     fn poll_at(&self, _now: Instant) -> Option<Instant> {
-        Some(match self.state {
-            State::Idle { next } => next,
-            State::Waiting { deadline, .. } => deadline,
-        })
+        match self.state {
+            State::Idle { next } => Some(next),
+            State::Waiting { deadline, .. } => Some(deadline),
+            State::Refused => None,
+        }
     }
 }

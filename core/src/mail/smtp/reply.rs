@@ -25,8 +25,10 @@ impl Reply {
 }
 
 impl core::fmt::Display for Reply {
+    /// `554 text`, the text's control characters escaped: it comes from the
+    /// server and is printed on terminals and logs.
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(f, "{} {}", self.code, self.text)
+        write!(f, "{} {}", self.code, crate::escape::Escaped(&self.text))
     }
 }
 

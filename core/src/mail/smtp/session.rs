@@ -286,6 +286,10 @@ enum State {
     DataEnd,
     Quit,
     Done,
+    /// Stopped in the middle of the message (an early reply, a timeout, the
+    /// source failing): nothing more may go out, not even QUIT, which the
+    /// server would read as message text. The runtime drops the connection.
+    Cut,
 }
 
 /// Bytes of message read ahead of the dot-stuffer. RAM: this many bytes.
@@ -427,7 +431,7 @@ impl<'a> SmtpSession<'a> {
             | State::AuthLoginDone => Stage::Auth,
             State::MailFrom => Stage::MailFrom,
             State::Rcpt(_) => Stage::RcptTo,
-            State::Data | State::Sending | State::DataEnd => Stage::Data,
+            State::Data | State::Sending | State::DataEnd | State::Cut => Stage::Data,
             State::Quit | State::Done => Stage::Quit,
         }
     }
@@ -451,16 +455,31 @@ impl<'a> SmtpSession<'a> {
         self.deadline = Some(now + wait);
     }
 
-    /// Records a failure and says QUIT politely.
+    /// Records a failure and says QUIT politely, or, in the middle of the
+    /// message, stops short ([`Self::cut_short`]).
     fn fail(&mut self, now: Instant, stage: Stage, failure: Failure) {
         if self.outcome.is_none() {
             self.outcome = Some(Err(SmtpError { stage, failure }));
         }
         self.out.clear();
         self.out_sent = 0;
+        if matches!(self.state, State::Sending | State::Cut) {
+            self.state = State::Cut;
+            self.deadline = None;
+            return;
+        }
         let _ = self.out.extend_from_slice(b"QUIT\r\n");
         self.state = State::Done;
         self.deadline = Some(now + self.cfg.timeouts.command);
+    }
+
+    /// Whether the session stopped in the middle of the message (a reply
+    /// came while it was being sent, e.g. an early 552 or 554; or a
+    /// timeout, or the source failed): the runtime must drop the connection
+    /// at once rather than close it after what is queued, which is message
+    /// text the server will not read.
+    pub fn cut_short(&self) -> bool {
+        self.state == State::Cut
     }
 
     /// Takes the server's bytes; returns how many were used. After the
@@ -471,9 +490,11 @@ impl<'a> SmtpSession<'a> {
         while !input.is_empty() {
             match self.state {
                 // Done: anything more (the reply to QUIT) is read and dropped.
-                State::Done => return total,
+                State::Done | State::Cut => return total,
                 // Nothing is expected now; the bytes wait.
-                State::TlsHandshake | State::Sending => return total - input.len(),
+                State::TlsHandshake => return total - input.len(),
+                // While the message goes out a reply is still read: a server
+                // may give up early (552, 554), and that stops the transfer.
                 _ => {}
             }
             let (used, parsed) = self.parser.push(input);
@@ -697,12 +718,7 @@ impl<'a> SmtpSession<'a> {
                     }
                     Err(_) => {
                         // The message is cut: reset rather than end it with a `.`.
-                        self.outcome = Some(Err(SmtpError {
-                            stage: Stage::Data,
-                            failure: Failure::Source,
-                        }));
-                        self.state = State::Done;
-                        self.deadline = None;
+                        self.fail(now, Stage::Data, Failure::Source);
                         return written;
                     }
                 }
@@ -972,6 +988,77 @@ mod tests {
         assert_eq!(
             s.outcome().unwrap().as_ref().unwrap_err().failure,
             Failure::BadReply(ReplyError::LineTooLong)
+        );
+    }
+
+    /// A session that has had `354` to DATA and sent the first bytes of
+    /// `message`.
+    fn mid_message(message: &[u8]) -> (SmtpSession<'_>, SliceReader<'_>) {
+        let now = Instant::ZERO;
+        let mut s = SmtpSession::new(cfg(&["a@test"]), now).unwrap();
+        let mut src = SliceReader::new(message);
+        let mut buf = [0u8; 64];
+        for reply in ["220 mx\r\n", "250 mx\r\n", "250 ok\r\n", "250 ok\r\n"] {
+            while s.poll_transmit(&mut buf, &mut src, now) > 0 {}
+            s.handle_input(reply.as_bytes(), now);
+        }
+        while s.poll_transmit(&mut buf, &mut src, now) > 0 {}
+        s.handle_input(b"354 go\r\n", now);
+        assert!(s.poll_transmit(&mut buf, &mut src, now) > 0);
+        assert!(s.sending() && !s.cut_short());
+        (s, src)
+    }
+
+    #[test]
+    fn an_early_reply_stops_the_message_without_quit() {
+        let message = [b'x'; 10_000];
+        let (mut s, mut src) = mid_message(&message);
+        let now = Instant::ZERO;
+        let reply = b"554 5.3.4 message too big\r\n";
+        assert_eq!(s.handle_input(reply, now), reply.len());
+        assert!(s.cut_short() && s.is_finished());
+        let err = s.outcome().unwrap().as_ref().unwrap_err();
+        assert_eq!(err.stage, Stage::Data);
+        let Failure::Rejected(r) = &err.failure else {
+            panic!("{err:?}");
+        };
+        assert_eq!((r.code, r.text.as_str()), (554, "5.3.4 message too big"));
+        // Nothing more: no message bytes, no QUIT, no timer.
+        let mut buf = [0u8; 64];
+        assert_eq!(s.poll_transmit(&mut buf, &mut src, now), 0);
+        assert_eq!(s.poll_at(), None);
+        assert_eq!(s.handle_input(b"221 bye\r\n", now), 9);
+    }
+
+    #[test]
+    fn a_timeout_or_a_failing_source_mid_message_stops_without_quit() {
+        let message = [b'x'; 10_000];
+        let (mut s, mut src) = mid_message(&message);
+        let late = s.poll_at().unwrap();
+        s.handle_timeout(late);
+        assert!(s.cut_short());
+        assert_eq!(
+            s.outcome().unwrap().as_ref().unwrap_err().failure,
+            Failure::Timeout
+        );
+        assert_eq!(s.poll_transmit(&mut [0u8; 64], &mut src, late), 0);
+
+        struct Broken;
+        impl embedded_io::ErrorType for Broken {
+            type Error = embedded_io::ErrorKind;
+        }
+        impl Read for Broken {
+            fn read(&mut self, _: &mut [u8]) -> Result<usize, Self::Error> {
+                Err(embedded_io::ErrorKind::Other)
+            }
+        }
+        let (mut s, _) = mid_message(&message[..64]);
+        // What was read before goes out; then the read fails.
+        while s.poll_transmit(&mut [0u8; 64], &mut Broken, Instant::ZERO) > 0 {}
+        assert!(s.cut_short());
+        assert_eq!(
+            s.outcome().unwrap().as_ref().unwrap_err().failure,
+            Failure::Source
         );
     }
 }
