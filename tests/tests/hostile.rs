@@ -112,7 +112,8 @@ fn a_spoofed_syn_flood_does_not_stop_a_megabyte_of_echo() {
     let _server = ns.serve(&[]);
     // The legitimate client's kernel gives up after 3 SYN retries.
     ns.run(
-        ns.command("sysctl").args(["-qw", "net.ipv4.tcp_syn_retries=3"]),
+        ns.command("sysctl")
+            .args(["-qw", "net.ipv4.tcp_syn_retries=3"]),
         T,
     )
     .assert_success("sysctl tcp_syn_retries");
@@ -189,7 +190,12 @@ print('second address joined')
         server.stderr()
     );
     // Only half the room's places were the first address's.
-    assert_eq!(server.stderr().matches("192.0.2.1:").count(), 8, "{}", server.stderr());
+    assert_eq!(
+        server.stderr().matches("192.0.2.1:").count(),
+        8,
+        "{}",
+        server.stderr()
+    );
 }
 
 /// UDP frames to or from port 12345 in a pcap file.
@@ -280,7 +286,10 @@ print('unicast', u.recvfrom(100)[0])
     // echo); B saw nothing from A: no reply went out to the bounce.
     let (at_a, at_b) = (udp_frames(&a), udp_frames(&b));
     assert!(at_a <= 4, "{at_a} UDP frames at A");
-    assert_eq!(at_b, 0, "A answered the spoofed datagram: {at_b} frames at B");
+    assert_eq!(
+        at_b, 0,
+        "A answered the spoofed datagram: {at_b} frames at B"
+    );
 }
 
 #[test]
@@ -289,7 +298,11 @@ fn forged_chat_prefixes_notices_and_escapes_arrive_neutralised() {
         let ns = Netns::new();
         let _server = ns.serve(extra);
         let mut reader = ns.spawn(ns.peer_command("chat_client.py", &["192.0.2.2", "9009"]));
-        assert!(reader.wait_for_stdout("You can start", T), "{}", reader.dump());
+        assert!(
+            reader.wait_for_stdout("You can start", T),
+            "{}",
+            reader.dump()
+        );
         let script = r#"
 import socket, time
 s = socket.create_connection(('192.0.2.2', 9009), timeout=5)
