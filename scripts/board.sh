@@ -25,9 +25,13 @@
 #
 # The addresses are built into the image: MINNOW_IPV4 (CIDR, dhcp or none),
 # MINNOW_IPV6 (CIDR or none), MINNOW_GATEWAY, MINNOW_SNTP (IP[:PORT] or none),
-# MINNOW_SMTP (IP[:PORT] or none: no mail), MINNOW_MAIL_FROM, MINNOW_MAIL_TO;
-# see firmware-sim/mps2/build.rs.
+# MINNOW_SMTP (IP[:PORT] or none: no mail), MINNOW_MAIL_FROM, MINNOW_MAIL_TO,
+# MINNOW_PER_SOURCE; see firmware-sim/mps2/build.rs.
 set -euo pipefail
+# Every client of this script comes from the namespace's one Linux address:
+# let it hold up to four connections per service (the image's own default
+# is half a pool, one of the board's two file sockets).
+export MINNOW_PER_SOURCE=${MINNOW_PER_SOURCE:-4}
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 FW="$ROOT/firmware-sim/mps2"

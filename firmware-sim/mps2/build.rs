@@ -12,6 +12,7 @@
 //! | `MINNOW_SMTP` | none | SMTP server `IPV4[:PORT]` or `[IPV6]:PORT` (port 25 by default) the board mails one message to at boot, over plain SMTP; without one there is no mail service |
 //! | `MINNOW_MAIL_FROM` | `Minnow board <minnow@mps2.test>` | the message's sender, `ADDR` or `NAME <ADDR>` |
 //! | `MINNOW_MAIL_TO` | `inbox@mps2.test` | its recipient, `ADDR` or `NAME <ADDR>` |
+//! | `MINNOW_PER_SOURCE` | `0` | the most connections one address may hold in a service's pool; `0`: half the pool (the board's pools are small: one of two file sockets) |
 
 use std::env;
 use std::fmt::Write as _;
@@ -19,7 +20,8 @@ use std::fs;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
 
-const VARS: [&str; 8] = [
+const VARS: [&str; 9] = [
+    "MINNOW_PER_SOURCE",
     "MINNOW_IPV4",
     "MINNOW_IPV6",
     "MINNOW_GATEWAY",
@@ -197,6 +199,15 @@ fn main() {
         let _ = writeln!(code, "/// Run the {name} service.");
         let _ = writeln!(code, "pub const {}: bool = {on};", name.to_uppercase());
     }
+    let per_source = var("MINNOW_PER_SOURCE", "0");
+    let per_source: usize = per_source
+        .parse()
+        .unwrap_or_else(|_| fail(format!("MINNOW_PER_SOURCE={per_source}: not a count")));
+    let _ = writeln!(
+        code,
+        "/// The most connections one address may hold in a pool (0: half)."
+    );
+    let _ = writeln!(code, "pub const PER_SOURCE: usize = {per_source};");
     let summary = format!("ipv4 {ipv4}, ipv6 {ipv6}, gateway {gateway}, sntp {sntp}, smtp {smtp}");
     let _ = writeln!(code, "/// The settings as given, for the boot log.");
     let _ = writeln!(code, "pub const SUMMARY: &str = {summary:?};");

@@ -286,7 +286,8 @@ print('ok')
 #[test]
 fn a_full_room_refuses_the_next_client_and_the_others_notice_nothing() {
     let ns = Netns::new();
-    let _server = ns.serve(&["--chat-members", "2"]);
+    // Both members come from one address: let it hold the whole room.
+    let _server = ns.serve(&["--chat-members", "2", "--per-source", "2"]);
     let script = r#"
 import socket, time
 a = socket.create_connection(('192.0.2.2', 9009), timeout=10)
@@ -315,7 +316,9 @@ print('ok')
 #[test]
 fn long_lines_partial_lines_binary_bytes_and_resets() {
     let ns = Netns::new();
-    let _server = ns.serve(&[]);
+    // Every byte value, controls included, relayed as the notes' server
+    // does (tests/hostile.rs checks the default, which replaces controls).
+    let _server = ns.serve(&["--chat-raw"]);
     let script = r#"
 import socket, struct, time
 a = socket.create_connection(('192.0.2.2', 9009), timeout=10)

@@ -177,7 +177,8 @@ print('ok', len(sent))
 #[test]
 fn clients_beyond_the_pool_are_refused_and_the_others_keep_working() {
     let ns = Netns::new();
-    let _server = ns.serve(&["--echo-sockets", "2"]);
+    // Every client comes from one address: let it hold the whole pool.
+    let _server = ns.serve(&["--echo-sockets", "2", "--per-source", "2"]);
     scenario(
         &ns,
         "pool of 2",

@@ -151,7 +151,8 @@ fn eight_downloads_at_once() {
     let ns = Netns::new();
     let dir = files();
     let out = TempDir::new("minnow-out");
-    let _server = serve_files(&ns, dir.path(), &[]);
+    // Eight downloads from one address: all eight sockets may be its.
+    let _server = serve_files(&ns, dir.path(), &["--per-source", "8"]);
     let procs: Vec<(Proc, std::path::PathBuf)> = (0..8)
         .map(|i| {
             let got = out.join(format!("dl{i}"));

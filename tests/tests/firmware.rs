@@ -80,7 +80,9 @@ fn build_variant(features: &[&str], services: Option<&str>) -> Result<PathBuf, S
         .env("MINNOW_SNTP", Netns::HOST_V4)
         .env("MINNOW_SMTP", format!("{}:{SMTP_PORT}", Netns::HOST_V4))
         .env("MINNOW_MAIL_FROM", MAIL_FROM)
-        .env("MINNOW_MAIL_TO", MAIL_TO);
+        .env("MINNOW_MAIL_TO", MAIL_TO)
+        // Every client here comes from the Linux side's one address.
+        .env("MINNOW_PER_SOURCE", "4");
     match services {
         Some(list) => cmd.env("MINNOW_SERVICES", list),
         None => cmd.env_remove("MINNOW_SERVICES"),

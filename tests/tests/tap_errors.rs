@@ -84,6 +84,10 @@ fn bad_addresses_are_refused_before_anything_is_opened() {
     for args in [
         &["serve", "--ip", "192.0.2.300/24"][..],
         &["time", "192.0.2.1:70000"][..],
+        // Numbers past their bounds (a huge timeout once overflowed the clock).
+        &["serve", "--idle-timeout", "18446744073709551615"][..],
+        &["serve", "--handshake-timeout-ms", "5"][..],
+        &["get", "192.0.2.1", "-o", "x", "--timeout", "99999999999"][..],
     ] {
         let mut cmd = ns.command(minnow_bin());
         cmd.args(args);

@@ -65,7 +65,10 @@ pub const CONFIG: ServiceConfig = ServiceConfig {
     },
     dhcp: netconfig::DHCP,
     seed: 0,
-    guard: minnow::net::guard::Guard::DEFAULT,
+    guard: minnow::net::guard::Guard {
+        per_source: netconfig::PER_SOURCE,
+        ..minnow::net::guard::Guard::DEFAULT
+    },
 };
 
 /// Mail: one connection to the SMTP server, only with `MINNOW_SMTP`. The
