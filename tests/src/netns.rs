@@ -325,6 +325,32 @@ impl Netns {
         self.ip(&["link", "set", name, "up"]);
     }
 
+    /// The second link of a two-link layout: TAP `tap1` with the Linux side
+    /// at 192.0.2.65/26, forwarding on, so that a Minnow on tap0 in
+    /// 192.0.2.0/26 and one on tap1 in 192.0.2.64/26 reach each other
+    /// through Linux. Returns the second Minnow's options (address,
+    /// gateway, MAC) after `--tap tap1`.
+    #[track_caller]
+    pub fn routed_second_link(&self) -> [&'static str; 8] {
+        self.add_tap("tap1", &["192.0.2.65/26"]);
+        self.run(
+            self.command("sysctl")
+                .args(["-qw", "net.ipv4.ip_forward=1"]),
+            Duration::from_secs(10),
+        )
+        .assert_success("sysctl net.ipv4.ip_forward=1");
+        [
+            "--tap",
+            "tap1",
+            "--ip",
+            "192.0.2.66/26",
+            "--gateway",
+            "192.0.2.65",
+            "--mac",
+            "02:00:00:00:00:03",
+        ]
+    }
+
     /// A `Command` that runs `program` inside the namespace (`ip netns exec NAME program`); add args as usual.
     pub fn command(&self, program: impl AsRef<OsStr>) -> Command {
         let mut cmd = Command::new("ip");

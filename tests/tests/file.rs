@@ -377,21 +377,7 @@ fn minnow_get_reports_a_missing_file() {
         "--default",
         "hello.txt",
     ]);
-    ns.add_tap("tap1", &["192.0.2.65/26"]);
-    ns.command("sysctl")
-        .args(["-qw", "net.ipv4.ip_forward=1"])
-        .status()
-        .unwrap();
-    let client = [
-        "--tap",
-        "tap1",
-        "--ip",
-        "192.0.2.66/26",
-        "--gateway",
-        "192.0.2.65",
-        "--mac",
-        "02:00:00:00:00:03",
-    ];
+    let client = ns.routed_second_link();
     let got = out.join("hello");
     let mut cmd = ns.command(minnow_bin());
     cmd.args(["get", "192.0.2.2", "-o", got.to_str().unwrap()])

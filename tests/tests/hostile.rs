@@ -236,25 +236,10 @@ fn a_datagram_spoofed_to_bounce_between_two_echo_servers_gets_no_answer() {
         "--pcap",
         a.to_str().unwrap(),
     ]);
-    ns.add_tap("tap1", &["192.0.2.65/26"]);
-    ns.run(
-        ns.command("sysctl").args(["-qw", "net.ipv4.ip_forward=1"]),
-        T,
-    )
-    .assert_success("ip_forward");
-    let _b = ns.minnow(&[
-        "serve",
-        "--tap",
-        "tap1",
-        "--ip",
-        "192.0.2.66/26",
-        "--gateway",
-        "192.0.2.65",
-        "--mac",
-        "02:00:00:00:00:03",
-        "--pcap",
-        b.to_str().unwrap(),
-    ]);
+    let mut second = vec!["serve"];
+    second.extend(ns.routed_second_link());
+    second.extend(["--pcap", b.to_str().unwrap()]);
+    let _b = ns.minnow(&second);
     // From B's echo port to A's: answered, it would bounce for ever.
     // Then the same to the subnet's broadcast address from an ordinary
     // port, then an ordinary datagram, which must come back.

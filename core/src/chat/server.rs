@@ -375,14 +375,7 @@ impl<const N: usize, const L: usize> ChatServer<N, L> {
             let prefix = notice::prefix(peer);
             for taken in 0..=BUDGET {
                 let socket = sockets.get_mut::<tcp::Socket>(handle);
-                // FIN seen (may_recv stays true while unread bytes remain).
-                let closed = matches!(
-                    socket.state(),
-                    tcp::State::CloseWait
-                        | tcp::State::LastAck
-                        | tcp::State::Closing
-                        | tcp::State::TimeWait
-                );
+                let closed = crate::net::tcp_pool::peer_closed(socket);
                 let n = socket.peek_slice(&mut self.scratch).unwrap_or(0);
                 let Some(len) = next_piece(&self.scratch[..n], L, closed) else {
                     if closed && n == 0 {

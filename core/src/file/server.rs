@@ -202,13 +202,7 @@ impl<S: FileStore> Handler<'_, S> {
         }
         let timed_out = self.now >= conn.opened + self.timers.request;
         // The client's FIN came: nothing more will arrive.
-        let closed = matches!(
-            socket.state(),
-            tcp::State::CloseWait
-                | tcp::State::LastAck
-                | tcp::State::Closing
-                | tcp::State::TimeWait
-        );
+        let closed = crate::net::tcp_pool::peer_closed(socket);
         let answer = match Decision::of(
             received,
             closed,

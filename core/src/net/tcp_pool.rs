@@ -62,6 +62,15 @@ impl<S> Conn<S> {
     }
 }
 
+/// Whether the peer's FIN has arrived on `socket` (bytes may still wait to
+/// be read: smoltcp's `may_recv` stays true while they do).
+pub fn peer_closed(socket: &tcp::Socket<'_>) -> bool {
+    matches!(
+        socket.state(),
+        tcp::State::CloseWait | tcp::State::LastAck | tcp::State::Closing | tcp::State::TimeWait
+    )
+}
+
 /// The pool already holds its `N` sockets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PoolFull;
