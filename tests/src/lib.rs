@@ -29,6 +29,11 @@ pub fn client_addr(net: &str) -> &'static str {
     }
 }
 
+/// Python that builds IPv4 packets by hand (SYNs, UDP datagrams from any
+/// source address) and sends them on a raw socket: `send(pkt, dst)`,
+/// `syn(src, dst, sport, dport)`, `udp(src, dst, sport, dport, data)`.
+pub const RAW_PACKETS_PY: &str = include_str!("raw_packets.py");
+
 /// Helpers shared by the benchmark programs (`src/bin/bench_*.rs`).
 pub mod bench;
 /// Helpers for the mail tests: `smtp_sink.py`, stored messages, Python's view of them.
