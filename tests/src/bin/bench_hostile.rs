@@ -40,9 +40,9 @@ for _ in range(tries):
         s = socket.create_connection((host, 12345), timeout=5)
         s.settimeout(5); s.sendall(b'x')
         ok = s.recv(1) == b'x'; s.close()
-        print('%.4f' % (time.monotonic() - t) if ok else 'failed', flush=True)
-    except OSError:
-        print('failed', flush=True)
+        print('%.4f' % (time.monotonic() - t) if ok else 'failed: no echo', flush=True)
+    except OSError as e:
+        print('failed: %s' % e.__class__.__name__, flush=True)
     time.sleep(0.3)
 "#;
 
@@ -94,15 +94,19 @@ fn summary(lines: &str) -> String {
         .lines()
         .filter_map(|l| l.trim().parse().ok())
         .collect();
-    let failed = lines.lines().filter(|l| l.trim() == "failed").count();
+    let failures: Vec<&str> = lines
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("failed: "))
+        .collect();
+    let failed = failures.len();
     times.sort_by(f64::total_cmp);
     if times.is_empty() {
-        return format!("none served ({failed} failed)");
+        return format!("none served ({})", failures.join(", "));
     }
     let median = times[times.len() / 2];
     let worst = times[times.len() - 1];
     let fail = if failed > 0 {
-        format!(", {failed} not served")
+        format!(", {failed} not served ({})", failures.join(", "))
     } else {
         String::new()
     };
