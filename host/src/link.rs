@@ -6,15 +6,49 @@
 use std::os::fd::{AsFd, BorrowedFd};
 
 use minnow::echo::client::DatagramClient;
-use minnow::net::earliest;
 use minnow::net::pipe::{Pipe, PipeClient, poll_on_socket};
+use minnow::net::{earliest, wait_duration};
 use minnow::service::{Net, Service};
+use nix::poll::{PollFd, PollFlags, PollTimeout};
 use smoltcp::iface::SocketHandle;
 use smoltcp::socket::tcp;
-use smoltcp::time::Instant;
+use smoltcp::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
 use crate::runtime::Runtime;
+
+/// The longest a loop sleeps without a deadline: a heartbeat for its own
+/// checks (device errors, the OS clock).
+pub const MAX_SLEEP: Duration = Duration::from_millis(1000);
+
+/// poll(2) on `fd` for `flags`, and on `extra` for input, from `now` until
+/// `deadline` (at most [`MAX_SLEEP`]). Returns whether `extra` is readable
+/// (or hung up).
+pub fn sleep_on(
+    fd: BorrowedFd<'_>,
+    flags: PollFlags,
+    now: Instant,
+    deadline: Option<Instant>,
+    extra: Option<BorrowedFd<'_>>,
+) -> std::io::Result<bool> {
+    let wait = wait_duration(now, deadline, MAX_SLEEP);
+    // Round up: waking a little late is harmless, spinning is not.
+    let ms = wait.total_micros().div_ceil(1000).min(i32::MAX as u64) as i32;
+    let timeout = PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX);
+    let mut fds = [
+        PollFd::new(fd, flags),
+        PollFd::new(extra.unwrap_or(fd), PollFlags::POLLIN),
+    ];
+    let watched = if extra.is_some() { 2 } else { 1 };
+    match nix::poll::poll(&mut fds[..watched], timeout) {
+        Ok(_) | Err(nix::errno::Errno::EINTR) => {}
+        Err(e) => return Err(e.into()),
+    }
+    Ok(extra.is_some()
+        && fds[1].revents().is_some_and(|r| {
+            r.intersects(PollFlags::POLLIN | PollFlags::POLLHUP | PollFlags::POLLERR)
+        }))
+}
 
 /// What one turn of a client loop decided (see [`run_until`]).
 pub enum Turn<T> {

@@ -13,18 +13,14 @@ use std::time::Instant as StdInstant;
 use minnow::net::endpoint::{Host, parse_host_port};
 use minnow::net::pipe::{Pipe, PipeClient, PipeState};
 use minnow::net::tcp_client::ClientError;
-use minnow::net::wait_duration;
-use nix::poll::{PollFd, PollFlags, PollTimeout};
+use nix::poll::PollFlags;
 use smoltcp::time::{Duration, Instant};
 use smoltcp::wire::IpEndpoint;
 use socket2::{Domain, Protocol, SockRef, Socket, Type};
 
 use crate::error::{Error, Result};
-use crate::link::{Link, Sleeper};
+use crate::link::{Link, Sleeper, sleep_on};
 use crate::runtime::stop_flag;
-
-/// The longest a loop sleeps without a deadline (a heartbeat).
-const MAX_SLEEP: Duration = Duration::from_millis(1000);
 
 /// Turns `text` (HOST[:PORT]) into socket addresses with the system's
 /// resolver (/etc/hosts, DNS as the OS is set up).
@@ -313,8 +309,7 @@ impl Clock {
         Instant::from_micros(self.start.elapsed().as_micros() as i64)
     }
 
-    /// poll(2) on `fd` for `flags` and on `extra`, until `deadline`.
-    /// Returns whether `extra` is readable (or hung up).
+    /// [`sleep_on`] `fd` for `flags` and `extra`, until `deadline`.
     fn sleep(
         &self,
         fd: BorrowedFd<'_>,
@@ -322,22 +317,7 @@ impl Clock {
         deadline: Option<Instant>,
         extra: Option<BorrowedFd<'_>>,
     ) -> io::Result<bool> {
-        let wait = wait_duration(self.now(), deadline, MAX_SLEEP);
-        let ms = wait.total_micros().div_ceil(1000).min(i32::MAX as u64) as i32;
-        let timeout = PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX);
-        let mut fds = [
-            PollFd::new(fd, flags),
-            PollFd::new(extra.unwrap_or(fd), PollFlags::POLLIN),
-        ];
-        let watched = if extra.is_some() { 2 } else { 1 };
-        match nix::poll::poll(&mut fds[..watched], timeout) {
-            Ok(_) | Err(nix::errno::Errno::EINTR) => {}
-            Err(e) => return Err(e.into()),
-        }
-        Ok(extra.is_some()
-            && fds[1].revents().is_some_and(|r| {
-                r.intersects(PollFlags::POLLIN | PollFlags::POLLHUP | PollFlags::POLLERR)
-            }))
+        sleep_on(fd, flags, self.now(), deadline, extra)
     }
 }
 

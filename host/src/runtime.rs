@@ -11,18 +11,14 @@ use minnow::net::dhcp::{DhcpClient, Lease};
 use minnow::net::storage::OutOfMemory;
 use minnow::net::{NetConfig, SocketAlloc, Stack, wait_duration};
 use minnow::service::{Net, Service};
-use nix::poll::{PollFd, PollFlags, PollTimeout};
+use nix::poll::PollFlags;
 use smoltcp::iface::{SocketSet, SocketStorage};
 use smoltcp::socket::{tcp, udp};
 use smoltcp::time::{Duration, Instant};
 
 use crate::error::Result;
-use crate::link::{self, Sleeper, Turn};
+use crate::link::{self, MAX_SLEEP, Sleeper, Turn};
 use crate::tap::TapDevice;
-
-/// The longest the loop sleeps without a deadline: a heartbeat for the
-/// runtime's own checks (device errors, the OS clock).
-const MAX_SLEEP: Duration = Duration::from_millis(1000);
 
 /// A TAP device with core's [`Stack`] on it: what is the host's own is the
 /// device, the clock and the sleep in poll(2).
@@ -176,27 +172,11 @@ impl Runtime {
         deadline: Option<Instant>,
         extra: Option<BorrowedFd<'_>>,
     ) -> std::io::Result<bool> {
-        let wait = wait_duration(self.now(), deadline, MAX_SLEEP);
-        if wait == Duration::ZERO && extra.is_none() {
+        let now = self.now();
+        if wait_duration(now, deadline, MAX_SLEEP) == Duration::ZERO && extra.is_none() {
             return Ok(false);
         }
-        // Round up: waking a little late is harmless, spinning is not.
-        let ms = wait.total_micros().div_ceil(1000).min(i32::MAX as u64) as i32;
-        let timeout = PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX);
-        let dev = self.device.as_fd();
-        let mut fds = [
-            PollFd::new(dev, PollFlags::POLLIN),
-            PollFd::new(extra.unwrap_or(dev), PollFlags::POLLIN),
-        ];
-        let watched = if extra.is_some() { 2 } else { 1 };
-        match nix::poll::poll(&mut fds[..watched], timeout) {
-            Ok(_) | Err(nix::errno::Errno::EINTR) => {}
-            Err(e) => return Err(e.into()),
-        }
-        let ready = extra.is_some()
-            && fds[1].revents().is_some_and(|r| {
-                r.intersects(PollFlags::POLLIN | PollFlags::POLLHUP | PollFlags::POLLERR)
-            });
+        let ready = link::sleep_on(self.device.as_fd(), PollFlags::POLLIN, now, deadline, extra)?;
         if let Some(err) = self.device.take_error() {
             eprintln!("minnow: {}: {err}", self.device.name());
         }
