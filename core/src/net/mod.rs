@@ -14,6 +14,7 @@ pub mod runner;
 pub mod stack;
 pub mod storage;
 pub mod stream_client;
+pub mod syn_gate;
 pub mod tcp_client;
 pub mod tcp_pool;
 
