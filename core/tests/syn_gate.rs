@@ -284,3 +284,31 @@ fn a_syn_to_a_port_nobody_listens_on_is_still_refused() {
     assert_eq!(b.sent(), vec![(source(0), false, true)]);
     assert_eq!(b.stack.gate.dropped(), 0);
 }
+
+#[test]
+fn a_held_syn_gets_a_handshake_one_round_trip_old_recycled_for_it() {
+    let mut b = Bench::new();
+    let mut echo = b.echo::<2>();
+    b.settle(&mut echo);
+    for i in 0..3 {
+        b.wire.inbox.push_back(arp(source(i)));
+    }
+    b.settle(&mut echo);
+    b.sent();
+    // A flood's two SYNs 6 ms apart hold both sockets of a small pool...
+    for i in 0..2 {
+        b.wire.inbox.push_back(syn(source(i), 20000, PORT));
+        b.settle(&mut echo);
+        b.now += Duration::from_millis(6);
+    }
+    // ...and a client's SYN finds no listener: it waits one step while the
+    // pool recycles the oldest (12 ms old, under the 20 ms flood age).
+    b.wire.inbox.push_back(syn(source(2), 40000, PORT));
+    b.settle(&mut echo);
+    let sent = b.sent();
+    assert!(
+        sent.contains(&(source(2), true, false)),
+        "no SYN-ACK to the client: {sent:?}"
+    );
+    assert_eq!(b.stack.gate.dropped(), 0);
+}

@@ -52,6 +52,11 @@ pub struct NetArgs {
     /// Get the IPv4 address, gateway and DNS server by DHCPv4.
     #[arg(long)]
     pub dhcp: bool,
+    /// Get an IPv6 address and the default router from router advertisements
+    /// (stateless autoconfiguration; the address is the advertised prefix and
+    /// the MAC's EUI-64).
+    #[arg(long)]
+    pub slaac: bool,
     /// DNS server for host names.
     #[arg(long, value_name = "IP")]
     pub dns: Option<IpAddr>,
@@ -84,12 +89,15 @@ impl NetArgs {
         })?;
         let mut cfg = NetConfig::new(mac);
         cfg.dhcp = self.dhcp;
+        cfg.slaac = self.slaac;
+        // Without --ip, the defaults of the families not configured otherwise.
         let given: Vec<&str> = if self.ips.is_empty() {
-            if self.dhcp {
-                vec![DEFAULT_IPS[1]]
-            } else {
-                DEFAULT_IPS.to_vec()
-            }
+            DEFAULT_IPS
+                .iter()
+                .zip([self.dhcp, self.slaac])
+                .filter(|(_, automatic)| !automatic)
+                .map(|(ip, _)| *ip)
+                .collect()
         } else {
             self.ips.iter().map(String::as_str).collect()
         };
@@ -117,6 +125,8 @@ impl NetArgs {
         }
         cfg.dns_server = self.dns.map(to_ip);
         cfg.random_seed = random_seed();
+        cfg.check()
+            .map_err(|e| Error::Usage(format!("--ip/--slaac: {e}")))?;
         Ok(cfg)
     }
 
@@ -131,6 +141,7 @@ impl NetArgs {
     fn check_os(&self) -> Result<(), Error> {
         let tap_only = [
             (self.dhcp, "--dhcp"),
+            (self.slaac, "--slaac"),
             (self.dns.is_some(), "--dns"),
             (!self.gateways.is_empty(), "--gateway"),
             (self.pcap.is_some(), "--pcap"),

@@ -244,6 +244,7 @@ fn service_config(args: &ServeArgs, sntp: Option<IpEndpoint>) -> ServiceConfig {
             },
         }),
         dhcp: args.net.dhcp,
+        slaac: args.net.slaac,
         seed: crate::netargs::random_seed(),
         guard: Guard {
             handshake_timeout: Duration::from_millis(args.handshake_timeout_ms),

@@ -66,6 +66,7 @@ impl<'s> Stack<'s> {
         Net {
             iface: &mut self.iface,
             sockets: &mut self.sockets,
+            syn_waiting: self.gate.parked_port(),
         }
     }
 

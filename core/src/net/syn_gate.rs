@@ -18,9 +18,9 @@ use smoltcp::iface::SocketSet;
 use smoltcp::phy::{Device, DeviceCapabilities, RxToken};
 use smoltcp::socket::tcp;
 use smoltcp::time::Instant;
-use smoltcp::wire::{
-    EthernetFrame, EthernetProtocol, IpProtocol, Ipv4Packet, Ipv6Packet, TcpPacket,
-};
+#[cfg(feature = "ipv6")]
+use smoltcp::wire::Ipv6Packet;
+use smoltcp::wire::{EthernetFrame, EthernetProtocol, IpProtocol, Ipv4Packet, TcpPacket};
 
 /// Pool ports the gate can watch at once (one per TCP service).
 const PORTS: usize = 8;
@@ -81,6 +81,11 @@ impl SynGate {
     /// A SYN waits to be handed to smoltcp: step again at once.
     pub fn has_parked(&self) -> bool {
         self.parked_len > 0
+    }
+
+    /// The port the parked SYN is for.
+    pub fn parked_port(&self) -> Option<u16> {
+        syn_port(&self.parked[..self.parked_len])
     }
 
     /// Counts the listeners of every port that has half-open sockets or
@@ -148,6 +153,7 @@ fn syn_port(frame: &[u8]) -> Option<u16> {
             }
             ip.payload()
         }
+        #[cfg(feature = "ipv6")]
         EthernetProtocol::Ipv6 => {
             let ip = Ipv6Packet::new_checked(eth.payload()).ok()?;
             if ip.next_header() != IpProtocol::Tcp {

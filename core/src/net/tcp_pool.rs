@@ -19,6 +19,7 @@ use smoltcp::wire::IpEndpoint;
 
 use crate::net::doorman::{Doorman, Head, held_by};
 use crate::net::guard::Guard;
+use crate::service::Net;
 
 /// What the pool knows of one live connection, with the service's own
 /// state `S` for it (an explicit enum, e.g. the file server's
@@ -229,13 +230,10 @@ impl<const N: usize, S: Default> TcpPool<N, S> {
     /// Steps every socket: reports connections that began or ended to
     /// `handler`, lets it serve each live connection, aborts idle ones, and
     /// makes every free socket listen again.
-    pub fn poll(
-        &mut self,
-        sockets: &mut SocketSet<'_>,
-        now: Instant,
-        handler: &mut impl ConnHandler<S>,
-    ) {
-        let found = self.door.check(&mut self.heads, sockets, now);
+    pub fn poll(&mut self, net: &mut Net<'_, '_>, now: Instant, handler: &mut impl ConnHandler<S>) {
+        let syn_waiting = net.syn_waiting == Some(self.door.port);
+        let sockets = &mut *net.sockets;
+        let found = self.door.check(&mut self.heads, sockets, now, syn_waiting);
         self.half_open = found.waiting;
         self.handshake_due = found.due;
         let (port, accepting) = (self.door.port, self.door.accepting);

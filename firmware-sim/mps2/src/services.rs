@@ -64,6 +64,8 @@ pub const CONFIG: ServiceConfig = ServiceConfig {
         None => None,
     },
     dhcp: netconfig::DHCP,
+    #[cfg(feature = "slaac")]
+    slaac: netconfig::SLAAC,
     seed: 0,
     guard: minnow::net::guard::Guard {
         per_source: netconfig::PER_SOURCE,
