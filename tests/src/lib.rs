@@ -36,6 +36,10 @@ pub const RAW_PACKETS_PY: &str = include_str!("raw_packets.py");
 
 /// Helpers shared by the benchmark programs (`src/bin/bench_*.rs`).
 pub mod bench;
+/// The board: the firmware image built and booted in QEMU on a TAP device.
+pub mod board;
+/// lwIP 2.1 as a reference peer on a TAP device (`tests/lwip/lwip_peer.c`).
+pub mod lwip;
 /// Helpers for the mail tests: `smtp_sink.py`, stored messages, Python's view of them.
 pub mod mail;
 mod netns;

@@ -5,152 +5,29 @@
 //! mail the board sends at boot (to aiosmtpd in the repository's peers/smtp_sink.py,
 //! the stored message parsed with Python's email package).
 //!
-//! The image is built once per test process with `cargo build --release` in
-//! `firmware-sim/mps2`, as 192.0.2.2/24 and 2001:db8::2/64 with SNTP from
-//! 192.0.2.1 and mail to 192.0.2.1:2525 (env `MINNOW_BOARD_ELF` names a
-//! prebuilt image instead). Every test's board mails at boot; where no SMTP
-//! server listens it logs the refusal and serves on. A missing
-//! `qemu-system-arm` fails these tests: it is never a skip.
+//! The image is built once per test process by `minnow_tests::board`
+//! (`cargo build --release` in `firmware-sim/mps2`, as 192.0.2.2/24 and
+//! 2001:db8::2/64 with SNTP from 192.0.2.1 and mail to 192.0.2.1:2525; env
+//! `MINNOW_BOARD_ELF` names a prebuilt image instead). Every test's board
+//! mails at boot; where no SMTP server listens it logs the refusal and
+//! serves on. A missing `qemu-system-arm` fails these tests: it is never a
+//! skip.
 
 use std::path::PathBuf;
 use std::process::Command;
-use std::sync::OnceLock;
 use std::time::Duration;
 
+use minnow_tests::board::{BOOT, MAIL_FROM, MAIL_TO, SMTP_PORT, boot, boot_elf, build_variant};
 use minnow_tests::mail::{envelope, parse_eml, smtp_sink, stored};
-use minnow_tests::{Netns, Proc, TempDir, random_bytes, sha256_file, sha256_hex, workspace_root};
+use minnow_tests::{Netns, Proc, TempDir, random_bytes, sha256_file, sha256_hex};
 
 const T: Duration = Duration::from_secs(60);
-/// How long the image may take from QEMU's start to `minnow: ready`.
-const BOOT: Duration = Duration::from_secs(30);
 /// `random-1m.bin` in the image's file table (see firmware-sim/mps2/build.rs).
 const RANDOM_FILE: &str = "random-1m.bin";
 const RANDOM_LEN: usize = 1 << 20;
 const RANDOM_SEED: u64 = 0x6d6e77;
-/// Where the image mails at boot (`MINNOW_SMTP`), and from and to whom.
-const SMTP_PORT: u16 = 2525;
-const MAIL_FROM: &str = "Minnow board <board@minnow.test>";
-const MAIL_TO: &str = "Tester <tester@minnow.test>";
 /// The subject the image writes (firmware-sim/mps2/src/mail.rs).
 const MAIL_SUBJECT: &str = "Hello from the Minnow board";
-
-fn build_image() -> Result<PathBuf, String> {
-    build_variant(&[], None)
-}
-
-/// The image with extra Cargo `features` and `services` (`MINNOW_SERVICES`),
-/// in a target folder of its own; the default image without either.
-fn build_variant(features: &[&str], services: Option<&str>) -> Result<PathBuf, String> {
-    if let Some(elf) = std::env::var_os("MINNOW_BOARD_ELF").filter(|v| !v.is_empty())
-        && features.is_empty()
-    {
-        let elf = PathBuf::from(elf);
-        return if elf.is_file() {
-            Ok(elf)
-        } else {
-            Err(format!("MINNOW_BOARD_ELF={} is not a file", elf.display()))
-        };
-    }
-    match Command::new("qemu-system-arm").arg("--version").output() {
-        Ok(o) if o.status.success() => {}
-        other => {
-            return Err(format!(
-                "qemu-system-arm is needed to boot the board image and could not be run ({other:?}); \
-                 install it (apt-get install qemu-system-arm). Failing rather than skipping."
-            ));
-        }
-    }
-    let dir = workspace_root().join("firmware-sim").join("mps2");
-    let target = if features.is_empty() {
-        dir.join("target")
-    } else {
-        dir.join("target").join(features.join("-"))
-    };
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut cmd = Command::new(cargo);
-    cmd.current_dir(&dir)
-        .args(["build", "--release", "--locked"]);
-    if !features.is_empty() {
-        cmd.args(["--features", &features.join(",")]);
-    }
-    cmd.env("CARGO_TARGET_DIR", &target)
-        .env("MINNOW_IPV4", Netns::MINNOW_V4_CIDR)
-        .env("MINNOW_IPV6", Netns::MINNOW_V6_CIDR)
-        .env("MINNOW_GATEWAY", "none")
-        .env("MINNOW_SNTP", Netns::HOST_V4)
-        .env("MINNOW_SMTP", format!("{}:{SMTP_PORT}", Netns::HOST_V4))
-        .env("MINNOW_MAIL_FROM", MAIL_FROM)
-        .env("MINNOW_MAIL_TO", MAIL_TO)
-        // Every client here comes from the Linux side's one address.
-        .env("MINNOW_PER_SOURCE", "4");
-    match services {
-        Some(list) => cmd.env("MINNOW_SERVICES", list),
-        None => cmd.env_remove("MINNOW_SERVICES"),
-    };
-    // The host build's settings must not leak into the board's.
-    for var in [
-        "RUSTFLAGS",
-        "CARGO_ENCODED_RUSTFLAGS",
-        "CARGO_BUILD_RUSTFLAGS",
-        "CARGO_BUILD_TARGET",
-    ] {
-        cmd.env_remove(var);
-    }
-    let out = cmd.output().map_err(|e| format!("running {cmd:?}: {e}"))?;
-    if !out.status.success() {
-        return Err(format!(
-            "building the board image failed ({cmd:?}, {}):\n{}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
-    let elf = target
-        .join("thumbv7em-none-eabihf")
-        .join("release")
-        .join("minnow-mps2");
-    if elf.is_file() {
-        Ok(elf)
-    } else {
-        Err(format!(
-            "cargo built the image but {} is missing",
-            elf.display()
-        ))
-    }
-}
-
-/// The board image, built once per test process.
-fn image() -> PathBuf {
-    static IMAGE: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    match IMAGE.get_or_init(build_image) {
-        Ok(p) => p.clone(),
-        Err(e) => panic!("minnow-tests: {e}"),
-    }
-}
-
-/// Boots the image on the namespace's `tap0` and waits for `minnow: ready`
-/// on its UART (QEMU's stdout).
-fn boot(ns: &Netns) -> Proc {
-    boot_elf(ns, &image())
-}
-
-/// Boots `elf` as [`boot`] does.
-fn boot_elf(ns: &Netns, elf: &std::path::Path) -> Proc {
-    let mut cmd = ns.command("qemu-system-arm");
-    cmd.args(["-M", "mps2-an386", "-display", "none", "-monitor", "none"])
-        .args(["-serial", "stdio", "-kernel"])
-        .arg(elf)
-        .args([
-            "-nic",
-            "tap,ifname=tap0,script=no,downscript=no,model=lan9118",
-        ]);
-    let board = ns.spawn(cmd);
-    assert!(
-        board.wait_for_stdout("minnow: ready", BOOT),
-        "the board did not boot:\n{}",
-        board.dump()
-    );
-    board
-}
 
 /// An SNTP server on 192.0.2.1:123 that says it is Tue Apr 4 14:07:31 2017.
 const SNTP_SERVER: &str = r#"

@@ -14,7 +14,7 @@
 //! `--repeat` times (default 3), board and host interleaved; the table shows
 //! the best. MB/s are 10^6 bytes of payload per second.
 //!
-//! The image is built like the firmware test builds it (`cargo build
+//! The image is the firmware tests' (`minnow_tests::board`: `cargo build
 //! --release` in firmware-sim/mps2, 192.0.2.2/24 + 2001:db8::2/64), or taken
 //! from env `MINNOW_BOARD_ELF`. Network safety: each server lives in a
 //! namespace this program creates (192.0.2.0/24 only), the clients run inside
@@ -23,12 +23,10 @@
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, UdpSocket};
-use std::path::PathBuf;
-use std::process::Command;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use minnow_tests::{Netns, Proc, TempDir, random_bytes, sha256_hex, workspace_root};
+use minnow_tests::{Netns, TempDir, board, random_bytes, sha256_hex};
 
 const RANDOM_FILE: &str = "random-1m.bin";
 const RANDOM_LEN: usize = 1 << 20;
@@ -87,62 +85,6 @@ fn parse_args() -> Args {
 fn die(msg: &str) -> ! {
     eprintln!("bench-board: {msg}");
     std::process::exit(2);
-}
-
-fn build_image() -> PathBuf {
-    if let Some(elf) = std::env::var_os("MINNOW_BOARD_ELF").filter(|v| !v.is_empty()) {
-        return PathBuf::from(elf);
-    }
-    let dir = workspace_root().join("firmware-sim").join("mps2");
-    let target = dir.join("target");
-    let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
-    cmd.current_dir(&dir)
-        .args(["build", "--release", "--locked"])
-        .env("CARGO_TARGET_DIR", &target)
-        .env("MINNOW_IPV4", Netns::MINNOW_V4_CIDR)
-        .env("MINNOW_IPV6", Netns::MINNOW_V6_CIDR)
-        .env("MINNOW_GATEWAY", "none")
-        .env("MINNOW_SNTP", Netns::HOST_V4);
-    for var in [
-        "RUSTFLAGS",
-        "CARGO_ENCODED_RUSTFLAGS",
-        "CARGO_BUILD_RUSTFLAGS",
-        "CARGO_BUILD_TARGET",
-    ] {
-        cmd.env_remove(var);
-    }
-    let status = cmd
-        .status()
-        .unwrap_or_else(|e| die(&format!("running cargo: {e}")));
-    if !status.success() {
-        die("building the board image failed");
-    }
-    target.join("thumbv7em-none-eabihf/release/minnow-mps2")
-}
-
-fn boot(ns: &Netns, elf: &PathBuf) -> Proc {
-    let mut cmd = ns.command("qemu-system-arm");
-    cmd.args([
-        "-M",
-        "mps2-an386",
-        "-display",
-        "none",
-        "-monitor",
-        "none",
-        "-serial",
-        "stdio",
-        "-kernel",
-    ])
-    .arg(elf)
-    .args([
-        "-nic",
-        "tap,ifname=tap0,script=no,downscript=no,model=lan9118",
-    ]);
-    let board = ns.spawn(cmd);
-    if !board.wait_for_stdout("minnow: ready", Duration::from_secs(30)) {
-        die(&format!("the board did not boot:\n{}", board.dump()));
-    }
-    board
 }
 
 /// Writes 1 byte, reads it back, for `secs`. Round trips per second.
@@ -248,14 +190,14 @@ fn file_download(ns: &Netns, want: &str) -> f64 {
 fn main() {
     let args = parse_args();
     minnow_tests::require_root();
-    let elf = build_image();
+    let elf = board::image();
     let data = random_bytes(RANDOM_LEN, RANDOM_SEED);
     let want = sha256_hex(&data);
     let files = TempDir::new("bench-board");
     std::fs::write(files.join(RANDOM_FILE), &data).unwrap();
 
     let board_ns = Netns::new();
-    let _board = boot(&board_ns, &elf);
+    let _board = board::boot_elf(&board_ns, &elf);
     let host_ns = Netns::new();
     let dir = files.path().to_str().unwrap();
     let _host = host_ns.serve(&["--files", dir]);
