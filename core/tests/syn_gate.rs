@@ -198,6 +198,20 @@ impl Bench {
         panic!("the stack keeps asking for another step");
     }
 
+    /// A bench with an echo pool of `N` sockets that knows the MACs of the
+    /// first `sources` addresses (so that it answers them at once).
+    fn with_echo<const N: usize>(sources: u8) -> (Self, TcpEchoServer<N>) {
+        let mut b = Self::new();
+        let mut echo = b.echo::<N>();
+        b.settle(&mut echo);
+        for i in 0..sources {
+            b.wire.inbox.push_back(arp(source(i)));
+        }
+        b.settle(&mut echo);
+        b.sent();
+        (b, echo)
+    }
+
     fn sent(&mut self) -> Vec<(Ipv4Address, bool, bool)> {
         segments(&std::mem::take(&mut self.wire.outbox))
     }
@@ -205,14 +219,7 @@ impl Bench {
 
 #[test]
 fn a_syn_beyond_the_listeners_of_its_batch_is_held_back_not_refused() {
-    let mut b = Bench::new();
-    let mut echo = b.echo::<2>();
-    b.settle(&mut echo);
-    for i in 0..3 {
-        b.wire.inbox.push_back(arp(source(i)));
-    }
-    b.settle(&mut echo);
-    b.sent();
+    let (mut b, mut echo) = Bench::with_echo::<2>(3);
     // Three SYNs in one batch, two listeners: the third has none.
     for i in 0..3 {
         b.wire.inbox.push_back(syn(source(i), 40000, PORT));
@@ -247,13 +254,7 @@ fn a_syn_beyond_the_listeners_of_its_batch_is_held_back_not_refused() {
 
 #[test]
 fn a_burst_from_one_address_does_not_crowd_out_the_next_client_of_its_batch() {
-    let mut b = Bench::new();
-    let mut echo = b.echo::<4>();
-    b.settle(&mut echo);
-    b.wire.inbox.push_back(arp(source(0)));
-    b.wire.inbox.push_back(arp(source(1)));
-    b.settle(&mut echo);
-    b.sent();
+    let (mut b, mut echo) = Bench::with_echo::<4>(2);
     // 50 half-open from one address, then a real client, in one batch.
     for i in 0..50 {
         b.wire.inbox.push_back(syn(source(0), 20000 + i, PORT));
@@ -273,12 +274,7 @@ fn a_burst_from_one_address_does_not_crowd_out_the_next_client_of_its_batch() {
 
 #[test]
 fn a_syn_to_a_port_nobody_listens_on_is_still_refused() {
-    let mut b = Bench::new();
-    let mut echo = b.echo::<2>();
-    b.settle(&mut echo);
-    b.wire.inbox.push_back(arp(source(0)));
-    b.settle(&mut echo);
-    b.sent();
+    let (mut b, mut echo) = Bench::with_echo::<2>(1);
     b.wire.inbox.push_back(syn(source(0), 40000, PORT + 1));
     b.settle(&mut echo);
     assert_eq!(b.sent(), vec![(source(0), false, true)]);
@@ -287,14 +283,7 @@ fn a_syn_to_a_port_nobody_listens_on_is_still_refused() {
 
 #[test]
 fn a_held_syn_gets_a_handshake_one_round_trip_old_recycled_for_it() {
-    let mut b = Bench::new();
-    let mut echo = b.echo::<2>();
-    b.settle(&mut echo);
-    for i in 0..3 {
-        b.wire.inbox.push_back(arp(source(i)));
-    }
-    b.settle(&mut echo);
-    b.sent();
+    let (mut b, mut echo) = Bench::with_echo::<2>(3);
     // A flood's two SYNs 6 ms apart hold both sockets of a small pool...
     for i in 0..2 {
         b.wire.inbox.push_back(syn(source(i), 20000, PORT));

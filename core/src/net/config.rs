@@ -190,16 +190,23 @@ mod tests {
     use super::*;
     use smoltcp::phy::{Loopback, Medium};
 
+    /// 192.0.2.2/24 and 2001:db8::2/64.
     #[cfg(feature = "ipv6")]
-    #[test]
-    fn static_config_sets_addresses_and_routes() {
-        let mut dev = Loopback::new(Medium::Ethernet);
+    fn dual_stack() -> NetConfig {
         let mut cfg = NetConfig::new(EthernetAddress([2, 0, 0, 0, 0, 2]));
         cfg.ipv4 = Some(Ipv4Cidr::new(Ipv4Address::new(192, 0, 2, 2), 24));
         cfg.ipv6 = Some(Ipv6Cidr::new(
             Ipv6Address::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 2),
             64,
         ));
+        cfg
+    }
+
+    #[cfg(feature = "ipv6")]
+    #[test]
+    fn static_config_sets_addresses_and_routes() {
+        let mut dev = Loopback::new(Medium::Ethernet);
+        let mut cfg = dual_stack();
         cfg.gateway_v4 = Some(Ipv4Address::new(192, 0, 2, 1));
         let mut iface = cfg.build(&mut dev, Instant::ZERO);
         assert_eq!(iface.ipv4_addr(), Some(Ipv4Address::new(192, 0, 2, 2)));
@@ -239,12 +246,7 @@ mod tests {
     #[test]
     fn every_address_is_counted_against_smoltcps_room() {
         let mut dev = Loopback::new(Medium::Ethernet);
-        let mut cfg = NetConfig::new(EthernetAddress([2, 0, 0, 0, 0, 2]));
-        cfg.ipv4 = Some(Ipv4Cidr::new(Ipv4Address::new(192, 0, 2, 2), 24));
-        cfg.ipv6 = Some(Ipv6Cidr::new(
-            Ipv6Address::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 2),
-            64,
-        ));
+        let mut cfg = dual_stack();
         cfg.slaac = true;
         assert_eq!(cfg.addresses(), 4);
         let room = smoltcp::config::IFACE_MAX_ADDR_COUNT;
