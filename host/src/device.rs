@@ -16,8 +16,9 @@ pub trait HostDevice: Device {
     fn name(&self) -> &str;
     /// The IP MTU.
     fn mtu(&self) -> usize;
-    /// Which driver carries the frames, for the startup line.
-    fn driver(&self) -> &'static str;
+    /// The foreign driver carrying the frames, for the startup line
+    /// (`None`: Minnow's own TAP device).
+    fn driver(&self) -> Option<&'static str>;
     /// What the loop waits on with poll(2): readable when a frame (or the
     /// driver's wake-up) is waiting.
     fn wait_fd(&self) -> BorrowedFd<'_>;
@@ -41,8 +42,8 @@ impl HostDevice for TapDevice {
         TapDevice::mtu(self)
     }
 
-    fn driver(&self) -> &'static str {
-        "tap"
+    fn driver(&self) -> Option<&'static str> {
+        None
     }
 
     fn wait_fd(&self) -> BorrowedFd<'_> {

@@ -160,8 +160,8 @@ impl HostDevice for EmbassyTap {
             .saturating_sub(ETHERNET_HEADER_LEN)
     }
 
-    fn driver(&self) -> &'static str {
-        "embassy-net-tuntap"
+    fn driver(&self) -> Option<&'static str> {
+        Some("embassy-net-tuntap")
     }
 
     fn wait_fd(&self) -> BorrowedFd<'_> {

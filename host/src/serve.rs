@@ -332,10 +332,11 @@ fn serve_on<D: HostDevice>(
         .as_ref()
         .map(|dir| format!(" (files from {})", dir.display()))
         .unwrap_or_default();
-    let driver = match rt.device.driver() {
-        "tap" => String::new(),
-        other => format!("{other} driver, "),
-    };
+    let driver = rt
+        .device
+        .driver()
+        .map(|d| format!("{d} driver, "))
+        .unwrap_or_default();
     report::log(&format!(
         "{} on {} ({driver}mtu {}): {}{files}",
         rt.describe(),
