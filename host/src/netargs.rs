@@ -12,6 +12,7 @@ use smoltcp::socket::tcp;
 use smoltcp::wire::{EthernetAddress, IpAddress, IpCidr, IpEndpoint};
 
 use crate::clients::resolve;
+use crate::embassy_tap::EmbassyTap;
 use crate::error::Error;
 use crate::link::{Datagrams, Link, TapDatagrams, TapLink};
 use crate::os_link::{self, OsDatagrams, OsLink};
@@ -225,11 +226,7 @@ impl NetArgs {
         }
         let cfg = self.config()?;
         let mut device =
-            TapDevice::open(self.tap_name(), usize::from(self.mtu)).map_err(|e| match e {
-                TapError::PermissionDenied { .. } => Error::NoPermission(e.to_string()),
-                TapError::NameTooLong { .. } => Error::Usage(e.to_string()),
-                _ => Error::Failed(e.to_string()),
-            })?;
+            TapDevice::open(self.tap_name(), usize::from(self.mtu)).map_err(tap_error)?;
         if let Some(path) = &self.pcap {
             let file = create_capture(path, run_as)?;
             let writer = PcapWriter::new(file).map_err(|e| format!("--pcap {path}: {e}"))?;
@@ -238,6 +235,48 @@ impl NetArgs {
         let rt = Runtime::new(device, &cfg, max_sockets)?;
         run_as.apply()?;
         Ok(rt)
+    }
+
+    /// The services' runtime on the TAP device through embassy-net-tuntap
+    /// (`minnow serve --driver embassy-tuntap`); the interface's own MTU
+    /// applies, and there is no capture. Root is given up as in
+    /// [`NetArgs::runtime`].
+    pub fn embassy_runtime(
+        &self,
+        max_sockets: usize,
+        run_as: &RunAs,
+    ) -> Result<Runtime<EmbassyTap>, Error> {
+        if self.net == Some(NetKind::Os) {
+            return Err(Error::Usage(
+                "--driver embassy-tuntap runs on a TAP device: leave out --net os".into(),
+            ));
+        }
+        if self.pcap.is_some() {
+            return Err(Error::Usage(
+                "--pcap records what Minnow's own TAP device carries: use it with --driver tap"
+                    .into(),
+            ));
+        }
+        let name = self.tap_name();
+        if name.is_empty() || name.contains('%') {
+            return Err(Error::Usage(format!(
+                "--tap {name:?}: --driver embassy-tuntap needs the interface's full name"
+            )));
+        }
+        let cfg = self.config()?;
+        let device = EmbassyTap::open(name, cfg.mac).map_err(tap_error)?;
+        let rt = Runtime::new(device, &cfg, max_sockets)?;
+        run_as.apply()?;
+        Ok(rt)
+    }
+}
+
+/// How a TAP device that would not open is reported.
+fn tap_error(e: TapError) -> Error {
+    match e {
+        TapError::PermissionDenied { .. } => Error::NoPermission(e.to_string()),
+        TapError::NameTooLong { .. } => Error::Usage(e.to_string()),
+        _ => Error::Failed(e.to_string()),
     }
 }
 

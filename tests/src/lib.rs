@@ -45,6 +45,8 @@ pub mod mail;
 mod netns;
 mod paths;
 mod process;
+/// End-to-end exchanges with the notes' clients, for every way of running `minnow serve`.
+pub mod scenarios;
 mod userns;
 mod util;
 
