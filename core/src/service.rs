@@ -10,10 +10,6 @@ pub struct Net<'a, 'b> {
     pub iface: &'a mut Interface,
     /// The sockets of every service on that interface.
     pub sockets: &'a mut SocketSet<'b>,
-    /// The port of a SYN the stack holds back because no socket listened on
-    /// it when it arrived ([`crate::net::syn_gate`]): that port's pool may
-    /// make room for it sooner than it otherwise would.
-    pub syn_waiting: Option<u16>,
 }
 
 /// A poll-driven service: a server or client that owns smoltcp sockets.

@@ -79,7 +79,6 @@ impl Doorman {
         heads: &mut [Head],
         sockets: &mut SocketSet<'_>,
         now: Instant,
-        syn_waiting: bool,
     ) -> Handshakes {
         let cap = self.guard.source_cap(heads.len());
         for i in 0..heads.len() {
@@ -136,14 +135,7 @@ impl Doorman {
         // reserve: one or two are slow clients (a lost SYN-ACK) and keep
         // their sockets. At least one socket is always left for handshakes.
         let reserve = self.guard.reserve.min(heads.len().saturating_sub(1));
-        // A SYN held back for this pool waits: a handshake a LAN round trip
-        // old (a quarter of the flood age) may go for it. A small pool
-        // (the board's two echo sockets) turns over four times as fast.
-        let flood_age = if syn_waiting {
-            self.guard.flood_age / 4
-        } else {
-            self.guard.flood_age
-        };
+        let flood_age = self.guard.flood_age;
         while self.accepting && listening(heads, sockets) < reserve {
             let count = heads.iter().filter(|h| syn_received(sockets, h)).count();
             let oldest = heads

@@ -66,7 +66,6 @@ impl<'s> Stack<'s> {
         Net {
             iface: &mut self.iface,
             sockets: &mut self.sockets,
-            syn_waiting: self.gate.parked_port(),
         }
     }
 
@@ -87,13 +86,13 @@ impl<'s> Stack<'s> {
         // What `Interface::poll` does, spelled out so that the egress pass
         // below is the same code, not a second copy of it in the image.
         self.iface.poll_maintenance(now);
-        self.gate.count(&self.sockets);
-        // A parked SYN ends the batch: the services free a socket for it.
+        self.gate.prepare(&self.sockets, now);
+        // A SYN parked now ends the batch: the services free a socket for it.
         while self
             .iface
             .poll_ingress_single(now, &mut self.gate.on(device), &mut self.sockets)
             != PollIngressSingleResult::None
-            && !self.gate.has_parked()
+            && !self.gate.parked_now()
         {}
         self.egress(device, now);
         services.poll(&mut self.net(), now);
@@ -114,10 +113,8 @@ impl<'s> Stack<'s> {
     }
 
     fn deadline<S: Service + ?Sized>(&mut self, services: &S, now: Instant) -> Option<Instant> {
-        // A parked SYN is handed to smoltcp in the very next step.
-        let parked = self.gate.has_parked().then_some(now);
         earliest(
-            earliest(self.iface.poll_at(now, &self.sockets), parked),
+            earliest(self.iface.poll_at(now, &self.sockets), self.gate.poll_at()),
             services.poll_at(now),
         )
     }

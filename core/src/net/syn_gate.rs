@@ -9,15 +9,17 @@
 //! each pool port's listeners before the batch and lets through only as many
 //! SYNs: the next one is parked (one frame, copied) and the batch ends, so
 //! the services run (the pool frees a socket) and the parked SYN is handed
-//! to smoltcp again in the next step. Still no listener then: it is dropped,
-//! as the kernel drops a SYN its backlog cannot hold, and the client sends
-//! it again. A port whose sockets all carry established connections is not
+//! to smoltcp again in the next steps, for up to [`HOLD`] (under a flood,
+//! the pool frees a socket once its oldest handshake is the flood age old). Still no listener
+//! then: it is dropped, as the kernel drops a SYN its backlog cannot hold,
+//! and the client sends it again. While one SYN is held, other frames pass
+//! as usual and another SYN that finds no listener is dropped. A port whose sockets all carry established connections is not
 //! gated: the pool is full, and the client is refused at once, as before.
 
 use smoltcp::iface::SocketSet;
 use smoltcp::phy::{Device, DeviceCapabilities, RxToken};
 use smoltcp::socket::tcp;
-use smoltcp::time::Instant;
+use smoltcp::time::{Duration, Instant};
 #[cfg(feature = "ipv6")]
 use smoltcp::wire::Ipv6Packet;
 use smoltcp::wire::{EthernetFrame, EthernetProtocol, IpProtocol, Ipv4Packet, TcpPacket};
@@ -27,6 +29,11 @@ const PORTS: usize = 8;
 /// The longest frame that can be parked: a SYN over IPv6 with 40 bytes of
 /// options is 14 + 40 + 60 = 114 bytes; longer SYNs carry data, and pass.
 pub const PARK_BYTES: usize = 128;
+/// How long a SYN is held for a socket: the default flood age (after which
+/// a pool under a flood recycles its oldest handshake) and a few steps.
+/// A handshake is never cut shorter for it: a real client on a slow link
+/// needs its round trip.
+pub const HOLD: Duration = Duration::from_millis(25);
 
 /// One gated port: its listeners left in this batch.
 #[derive(Debug, Clone, Copy)]
@@ -35,7 +42,7 @@ struct Door {
     listening: u16,
 }
 
-/// The gate's state between two steps. RAM: about 170 bytes
+/// The gate's state between two steps. RAM: about 190 bytes
 /// ([`PARK_BYTES`] for the parked SYN, 4 bytes per watched port).
 #[derive(Debug)]
 pub struct SynGate {
@@ -43,6 +50,14 @@ pub struct SynGate {
     parked: [u8; PARK_BYTES],
     /// Length of the parked frame: 0 when none.
     parked_len: usize,
+    /// When the parked SYN arrived.
+    parked_at: Instant,
+    /// The time of this step.
+    now: Instant,
+    /// A SYN was parked in this step: the batch ends.
+    fresh: bool,
+    /// The parked SYN was handed over in this step (once a step).
+    replayed: bool,
     dropped: u32,
 }
 
@@ -56,9 +71,9 @@ impl Default for SynGate {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Verdict {
     Pass,
-    /// A SYN that finds no listener left: kept for the next step.
+    /// A SYN that finds no listener left: kept for the next steps.
     Park,
-    /// A SYN that found none twice, or that cannot be kept.
+    /// A SYN held past [`HOLD`], or one that cannot be kept.
     Drop,
 }
 
@@ -69,6 +84,10 @@ impl SynGate {
             doors: heapless::Vec::new(),
             parked: [0; PARK_BYTES],
             parked_len: 0,
+            parked_at: Instant::ZERO,
+            now: Instant::ZERO,
+            fresh: false,
+            replayed: false,
             dropped: 0,
         }
     }
@@ -78,20 +97,33 @@ impl SynGate {
         self.dropped
     }
 
-    /// A SYN waits to be handed to smoltcp: step again at once.
+    /// A SYN waits to be handed to smoltcp.
     pub fn has_parked(&self) -> bool {
         self.parked_len > 0
     }
 
-    /// The port the parked SYN is for.
-    pub fn parked_port(&self) -> Option<u16> {
-        syn_port(&self.parked[..self.parked_len])
+    /// A SYN was parked in this step: end the batch, let the services run.
+    pub fn parked_now(&self) -> bool {
+        self.fresh
     }
 
-    /// Counts the listeners of every port that has half-open sockets or
-    /// listeners, before a batch. A port with neither (only established
-    /// connections, or no pool at all) is not watched.
-    pub fn count(&mut self, sockets: &SocketSet<'_>) {
+    /// When the stack must step again for the parked SYN: at once after it
+    /// was parked, then every millisecond while it is held.
+    pub fn poll_at(&self) -> Option<Instant> {
+        match (self.has_parked(), self.fresh) {
+            (false, _) => None,
+            (true, true) => Some(self.now),
+            (true, false) => Some(self.now + Duration::from_millis(1)),
+        }
+    }
+
+    /// Starts a step at `now`: counts the listeners of every port that has
+    /// half-open sockets or listeners. A port with neither (only
+    /// established connections, or no pool at all) is not watched.
+    pub fn prepare(&mut self, sockets: &SocketSet<'_>, now: Instant) {
+        self.now = now;
+        self.fresh = false;
+        self.replayed = false;
         self.doors.clear();
         for (_, socket) in sockets.iter() {
             let smoltcp::socket::Socket::Tcp(s) = socket else {
@@ -122,7 +154,7 @@ impl SynGate {
     }
 
     /// What becomes of a frame of `len` bytes that is a SYN to `port` (or
-    /// not a SYN: `None`); `replay`: it was parked once already.
+    /// not a SYN: `None`); `replay`: it is the parked one.
     fn judge(&mut self, port: Option<u16>, len: usize, replay: bool) -> Verdict {
         let Some(port) = port else {
             return Verdict::Pass;
@@ -134,11 +166,16 @@ impl SynGate {
             door.listening -= 1;
             return Verdict::Pass;
         }
-        if replay || self.parked_len > 0 || len > PARK_BYTES {
-            self.dropped = self.dropped.saturating_add(1);
-            return Verdict::Drop;
+        let keep = if replay {
+            self.now < self.parked_at + HOLD
+        } else {
+            self.parked_len == 0 && len <= PARK_BYTES
+        };
+        if keep {
+            return Verdict::Park;
         }
-        Verdict::Park
+        self.dropped = self.dropped.saturating_add(1);
+        Verdict::Drop
     }
 }
 
@@ -192,6 +229,8 @@ impl<R: RxToken> RxToken for GatedRx<'_, R> {
                         Verdict::Park => {
                             gate.parked[..frame.len()].copy_from_slice(frame);
                             gate.parked_len = frame.len();
+                            gate.parked_at = gate.now;
+                            gate.fresh = true;
                             f(&[])
                         }
                         Verdict::Drop => f(&[]),
@@ -199,11 +238,19 @@ impl<R: RxToken> RxToken for GatedRx<'_, R> {
                 )
             }
             GatedRx::Parked(gate) => {
-                let len = core::mem::take(&mut gate.parked_len);
+                let len = gate.parked_len;
                 let port = syn_port(&gate.parked[..len]);
                 match gate.judge(port, len, true) {
-                    Verdict::Pass => f(&gate.parked[..len]),
-                    Verdict::Park | Verdict::Drop => f(&[]),
+                    Verdict::Pass => {
+                        gate.parked_len = 0;
+                        f(&gate.parked[..len])
+                    }
+                    // Still held: it stays where it is.
+                    Verdict::Park => f(&[]),
+                    Verdict::Drop => {
+                        gate.parked_len = 0;
+                        f(&[])
+                    }
                 }
             }
         }
@@ -228,9 +275,10 @@ impl<D: Device + ?Sized> Device for Gated<'_, D> {
         Self: 'b;
 
     fn receive(&mut self, timestamp: Instant) -> Option<(Self::RxToken<'_>, Self::TxToken<'_>)> {
-        if self.gate.parked_len > 0 {
+        if self.gate.parked_len > 0 && !self.gate.replayed {
             // Its reply (SYN-ACK) needs room to go out; without it, wait.
             let tx = self.device.transmit(timestamp)?;
+            self.gate.replayed = true;
             return Some((GatedRx::Parked(self.gate), tx));
         }
         let (rx, tx) = self.device.receive(timestamp)?;

@@ -231,9 +231,8 @@ impl<const N: usize, S: Default> TcpPool<N, S> {
     /// `handler`, lets it serve each live connection, aborts idle ones, and
     /// makes every free socket listen again.
     pub fn poll(&mut self, net: &mut Net<'_, '_>, now: Instant, handler: &mut impl ConnHandler<S>) {
-        let syn_waiting = net.syn_waiting == Some(self.door.port);
         let sockets = &mut *net.sockets;
-        let found = self.door.check(&mut self.heads, sockets, now, syn_waiting);
+        let found = self.door.check(&mut self.heads, sockets, now);
         self.half_open = found.waiting;
         self.handshake_due = found.due;
         let (port, accepting) = (self.door.port, self.door.accepting);
