@@ -302,3 +302,25 @@ fn a_syn_held_past_the_hold_is_dropped_silently() {
     assert_eq!(b.stack.gate.dropped(), 1);
     assert!(!b.stack.gate.has_parked());
 }
+
+#[test]
+fn a_newer_syn_takes_the_place_of_a_held_one() {
+    let (mut b, mut echo) = Bench::with_echo::<2>(4);
+    for i in 0..2 {
+        b.wire.inbox.push_back(syn(source(i), 20000, PORT));
+    }
+    b.settle(&mut echo);
+    // Held, then replaced a millisecond later by another client's SYN.
+    b.now += Duration::from_millis(1);
+    b.wire.inbox.push_back(syn(source(2), 40000, PORT));
+    b.settle(&mut echo);
+    b.now += Duration::from_millis(1);
+    b.wire.inbox.push_back(syn(source(3), 40000, PORT));
+    b.settle(&mut echo);
+    assert_eq!(b.stack.gate.dropped(), 1);
+    b.run_for(HOLD, &mut echo);
+    let sent = b.sent();
+    assert!(sent.contains(&(source(3), true, false)), "{sent:?}");
+    assert!(!sent.iter().any(|s| s.0 == source(2)), "{sent:?}");
+    assert!(sent.iter().all(|&(_, _, rst)| !rst), "refused: {sent:?}");
+}

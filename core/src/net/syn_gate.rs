@@ -13,7 +13,7 @@
 //! the pool frees a socket once its oldest handshake is the flood age old). Still no listener
 //! then: it is dropped, as the kernel drops a SYN its backlog cannot hold,
 //! and the client sends it again. While one SYN is held, other frames pass
-//! as usual and another SYN that finds no listener is dropped. A port whose sockets all carry established connections is not
+//! as usual, and a newer SYN that finds no listener takes its place. A port whose sockets all carry established connections is not
 //! gated: the pool is full, and the client is refused at once, as before.
 
 use smoltcp::iface::SocketSet;
@@ -168,8 +168,16 @@ impl SynGate {
         }
         let keep = if replay {
             self.now < self.parked_at + HOLD
+        } else if len <= PARK_BYTES {
+            // The newest SYN takes the place of a held one: under a flood
+            // the held SYN is most likely the flood's, and a real client's
+            // then has the same chance as any of the next socket.
+            if self.parked_len > 0 {
+                self.dropped = self.dropped.saturating_add(1);
+            }
+            true
         } else {
-            self.parked_len == 0 && len <= PARK_BYTES
+            false
         };
         if keep {
             return Verdict::Park;
