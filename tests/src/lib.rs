@@ -36,6 +36,10 @@ pub const RAW_PACKETS_PY: &str = include_str!("raw_packets.py");
 
 /// Helpers shared by the benchmark programs (`src/bin/bench_*.rs`).
 pub mod bench;
+/// The firmware images in QEMU: [`Board`], built and booted per board.
+pub mod board;
+/// dnsmasq as the namespace's DHCP and DNS server.
+pub mod dhcp;
 /// Helpers for the mail tests: `smtp_sink.py`, stored messages, Python's view of them.
 pub mod mail;
 mod netns;
@@ -44,6 +48,7 @@ mod process;
 mod userns;
 mod util;
 
+pub use board::{BOARD_BOOT, BOARD_FILE_SEED, Board, BoardBuild};
 pub use netns::{
     Netns, PEER_TIMEOUT, READY_LINE, READY_TIMEOUT, is_root, namespace_mode, require_root,
 };
