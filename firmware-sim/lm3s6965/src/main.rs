@@ -3,10 +3,10 @@
 //! 64 KiB of SRAM) with its on-chip Ethernet controller.
 //!
 //! `no_std`, no allocator. This crate is the board's half: the Ethernet
-//! driver ([`stellaris_enet`]), the clock tree and clock gates
-//! ([`sysctl`]), the clock ([`clock`]), the log UART ([`uart`]), the memory
-//! map (`memory.x`), the service sizes ([`sizes`]) and the served files
-//! ([`files`]). The firmware main it runs, the service set, the loop, the
+//! driver ([`stellaris_enet`], its FIFO format in [`frame_format`]), the
+//! clock tree and clock gates ([`sysctl`]), the clock ([`clock`]), the log
+//! UART ([`uart`]), the memory map (`memory.x`), the service sizes
+//! ([`sizes`]) and the served files ([`files`]). The firmware main it runs, the service set, the loop, the
 //! log lines and the boot mail, is `minnow-firmware` (`../firmware`), shared
 //! with the mps2 image. The only unsafe code is register access, in
 //! [`mmio`]. Every buffer is a static sized from [`sizes`], so the linker
@@ -17,6 +17,7 @@
 
 mod clock;
 mod files;
+mod frame_format;
 mod mmio;
 mod sizes;
 mod stellaris_enet;

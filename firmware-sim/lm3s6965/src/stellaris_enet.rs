@@ -25,14 +25,9 @@
 //! | 0x34 | MACNP | frames waiting in the RX FIFO |
 //! | 0x38 | MACTR | NEWTX: send the frame in the TX FIFO; clear once sent |
 //!
-//! RX FIFO layout of one frame: a 16-bit little-endian length (the whole
-//! record: these 2 bytes, the 14-byte header, the payload and the 4-byte
-//! FCS), then the frame and its FCS, padded to whole words. The length
-//! comes first in the first word, so the frame itself starts 2 bytes in and
-//! its IP header lands on a word boundary in the buffer.
-//! TX FIFO layout: a 16-bit length of the *payload* (the frame less its
-//! 14-byte header), then the frame; the MAC pads short frames and appends
-//! the FCS.
+//! The frames' layout in the FIFOs is in [`crate::frame_format`]: a length
+//! word first each way, so a received frame starts 2 bytes into the buffer
+//! and its IP header lands on a word boundary.
 //!
 //! Bad input has a defined outcome, counted in [`Stats`] and logged by
 //! [`StellarisEnet::report`]; none stops the driver:
@@ -56,6 +51,7 @@ use smoltcp::wire::EthernetAddress;
 use minnow_firmware::log;
 use static_cell::ConstStaticCell;
 
+use crate::frame_format::{HEADER, LEN_FIELD, MAX_FRAME, RX_BUF, RxRecord, TX_BUF};
 use crate::mmio::Regs;
 
 const MACRIS: usize = 0x00;
@@ -114,59 +110,10 @@ const PHY_MR1_STATUS: u32 = 1;
 const PHY_MR2_ID1: u32 = 2;
 const MR1_LINK: u32 = 1 << 2;
 
-/// The MTU the driver offers smoltcp (Ethernet payload).
-pub const MTU: usize = 1500;
-/// Largest frame: 14-byte header + MTU (the FCS is the controller's).
-pub const MAX_FRAME: usize = MTU + 14;
-/// Ethernet header: the shortest frame that means anything.
-const HEADER: usize = 14;
-/// The length word's 2 bytes before the frame in both FIFOs.
-const LEN_FIELD: usize = 2;
-const FCS: usize = 4;
-/// RX buffer: the length field, the largest frame and its FCS (1520 bytes,
-/// whole words).
-const RX_BUF: usize = (LEN_FIELD + MAX_FRAME + FCS).next_multiple_of(4);
-/// TX buffer: the length field and the largest frame, whole words.
-const TX_BUF: usize = (LEN_FIELD + MAX_FRAME).next_multiple_of(4);
-/// The RX FIFO's size: no record can be longer.
-const FIFO_BYTES: usize = 2048;
 /// Bounded waits for the controller (register polls), never forever.
 const SPIN: u32 = 100_000;
 /// The counters are logged at most this often while they change.
 const REPORT_EVERY: Duration = Duration::from_secs(1);
-
-/// What the length word at the head of the RX FIFO says about its record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum RxRecord {
-    /// A frame that fits the buffer: `words` to read, `frame` bytes of it
-    /// (header + payload, without length field and FCS).
-    Fits { words: usize, frame: usize },
-    /// A whole frame, longer than [`MAX_FRAME`]: `words` to read and drop.
-    TooLong { words: usize, frame: usize },
-    /// Shorter than an Ethernet header: `words` to read and drop.
-    Runt { words: usize },
-    /// No record is this long or this short: the FIFO is out of step.
-    Garbled,
-}
-
-impl RxRecord {
-    /// Reads the record's length from its first word.
-    fn from_first_word(word: u32) -> Self {
-        let total = (word & 0xFFFF) as usize;
-        let words = total.div_ceil(4);
-        if !(LEN_FIELD + FCS..=FIFO_BYTES).contains(&total) {
-            return Self::Garbled;
-        }
-        let frame = total - LEN_FIELD - FCS;
-        if frame < HEADER {
-            Self::Runt { words }
-        } else if frame > MAX_FRAME {
-            Self::TooLong { words, frame }
-        } else {
-            Self::Fits { words, frame }
-        }
-    }
-}
 
 /// What the PHY says about the link (read at boot, for the log).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -390,7 +337,7 @@ impl StellarisEnet {
         }
         let s = self.stats;
         log!(
-            "enet: dropped {} too long for the {}-byte buffer (last {} B), {} runts, {} RX FIFO resets; controller reported {} RX FIFO overruns, {} RX errors, {} TX errors; {} TX dropped; {} frames in, {} out",
+            "enet: dropped {} frames over {} B (last {} B), {} runts, {} RX FIFO resets; the controller reported {} RX FIFO overruns, {} RX errors, {} TX errors; {} TX dropped; {} frames in, {} out",
             s.rx_too_long,
             MAX_FRAME,
             s.rx_too_long_last,
