@@ -21,7 +21,7 @@ pub struct Files {
     pub default: &'static str,
 }
 
-/// A board: driver, clock, wait. The loop in [`crate::run`] calls, each turn:
+/// A board: driver, clock, wait. The loop in [`crate::run()`] calls, each turn:
 /// [`Board::arm_wakeup`], [`Board::now`], the services on
 /// [`Board::device`], [`Board::report`], and then [`Board::sleep`] unless
 /// [`Board::rx_pending`].

@@ -1,10 +1,10 @@
 //! What a board image is made of at compile time: its service sizes
 //! ([`Sizes`], every RAM figure of its services), the service configuration
 //! they give with the build's `MINNOW_*` settings ([`service_config`]), and
-//! the statics that hold every buffer ([`Memory`], declared by [`image!`]).
+//! the statics that hold every buffer ([`Memory`], declared by [`image!`](crate::image!)).
 //!
 //! The statics must be in the board crate: their lengths come from the
-//! board's sizes, and Rust has no generic statics. [`image!`] declares them
+//! board's sizes, and Rust has no generic statics. [`image!`](crate::image!) declares them
 //! from one `Sizes` constant, with lengths from the same `const fn`s the
 //! services are built from, so the RAM report, the statics and what is
 //! built cannot disagree, and the linker checks the total against the
@@ -126,7 +126,7 @@ pub const fn discard_pool(sizes: &Sizes) -> usize {
 
 /// The service set with a board's capacities (core's const parameters, in
 /// its order: echo, time, file and chat connections, chat line, datagram,
-/// discard connections). [`image!`] fills them in from the board's sizes.
+/// discard connections). [`image!`](crate::image!) fills them in from the board's sizes.
 pub type Set<
     const ECHO: usize,
     const TIME: usize,
@@ -153,7 +153,7 @@ pub struct Memory<S: 'static> {
 }
 
 /// A board image's compile-time half: its sizes, the set they make, and the
-/// statics. Implemented by [`image!`].
+/// statics. Implemented by [`image!`](crate::image!).
 pub trait Image: 'static {
     /// The board's service sizes.
     const SIZES: Sizes;

@@ -4,11 +4,11 @@
 //! A board crate (`firmware-sim/mps2`, `firmware-sim/lm3s6965`) holds only
 //! what is its own: its Ethernet driver, its clock, its UART, its memory
 //! map (`memory.x`), its service sizes and its files. It implements
-//! [`Board`] (run time: driver, clock, wait) and, through [`image!`],
+//! [`Board`] (run time: driver, clock, wait) and, through [`image!`](crate::image!),
 //! [`Image`] (compile time: sizes and the statics they fill), brings its
-//! hardware up, hands its UART to [`log::set_sink`] and calls [`run`].
+//! hardware up, hands its UART to [`log::set_sink`] and calls [`run()`].
 //! Everything else is here, the same on every board: the service set and
-//! its wiring ([`services`]), the loop ([`run`]), the log lines ([`log`]),
+//! its wiring ([`services`]), the loop ([`run()`]), the log lines ([`mod@log`]),
 //! the boot mail ([`mail`]), the panic handler, and the network settings
 //! chosen at build time ([`netconfig`], from `MINNOW_*`, see `build.rs`).
 //!
@@ -41,7 +41,7 @@ pub mod netconfig {
     include!(concat!(env!("OUT_DIR"), "/netconfig.rs"));
 }
 
-/// What [`image!`] expands to needs, under this crate's name.
+/// What [`image!`](crate::image!) expands to needs, under this crate's name.
 #[doc(hidden)]
 pub mod __private {
     pub use smoltcp::iface::SocketStorage;

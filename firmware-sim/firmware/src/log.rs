@@ -4,7 +4,7 @@
 //! The UART is the board's (each has its own), but the lines come from
 //! everywhere: this crate's services and mail, the board's driver and the
 //! panic handler, which takes no arguments. So the board hands its UART's
-//! writer to [`set_sink`] once at boot, and [`line`] reads it from a static.
+//! writer to [`set_sink`] once at boot, and [`line()`] reads it from a static.
 //! Before that, lines go nowhere.
 
 use core::cell::Cell;
@@ -74,7 +74,7 @@ impl ::log::Log for UartLogger {
     fn flush(&self) {}
 }
 
-/// Installs [`UartLogger`] at debug level (feature `log`; without it, nothing).
+/// Installs `UartLogger` at debug level (feature `log`; without it, nothing).
 pub fn init_facade() {
     #[cfg(feature = "log")]
     {

@@ -1,7 +1,7 @@
 //! The board's services: core's [`ServiceSet`](minnow::services::ServiceSet)
 //! built from one `const` [`ServiceConfig`] (the board's
 //! [`Image::CONFIG`], from its [`crate::Sizes`]), whose own arithmetic
-//! sizes every static buffer (see [`crate::image`]), so the RAM report, the
+//! sizes every static buffer (see [`mod@crate::image`]), so the RAM report, the
 //! statics and what is built cannot disagree. `MINNOW_SERVICES` (see
 //! `build.rs`) chooses which services the configuration names; the board's
 //! Cargo features (mapped to `minnow`'s) choose which are compiled in, so a
