@@ -84,7 +84,10 @@ build() {
     need qemu-system-arm "install it: apt-get install qemu-system-arm"
     rustup target list --installed 2>/dev/null | grep -qx "$TARGET" ||
         rustup target add "$TARGET"
-    (cd "$FW" && cargo build --release --locked -q)
+    # MINNOW_IPV6=slaac needs the image's SLAAC code (its `slaac` feature).
+    local features=()
+    [ "${MINNOW_IPV6:-}" = slaac ] && features=(--features slaac)
+    (cd "$FW" && cargo build --release --locked -q "${features[@]}")
 }
 
 # A tiny SNTP server (RFC 4330 replies with the host's clock): args HOST PORT.

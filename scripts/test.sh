@@ -6,7 +6,8 @@
 #   scripts/test.sh --no-install ARGS  skip the installs; ARGS go to `cargo test`
 #   scripts/test.sh ARGS               e.g. -p minnow-tests --test time
 #
-# Installs: Debian packages (apt-get as root, `sudo apt-get` otherwise), the
+# Installs: Debian packages (apt-get as root, `sudo apt-get` otherwise; liblwip-dev
+# for the lwIP reference peer the tests compile with cc, radvd for SLAAC), the
 # Python SMTP library (Debian's python3-aiosmtpd, or a virtual environment in
 # target/venv when the python3 on PATH is not Debian's), and the rustup targets
 # for the boards. As an ordinary user the tests run in a user namespace of
@@ -23,7 +24,7 @@ if [ "${1:-}" = --no-install ]; then
 fi
 
 PACKAGES=(iproute2 python3 dnsmasq-base socat netcat-openbsd procps util-linux uidmap
-    qemu-system-arm binutils-arm-none-eabi openssl ca-certificates python3-aiosmtpd)
+    qemu-system-arm binutils-arm-none-eabi openssl ca-certificates python3-aiosmtpd liblwip-dev radvd)
 
 as_root() {
     if [ "$(id -u)" = 0 ]; then

@@ -6,7 +6,7 @@
 //! | variable | default | meaning |
 //! | --- | --- | --- |
 //! | `MINNOW_IPV4` | `192.0.2.2/24` | `ADDR/LEN`, `dhcp` (QEMU user networking gives 10.0.2.15), or `none` |
-//! | `MINNOW_IPV6` | `2001:db8::2/64` | `ADDR/LEN` or `none` |
+//! | `MINNOW_IPV6` | `2001:db8::2/64` | `ADDR/LEN`, `slaac` (from router advertisements) or `none` |
 //! | `MINNOW_GATEWAY` | none | IPv4 default gateway (static addressing; DHCP brings its own) |
 //! | `MINNOW_SERVICES` | `time,echo,file,chat,mail` | which services the image runs (`discard` too, built with `--features discard`), or `none`; a service must also be compiled in (the Cargo features, all but discard by default) |
 //! | `MINNOW_SNTP` | none | SNTP server `IPV4[:PORT]` or `[IPV6]:PORT` (port 123 by default); without one the clock stays unset and the time server closes without a time |
@@ -104,8 +104,12 @@ fn main() {
             (false, format!("Some(Ipv4Cidr::new({}, {l}))", v4(a)))
         }
     };
+    let slaac = ipv6 == "slaac";
+    if slaac && std::env::var_os("CARGO_FEATURE_SLAAC").is_none() {
+        fail("MINNOW_IPV6=slaac: build with `--features slaac`".to_string());
+    }
     let ipv6_expr = match ipv6.as_str() {
-        "none" => "None".to_string(),
+        "none" | "slaac" => "None".to_string(),
         text => {
             let (a, l) = cidr::<Ipv6Addr>("MINNOW_IPV6", text, 128);
             format!("Some(Ipv6Cidr::new({}, {l}))", v6(a))
@@ -135,6 +139,9 @@ fn main() {
     let _ = writeln!(code, "pub const DHCP: bool = {dhcp};");
     let _ = writeln!(code, "/// The static IPv4 address.");
     let _ = writeln!(code, "pub const IPV4: Option<Ipv4Cidr> = {ipv4_expr};");
+    let _ = writeln!(code, "/// IPv6 by stateless autoconfiguration.");
+    let _ = writeln!(code, "#[allow(dead_code)] // without the `slaac` feature");
+    let _ = writeln!(code, "pub const SLAAC: bool = {slaac};");
     let _ = writeln!(code, "/// The static IPv6 address.");
     let _ = writeln!(code, "pub const IPV6: Option<Ipv6Cidr> = {ipv6_expr};");
     let _ = writeln!(code, "/// The IPv4 default gateway (static addressing).");

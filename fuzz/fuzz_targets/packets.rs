@@ -106,6 +106,7 @@ fn config() -> ServiceConfig {
             },
         }),
         dhcp: false,
+        slaac: false,
         seed: 0x5eed,
         guard: Guard::DEFAULT,
     }

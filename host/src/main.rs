@@ -4,7 +4,9 @@ mod beneath;
 mod bridge;
 mod chat;
 mod clients;
+mod device;
 mod dir_store;
+mod embassy_tap;
 mod error;
 mod get;
 mod link;
@@ -19,6 +21,7 @@ mod serve;
 mod tap;
 mod terminal;
 mod tls;
+mod wake_pipe;
 
 use clap::{CommandFactory, Parser, Subcommand};
 

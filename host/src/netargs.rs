@@ -12,6 +12,7 @@ use smoltcp::socket::tcp;
 use smoltcp::wire::{EthernetAddress, IpAddress, IpCidr, IpEndpoint};
 
 use crate::clients::resolve;
+use crate::embassy_tap::EmbassyTap;
 use crate::error::Error;
 use crate::link::{Datagrams, Link, TapDatagrams, TapLink};
 use crate::os_link::{self, OsDatagrams, OsLink};
@@ -52,6 +53,11 @@ pub struct NetArgs {
     /// Get the IPv4 address, gateway and DNS server by DHCPv4.
     #[arg(long)]
     pub dhcp: bool,
+    /// Get an IPv6 address and the default router from router advertisements
+    /// (stateless autoconfiguration; the address is the advertised prefix and
+    /// the MAC's EUI-64).
+    #[arg(long)]
+    pub slaac: bool,
     /// DNS server for host names.
     #[arg(long, value_name = "IP")]
     pub dns: Option<IpAddr>,
@@ -84,12 +90,15 @@ impl NetArgs {
         })?;
         let mut cfg = NetConfig::new(mac);
         cfg.dhcp = self.dhcp;
+        cfg.slaac = self.slaac;
+        // Without --ip, the defaults of the families not configured otherwise.
         let given: Vec<&str> = if self.ips.is_empty() {
-            if self.dhcp {
-                vec![DEFAULT_IPS[1]]
-            } else {
-                DEFAULT_IPS.to_vec()
-            }
+            DEFAULT_IPS
+                .iter()
+                .zip([self.dhcp, self.slaac])
+                .filter(|(_, automatic)| !automatic)
+                .map(|(ip, _)| *ip)
+                .collect()
         } else {
             self.ips.iter().map(String::as_str).collect()
         };
@@ -117,6 +126,8 @@ impl NetArgs {
         }
         cfg.dns_server = self.dns.map(to_ip);
         cfg.random_seed = random_seed();
+        cfg.check()
+            .map_err(|e| Error::Usage(format!("--ip/--slaac: {e}")))?;
         Ok(cfg)
     }
 
@@ -131,6 +142,7 @@ impl NetArgs {
     fn check_os(&self) -> Result<(), Error> {
         let tap_only = [
             (self.dhcp, "--dhcp"),
+            (self.slaac, "--slaac"),
             (self.dns.is_some(), "--dns"),
             (!self.gateways.is_empty(), "--gateway"),
             (self.pcap.is_some(), "--pcap"),
@@ -214,11 +226,7 @@ impl NetArgs {
         }
         let cfg = self.config()?;
         let mut device =
-            TapDevice::open(self.tap_name(), usize::from(self.mtu)).map_err(|e| match e {
-                TapError::PermissionDenied { .. } => Error::NoPermission(e.to_string()),
-                TapError::NameTooLong { .. } => Error::Usage(e.to_string()),
-                _ => Error::Failed(e.to_string()),
-            })?;
+            TapDevice::open(self.tap_name(), usize::from(self.mtu)).map_err(tap_error)?;
         if let Some(path) = &self.pcap {
             let file = create_capture(path, run_as)?;
             let writer = PcapWriter::new(file).map_err(|e| format!("--pcap {path}: {e}"))?;
@@ -227,6 +235,48 @@ impl NetArgs {
         let rt = Runtime::new(device, &cfg, max_sockets)?;
         run_as.apply()?;
         Ok(rt)
+    }
+
+    /// The services' runtime on the TAP device through embassy-net-tuntap
+    /// (`minnow serve --driver embassy-tuntap`); the interface's own MTU
+    /// applies, and there is no capture. Root is given up as in
+    /// [`NetArgs::runtime`].
+    pub fn embassy_runtime(
+        &self,
+        max_sockets: usize,
+        run_as: &RunAs,
+    ) -> Result<Runtime<EmbassyTap>, Error> {
+        if self.net == Some(NetKind::Os) {
+            return Err(Error::Usage(
+                "--driver embassy-tuntap runs on a TAP device: leave out --net os".into(),
+            ));
+        }
+        if self.pcap.is_some() {
+            return Err(Error::Usage(
+                "--pcap records what Minnow's own TAP device carries: use it with --driver tap"
+                    .into(),
+            ));
+        }
+        let name = self.tap_name();
+        if name.is_empty() || name.contains('%') {
+            return Err(Error::Usage(format!(
+                "--tap {name:?}: --driver embassy-tuntap needs the interface's full name"
+            )));
+        }
+        let cfg = self.config()?;
+        let device = EmbassyTap::open(name, cfg.mac).map_err(tap_error)?;
+        let rt = Runtime::new(device, &cfg, max_sockets)?;
+        run_as.apply()?;
+        Ok(rt)
+    }
+}
+
+/// How a TAP device that would not open is reported.
+fn tap_error(e: TapError) -> Error {
+    match e {
+        TapError::PermissionDenied { .. } => Error::NoPermission(e.to_string()),
+        TapError::NameTooLong { .. } => Error::Usage(e.to_string()),
+        _ => Error::Failed(e.to_string()),
     }
 }
 

@@ -1,6 +1,7 @@
-//! The host runtime: one TAP device, one smoltcp interface, one socket set,
-//! and a loop that sleeps in poll(2) until a frame, another watched fd or
-//! the next deadline, so an idle `minnow serve` uses no CPU.
+//! The host runtime: one device (Minnow's TAP device, or an embassy-net
+//! driver on a TAP), one smoltcp interface, one socket set, and a loop that
+//! sleeps in poll(2) until a frame, another watched fd or the next
+//! deadline, so an idle `minnow serve` uses no CPU.
 
 use std::os::fd::BorrowedFd;
 use std::sync::Arc;
@@ -16,14 +17,15 @@ use smoltcp::iface::{SocketSet, SocketStorage};
 use smoltcp::socket::{tcp, udp};
 use smoltcp::time::{Duration, Instant};
 
+use crate::device::HostDevice;
 use crate::error::Result;
 use crate::link::{self, MAX_SLEEP, Sleeper, Turn};
 use crate::tap::TapDevice;
 
-/// A TAP device with core's [`Stack`] on it: what is the host's own is the
-/// device, the clock and the sleep in poll(2).
-pub struct Runtime {
-    pub device: TapDevice,
+/// A device (the TAP device unless named) with core's [`Stack`] on it:
+/// what is the host's own is the device, the clock and the sleep in poll(2).
+pub struct Runtime<D = TapDevice> {
+    pub device: D,
     pub stack: Stack<'static>,
     start: StdInstant,
     /// Set by SIGINT or SIGTERM.
@@ -68,10 +70,10 @@ pub fn udp_socket(packets: usize, bytes: usize) -> udp::Socket<'static> {
     )
 }
 
-impl Runtime {
+impl<D: HostDevice> Runtime<D> {
     /// Builds the stack on `device` with room for `max_sockets` sockets;
     /// SIGINT and SIGTERM from now on ask the loop to stop.
-    pub fn new(mut device: TapDevice, config: &NetConfig, max_sockets: usize) -> Result<Self> {
+    pub fn new(mut device: D, config: &NetConfig, max_sockets: usize) -> Result<Self> {
         let start = StdInstant::now();
         let storage: &mut [SocketStorage<'static>] =
             Box::leak((0..max_sockets).map(|_| SocketStorage::EMPTY).collect());
@@ -147,7 +149,7 @@ impl Runtime {
     pub fn run_until<T>(
         &mut self,
         limit: Option<(Instant, &str)>,
-        turn: impl FnMut(&mut Runtime, bool) -> Result<Turn<T>>,
+        turn: impl FnMut(&mut Self, bool) -> Result<Turn<T>>,
     ) -> Result<T> {
         link::run_until(self, limit, turn)
     }
@@ -176,15 +178,21 @@ impl Runtime {
         if wait_duration(now, deadline, MAX_SLEEP) == Duration::ZERO && extra.is_none() {
             return Ok(false);
         }
-        let ready = link::sleep_on(self.device.as_fd(), PollFlags::POLLIN, now, deadline, extra)?;
-        if let Some(err) = self.device.take_error() {
+        let ready = link::sleep_on(
+            self.device.wait_fd(),
+            PollFlags::POLLIN,
+            now,
+            deadline,
+            extra,
+        )?;
+        if let Some(err) = self.device.after_wait() {
             eprintln!("minnow: {}: {err}", self.device.name());
         }
         Ok(ready)
     }
 }
 
-impl Sleeper for Runtime {
+impl<D: HostDevice> Sleeper for Runtime<D> {
     fn now(&self) -> Instant {
         Runtime::now(self)
     }

@@ -2,7 +2,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use clap::Args;
+use clap::{Args, ValueEnum};
 use minnow::WallClock;
 use minnow::chat::server::OVERFLOW_SOCKETS;
 use minnow::echo;
@@ -19,12 +19,13 @@ use minnow::time::sntp_client::SntpTimers;
 use smoltcp::time::Duration;
 use smoltcp::wire::IpEndpoint;
 
+use crate::device::HostDevice;
 use crate::dir_store::DirStore;
 use crate::error::Error;
 use crate::netargs::NetArgs;
 use crate::privileges::{Role, RunAs};
 use crate::report;
-use crate::runtime::Leak;
+use crate::runtime::{Leak, Runtime};
 
 /// Most sockets one TCP service may have on the host.
 pub const MAX_POOL: usize = 256;
@@ -34,10 +35,25 @@ pub const MAX_SECS: u64 = 7 * 24 * 3600;
 /// Largest UDP datagram the echo server returns (a jumbo frame's payload).
 pub const MAX_DATAGRAM: usize = 9000;
 
+/// Which driver carries `minnow serve`'s frames.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DriverKind {
+    /// Minnow's own TAP device (counters, --pcap, --mtu).
+    Tap,
+    /// The embassy-net-tuntap driver through the minnow-embassy adapter, as
+    /// a board runs its MAC's embassy-net driver; the interface's own MTU
+    /// applies, and --pcap is refused.
+    EmbassyTuntap,
+}
+
 #[derive(Args, Debug)]
 pub struct ServeArgs {
     #[command(flatten)]
     pub net: NetArgs,
+    /// Driver for the TAP device: Minnow's own, or an embassy-net driver
+    /// (embassy-net-tuntap) through the minnow-embassy adapter.
+    #[arg(long, value_enum, default_value = "tap", value_name = "DRIVER")]
+    pub driver: DriverKind,
     /// Echo port, TCP and UDP (RFC 862 uses 7).
     #[arg(long, default_value_t = echo::DEFAULT_PORT)]
     pub echo_port: u16,
@@ -244,6 +260,7 @@ fn service_config(args: &ServeArgs, sntp: Option<IpEndpoint>) -> ServiceConfig {
             },
         }),
         dhcp: args.net.dhcp,
+        slaac: args.net.slaac,
         seed: crate::netargs::random_seed(),
         guard: Guard {
             handshake_timeout: Duration::from_millis(args.handshake_timeout_ms),
@@ -280,11 +297,34 @@ pub fn run(args: ServeArgs) -> Result<(), Error> {
         None => None,
     };
     let config = service_config(&args, sntp);
-    let mut rt = args.net.runtime(config.sockets() + 8, &run_as)?;
+    let sockets = config.sockets() + 8;
+    match args.driver {
+        DriverKind::Tap => {
+            let rt = args.net.runtime(sockets, &run_as)?;
+            serve_on(rt, &args, &config, store, sntp.is_some())
+        }
+        DriverKind::EmbassyTuntap => {
+            let rt = args.net.embassy_runtime(sockets, &run_as)?;
+            serve_on(rt, &args, &config, store, sntp.is_some())
+        }
+    }
+}
+
+/// How often a loop whose link is down looks whether it is up again.
+const LINK_RECHECK: Duration = Duration::from_millis(100);
+
+/// The services of `config` on `rt` until SIGINT or SIGTERM.
+fn serve_on<D: HostDevice>(
+    mut rt: Runtime<D>,
+    args: &ServeArgs,
+    config: &ServiceConfig,
+    store: Option<DirStore>,
+    sntp: bool,
+) -> Result<(), Error> {
     let clock: &'static WallClock = Box::leak(Box::new(WallClock::new()));
     let mut set: Box<HostServices> = Box::default();
     let mut limit = LogLimit::DEFAULT;
-    set.build(&config, &mut rt.stack, &mut Leak, clock, store)
+    set.build(config, &mut rt.stack, &mut Leak, clock, store)
         .map_err(|e| e.to_string())?;
 
     // What the set serves, in core's words; the folder is the host's own.
@@ -293,19 +333,38 @@ pub fn run(args: ServeArgs) -> Result<(), Error> {
         .as_ref()
         .map(|dir| format!(" (files from {})", dir.display()))
         .unwrap_or_default();
+    let driver = rt
+        .device
+        .driver()
+        .map(|d| format!("{d} driver, "))
+        .unwrap_or_default();
     report::log(&format!(
-        "{} on {} (mtu {}): {}{files}",
+        "{} on {} ({driver}mtu {}): {}{files}",
         rt.describe(),
         rt.device.name(),
         rt.device.mtu(),
         set.listening(),
     ));
+    let mut was_up = true;
     while !rt.stopped() {
-        if sntp.is_none() {
+        if !sntp {
             clock.set_unix_micros(unix_micros_now(), rt.now());
+        }
+        let up = rt.device.link_up();
+        if up != was_up {
+            let state = if up { "up" } else { "down" };
+            report::log(&format!("{}: link {state}", rt.device.name()));
+            was_up = up;
         }
         let now = rt.now();
         let deadline = set.poll(&mut rt.stack, &mut rt.device, &mut Leak, &mut [], now);
+        // Down, nothing moves (a pending send would make the deadline now):
+        // look again a little later.
+        let deadline = if up {
+            deadline
+        } else {
+            Some(now + LINK_RECHECK)
+        };
         while let Some(e) = set.pop_event() {
             match limit.admit(now) {
                 Verdict::Drop => continue,

@@ -61,7 +61,8 @@ pub enum TapError {
 }
 
 impl TapError {
-    fn from_open(name: &str, source: io::Error) -> Self {
+    /// The error of opening `name` that the OS reported as `source`.
+    pub fn from_open(name: &str, source: io::Error) -> Self {
         let name = name.to_owned();
         let errno = source.raw_os_error().map(Errno::from_raw);
         match errno {
@@ -280,16 +281,7 @@ impl TapDevice {
     /// TAP interface itself: longer frames the kernel sends are dropped,
     /// counted as errors and reported through `take_error`.
     pub fn open(name: &str, mtu: usize) -> Result<Self, TapError> {
-        if name.len() > MAX_NAME_LEN {
-            return Err(TapError::NameTooLong {
-                name: name.to_owned(),
-            });
-        }
-        if name.contains('\0') {
-            return Err(TapError::InvalidName {
-                name: name.to_owned(),
-            });
-        }
+        check_name(name)?;
         if !(MIN_MTU..=MAX_MTU).contains(&mtu) {
             return Err(TapError::InvalidMtu {
                 name: name.to_owned(),
@@ -359,6 +351,22 @@ impl TapDevice {
     pub fn mtu(&self) -> usize {
         self.mtu
     }
+}
+
+/// Refuses a name Linux would not take (too long, or with a NUL byte)
+/// before any call reaches the kernel.
+pub fn check_name(name: &str) -> Result<(), TapError> {
+    if name.len() > MAX_NAME_LEN {
+        return Err(TapError::NameTooLong {
+            name: name.to_owned(),
+        });
+    }
+    if name.contains('\0') {
+        return Err(TapError::InvalidName {
+            name: name.to_owned(),
+        });
+    }
+    Ok(())
 }
 
 fn set_non_blocking(file: &File) -> io::Result<()> {

@@ -1,15 +1,33 @@
-//! The firmware images in QEMU: which boards there are, how each is built
-//! and booted on a namespace's TAP device. The firmware tests and the board
-//! benchmark take a [`Board`] and run the same body on each.
+//! The boards: Minnow's firmware images built for and booted in QEMU on a
+//! namespace's `tap0`, one copy for the firmware tests and the benchmarks,
+//! which take a [`Board`] and run the same body on each.
+//!
+//! The tests' image ([`Board::image`]) is built with `cargo build --release`
+//! in the board's folder as [`Netns::MINNOW_V4_CIDR`] and
+//! [`Netns::MINNOW_V6_CIDR`] (no gateway), SNTP from [`Netns::HOST_V4`],
+//! on a board that mails ([`Board::mails`]) mail at boot to
+//! [`Netns::HOST_V4`]:[`SMTP_PORT`] (where nothing listens it logs the
+//! refusal and serves on), and `MINNOW_PER_SOURCE=4` (every client comes
+//! from the Linux side's one address). Env `MINNOW_BOARD_ELF` (mps2) or
+//! `MINNOW_LM3S6965_ELF` names a prebuilt default image instead. The
+//! boards' echo is tcp/12345 and udp/12345, as `minnow serve`'s. A missing
+//! `qemu-system-arm` fails: never a skip.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use crate::{Netns, Proc, workspace_root};
 
 /// How long an image may take from QEMU's start to `minnow: ready`.
-pub const BOARD_BOOT: Duration = Duration::from_secs(30);
+pub const BOOT: Duration = Duration::from_secs(30);
+/// Where the tests' image mails at boot (`MINNOW_SMTP`), and from and to whom.
+pub const SMTP_PORT: u16 = 2525;
+/// The boot mail's sender.
+pub const MAIL_FROM: &str = "Minnow board <board@minnow.test>";
+/// The boot mail's recipient.
+pub const MAIL_TO: &str = "Tester <tester@minnow.test>";
 
 /// The seed of every image's test file (`firmware-sim/firmware/build/random_file.rs`).
 pub const BOARD_FILE_SEED: u64 = 0x6d6e77;
@@ -208,6 +226,58 @@ impl Board {
         }
     }
 
+    /// The image with extra Cargo `features`, `services` (`MINNOW_SERVICES`)
+    /// and IPv4 setting (`MINNOW_IPV4`: an address, `dhcp`), in a target
+    /// folder `variant` of its own (by default named after the features);
+    /// with none of them, the tests' default image. The tests' settings
+    /// otherwise (see the module's docs).
+    pub fn build_variant(
+        self,
+        features: &[&str],
+        services: Option<&str>,
+        ipv4: Option<&str>,
+        variant: Option<&str>,
+    ) -> Result<PathBuf, String> {
+        let smtp = format!("{}:{SMTP_PORT}", Netns::HOST_V4);
+        let mut env = vec![
+            ("MINNOW_IPV4", ipv4.unwrap_or(Netns::MINNOW_V4_CIDR)),
+            ("MINNOW_IPV6", Netns::MINNOW_V6_CIDR),
+            ("MINNOW_GATEWAY", "none"),
+            ("MINNOW_SNTP", Netns::HOST_V4),
+            ("MINNOW_MAIL_FROM", MAIL_FROM),
+            ("MINNOW_MAIL_TO", MAIL_TO),
+            // Every client here comes from the Linux side's one address.
+            ("MINNOW_PER_SOURCE", "4"),
+        ];
+        if self.mails() {
+            env.push(("MINNOW_SMTP", smtp.as_str()));
+        }
+        if let Some(list) = services {
+            env.push(("MINNOW_SERVICES", list));
+        }
+        let joined = features.join("-");
+        let variant = variant.or((!features.is_empty()).then_some(joined.as_str()));
+        self.build(&BoardBuild {
+            features,
+            env: &env,
+            variant,
+        })
+    }
+
+    /// The tests' default image (every default service), built once per
+    /// process; panics with the reason if it cannot be.
+    pub fn image(self) -> PathBuf {
+        static IMAGES: [OnceLock<Result<PathBuf, String>>; 2] = [OnceLock::new(), OnceLock::new()];
+        let slot = match self {
+            Board::Mps2 => 0,
+            Board::Lm3s6965 => 1,
+        };
+        match IMAGES[slot].get_or_init(|| self.build_variant(&[], None, None, None)) {
+            Ok(p) => p.clone(),
+            Err(e) => panic!("minnow-tests: {e}"),
+        }
+    }
+
     /// `qemu-system-arm` for `elf` on the namespace's `tap0` (its network
     /// backend named `net0`, for the monitor's `set_link`), no display, no
     /// monitor, the UART on stdout.
@@ -238,7 +308,7 @@ impl Board {
     pub fn boot_command(self, ns: &Netns, cmd: Command) -> Proc {
         let board = ns.spawn(cmd);
         assert!(
-            board.wait_for_stdout("minnow: ready", BOARD_BOOT),
+            board.wait_for_stdout("minnow: ready", BOOT),
             "the {} board did not boot:\n{}",
             self.name(),
             board.dump()
@@ -248,7 +318,31 @@ impl Board {
 
     /// Boots `elf` on the namespace's `tap0` and waits for `minnow: ready`.
     #[track_caller]
-    pub fn boot(self, ns: &Netns, elf: &Path) -> Proc {
+    pub fn boot_elf(self, ns: &Netns, elf: &Path) -> Proc {
         self.boot_command(ns, self.qemu(ns, elf))
     }
+
+    /// Boots the tests' default [`Board::image`] as [`Board::boot_elf`] does.
+    #[track_caller]
+    pub fn boot(self, ns: &Netns) -> Proc {
+        self.boot_elf(ns, &self.image())
+    }
+}
+
+/// The mps2 board's tests' image ([`Board::image`]), for the benchmarks
+/// that measure that board.
+pub fn image() -> PathBuf {
+    Board::Mps2.image()
+}
+
+/// Boots the mps2 board's tests' image ([`Board::boot`]).
+#[track_caller]
+pub fn boot(ns: &Netns) -> Proc {
+    Board::Mps2.boot(ns)
+}
+
+/// Boots `elf` on the mps2 board ([`Board::boot_elf`]).
+#[track_caller]
+pub fn boot_elf(ns: &Netns, elf: &Path) -> Proc {
+    Board::Mps2.boot_elf(ns, elf)
 }

@@ -40,15 +40,19 @@ pub mod bench;
 pub mod board;
 /// dnsmasq as the namespace's DHCP and DNS server.
 pub mod dhcp;
+/// lwIP 2.1 as a reference peer on a TAP device (`tests/lwip/lwip_peer.c`).
+pub mod lwip;
 /// Helpers for the mail tests: `smtp_sink.py`, stored messages, Python's view of them.
 pub mod mail;
 mod netns;
 mod paths;
 mod process;
+/// End-to-end exchanges with the notes' clients, for every way of running `minnow serve`.
+pub mod scenarios;
 mod userns;
 mod util;
 
-pub use board::{BOARD_BOOT, BOARD_FILE_SEED, Board, BoardBuild};
+pub use board::{BOARD_FILE_SEED, Board, BoardBuild};
 pub use netns::{
     Netns, PEER_TIMEOUT, READY_LINE, READY_TIMEOUT, is_root, namespace_mode, require_root,
 };

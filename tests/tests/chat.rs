@@ -3,107 +3,14 @@
 
 use std::time::Duration;
 
+use minnow_tests::scenarios;
 use minnow_tests::{NETS, Netns, client_addr};
 
 const T: Duration = Duration::from_secs(90);
 
-/// The port of a `[IP:PORT] entered our chatting room` line for `ip`.
-fn join_ports(text: &str, ip: &str) -> Vec<u16> {
-    text.lines()
-        .filter_map(|l| {
-            l.strip_prefix(&format!("[{ip}:"))?
-                .strip_suffix("] entered our chatting room")
-        })
-        .map(|p| p.parse().unwrap())
-        .collect()
-}
-
 #[test]
 fn three_notes_clients_reproduce_the_transcript() {
-    let ns = Netns::new();
-    let server = ns.serve(&[]);
-    let mut clients: Vec<_> = (0..3)
-        .map(|i| {
-            let p = ns.spawn(ns.peer_command("chat_client.py", &[Netns::MINNOW_V4, "9009"]));
-            assert!(
-                p.wait_for_stdout("You can start sending messages", T),
-                "{}",
-                p.dump()
-            );
-            // Joins in order: wait until the server saw this one (the
-            // client prints its line once its ACK is sent, which may be
-            // before the server has read it).
-            let start = std::time::Instant::now();
-            while server.stderr().matches(" joined").count() < i + 1 && start.elapsed() < T {
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            let seen = server.stderr().matches(" joined").count();
-            assert_eq!(seen, i + 1, "{}", server.stderr());
-            p
-        })
-        .collect();
-    // Client 1 is told of 2 and 3 before anyone speaks.
-    assert!(
-        clients[0].wait_for_stdout("entered our chatting room\n[", T),
-        "{}",
-        clients[0].dump()
-    );
-    for (i, c) in clients.iter_mut().enumerate() {
-        c.write_stdin(format!("client {}\n", i + 1).as_bytes());
-        std::thread::sleep(Duration::from_millis(300));
-    }
-    let ports: Vec<u16> = server
-        .stderr()
-        .lines()
-        .filter_map(|l| l.strip_suffix(" joined")?.rsplit(':').next()?.parse().ok())
-        .collect();
-    assert_eq!(ports.len(), 3);
-    // Client 3 leaves (its stdin ends; it lingers 1 s, then closes).
-    clients[2].close_stdin();
-    assert!(clients[2].wait(T).is_some_and(|s| s.success()));
-    let offline = format!("Client (192.0.2.1, {}) is offline\n", ports[2]);
-    for c in &clients[..2] {
-        assert!(c.wait_for_stdout(&offline, T), "{}", c.dump());
-    }
-    let c1 = clients[0].stdout();
-    assert_eq!(
-        join_ports(&c1, "192.0.2.1"),
-        vec![ports[1], ports[2]],
-        "{c1:?}"
-    );
-    assert!(
-        c1.contains(&format!("\r[('192.0.2.1', {})] client 2\n", ports[1])),
-        "{c1:?}"
-    );
-    assert!(
-        c1.contains(&format!("\r[('192.0.2.1', {})] client 3\n", ports[2])),
-        "{c1:?}"
-    );
-    assert!(
-        !c1.contains("client 1\n"),
-        "a sender does not get its own line: {c1:?}"
-    );
-    let c2 = clients[1].stdout();
-    assert_eq!(join_ports(&c2, "192.0.2.1"), vec![ports[2]], "{c2:?}");
-    assert!(
-        c2.contains(&format!("\r[('192.0.2.1', {})] client 1\n", ports[0])),
-        "{c2:?}"
-    );
-    let c3 = clients[2].stdout();
-    assert!(join_ports(&c3, "192.0.2.1").is_empty(), "{c3:?}");
-    assert!(
-        c3.contains(&format!("\r[('192.0.2.1', {})] client 1\n", ports[0])),
-        "{c3:?}"
-    );
-    assert!(
-        c3.contains(&format!("\r[('192.0.2.1', {})] client 2\n", ports[1])),
-        "{c3:?}"
-    );
-    // The notices come in the order the notes show: join, messages, offline.
-    let i_join = c1.find("entered").unwrap();
-    let i_msg = c1.find("client 2").unwrap();
-    let i_off = c1.find("is offline").unwrap();
-    assert!(i_join < i_msg && i_msg < i_off, "{c1:?}");
+    scenarios::chat_transcript(&Netns::new(), &[]);
 }
 
 #[test]

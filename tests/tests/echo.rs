@@ -3,35 +3,14 @@
 
 use std::time::Duration;
 
+use minnow_tests::scenarios::{self, echo_client};
 use minnow_tests::{NETS, Netns, minnow_bin, peer, sha256_hex};
 
 const T: Duration = Duration::from_secs(60);
 
-fn echo_client(ns: &Netns, host: &str, bytes: usize) -> minnow_tests::RunOutput {
-    let mut cmd = ns.command("python3");
-    cmd.arg(peer("echo_client.py"))
-        .args([host, "12345", &bytes.to_string()]);
-    ns.run(cmd, T)
-}
-
 #[test]
 fn notes_echo_client_one_megabyte_over_ipv4_and_ipv6() {
-    let ns = Netns::new();
-    let server = ns.serve(&[]);
-    for host in [Netns::MINNOW_V4, Netns::MINNOW_V6] {
-        let out = echo_client(&ns, host, 1_000_000);
-        out.assert_success("echo_client.py 1 MB");
-        assert!(
-            out.stdout.contains("echoed 1000000 bytes intact"),
-            "{}",
-            out.stdout
-        );
-    }
-    assert!(
-        server.wait_for_stderr("after 1000000 bytes", T),
-        "{}",
-        server.stderr()
-    );
+    scenarios::echo_one_megabyte(&Netns::new(), &[]);
 }
 
 #[test]

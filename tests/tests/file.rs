@@ -5,78 +5,14 @@
 use std::path::Path;
 use std::time::Duration;
 
-use minnow_tests::{
-    NETS, Netns, Proc, TempDir, minnow_bin, peer, random_bytes, sha256_file, sha256_hex,
-};
+use minnow_tests::scenarios::{self, FILE_SIZES as SIZES, file_client, files, serve_files};
+use minnow_tests::{NETS, Netns, Proc, TempDir, minnow_bin, peer, sha256_file, sha256_hex};
 
 const T: Duration = Duration::from_secs(120);
-const SIZES: [usize; 6] = [0, 1, 1023, 1024, 1025, 10 << 20];
-
-/// A folder with one file per size (`f<size>.bin`) and `hello.txt`.
-fn files() -> TempDir {
-    let dir = TempDir::new("minnow-files");
-    for (i, size) in SIZES.iter().enumerate() {
-        std::fs::write(
-            dir.join(format!("f{size}.bin")),
-            random_bytes(*size, i as u64 + 1),
-        )
-        .unwrap();
-    }
-    std::fs::write(dir.join("hello.txt"), b"Hello from Minnow's file server\n").unwrap();
-    dir
-}
-
-fn serve_files(ns: &Netns, dir: &Path, extra: &[&str]) -> Proc {
-    let d = dir.to_str().unwrap();
-    let mut args = vec!["--files", d, "--default", "hello.txt"];
-    args.extend_from_slice(extra);
-    ns.serve(&args)
-}
-
-fn notes_client(
-    ns: &Netns,
-    host: &str,
-    out: &Path,
-    request: Option<&str>,
-) -> minnow_tests::RunOutput {
-    let mut cmd = ns.command("python3");
-    cmd.arg(peer("file_client.py"))
-        .args([host, "60000", out.to_str().unwrap()]);
-    if let Some(r) = request {
-        cmd.arg(r);
-    }
-    ns.run(cmd, T)
-}
 
 #[test]
 fn notes_file_client_gets_default_and_named_files_of_every_size() {
-    let ns = Netns::new();
-    let dir = files();
-    let out = TempDir::new("minnow-out");
-    let _server = serve_files(&ns, dir.path(), &[]);
-    let got = out.join("default");
-    notes_client(&ns, Netns::MINNOW_V4, &got, None).assert_success("default file");
-    assert_eq!(
-        std::fs::read(&got).unwrap(),
-        b"Hello from Minnow's file server\n"
-    );
-    for size in SIZES {
-        let name = format!("f{size}.bin");
-        let got = out.join(&name);
-        let host = if size % 2 == 0 {
-            Netns::MINNOW_V4
-        } else {
-            Netns::MINNOW_V6
-        };
-        let run = notes_client(&ns, host, &got, Some(&format!("GET {name}")));
-        run.assert_success(&name);
-        assert!(
-            run.stdout.contains(&format!("({size} bytes)")),
-            "{}",
-            run.stdout
-        );
-        assert_eq!(sha256_file(&got), sha256_file(&dir.join(&name)), "{name}");
-    }
+    scenarios::file_every_size(&Netns::new(), &[]);
 }
 
 #[test]
@@ -140,7 +76,7 @@ fn one_gibibyte_generated_on_the_fly() {
     std::fs::write(dir.join("hello.txt"), b"hi\n").unwrap();
     let _server = serve_files(&ns, dir.path(), &["--file-buffer", "262144"]);
     let got = dir.join("got.bin");
-    let run = notes_client(&ns, Netns::MINNOW_V4, &got, Some("GET big.bin"));
+    let run = file_client(&ns, Netns::MINNOW_V4, &got, Some("GET big.bin"));
     run.assert_success("1 GiB download");
     assert!(run.stdout.contains("(1073741824 bytes)"), "{}", run.stdout);
     assert_eq!(sha256_file(&got), sha256_file(&big));
@@ -278,7 +214,7 @@ time.sleep(60)
         server.stderr()
     );
     let got = out.join("ok.bin");
-    notes_client(&ns, Netns::MINNOW_V4, &got, Some("GET f10485760.bin"))
+    file_client(&ns, Netns::MINNOW_V4, &got, Some("GET f10485760.bin"))
         .assert_success("download beside bad clients");
     assert_eq!(sha256_file(&got), sha256_file(&dir.join("f10485760.bin")));
 }

@@ -14,88 +14,28 @@
 //! fit its code budget; the variants test the shared firmware crate, once),
 //! the bad-frame and link tests on the LM3S6965's (its driver's).
 //!
-//! Each image is built once per test process with `cargo build --release`
-//! in its folder, as 192.0.2.2/24 and 2001:db8::2/64 with SNTP from
-//! 192.0.2.1 and (mps2) mail to 192.0.2.1:2525 (env `MINNOW_BOARD_ELF`,
-//! `MINNOW_LM3S6965_ELF` name prebuilt images instead). The mps2 board
-//! mails at boot in every test; where no SMTP server listens it logs the
-//! refusal and serves on. A missing `qemu-system-arm` fails these tests: it
-//! is never a skip.
+//! Each image is built once per test process by `minnow_tests::board`
+//! (`cargo build --release` in its folder, as 192.0.2.2/24 and
+//! 2001:db8::2/64 with SNTP from 192.0.2.1 and (mps2) mail to
+//! 192.0.2.1:2525; env `MINNOW_BOARD_ELF`, `MINNOW_LM3S6965_ELF` name
+//! prebuilt images instead). The mps2 board mails at boot in every test;
+//! where no SMTP server listens it logs the refusal and serves on. A missing
+//! `qemu-system-arm` fails these tests: it is never a skip.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::OnceLock;
 use std::time::Duration;
 
+use minnow_tests::board::{BOOT, MAIL_FROM, MAIL_TO, SMTP_PORT};
 use minnow_tests::dhcp::{dnsmasq, leased_address};
 use minnow_tests::mail::{envelope, parse_eml, smtp_sink, stored};
 use minnow_tests::{
-    BOARD_BOOT, BOARD_FILE_SEED, Board, BoardBuild, Netns, Proc, TempDir, random_bytes,
-    sha256_file, sha256_hex,
+    BOARD_FILE_SEED, Board, Netns, Proc, TempDir, random_bytes, sha256_file, sha256_hex,
 };
 
 const T: Duration = Duration::from_secs(60);
-/// Where the image mails at boot (`MINNOW_SMTP`), and from and to whom.
-const SMTP_PORT: u16 = 2525;
-const MAIL_FROM: &str = "Minnow board <board@minnow.test>";
-const MAIL_TO: &str = "Tester <tester@minnow.test>";
 /// The subject the image writes (firmware-sim/firmware/src/mail.rs).
 const MAIL_SUBJECT: &str = "Hello from the Minnow board";
-
-/// The image of `board` with extra Cargo `features`, `services`
-/// (`MINNOW_SERVICES`) and IPv4 setting (`MINNOW_IPV4`), in a target folder
-/// `variant` of its own; with none of them, the tests' default image.
-fn build_variant(
-    board: Board,
-    features: &[&str],
-    services: Option<&str>,
-    ipv4: Option<&str>,
-    variant: Option<&str>,
-) -> Result<PathBuf, String> {
-    let smtp = format!("{}:{SMTP_PORT}", Netns::HOST_V4);
-    let mut env = vec![
-        ("MINNOW_IPV4", ipv4.unwrap_or(Netns::MINNOW_V4_CIDR)),
-        ("MINNOW_IPV6", Netns::MINNOW_V6_CIDR),
-        ("MINNOW_GATEWAY", "none"),
-        ("MINNOW_SNTP", Netns::HOST_V4),
-        ("MINNOW_MAIL_FROM", MAIL_FROM),
-        ("MINNOW_MAIL_TO", MAIL_TO),
-        // Every client here comes from the Linux side's one address.
-        ("MINNOW_PER_SOURCE", "4"),
-    ];
-    if board.mails() {
-        env.push(("MINNOW_SMTP", smtp.as_str()));
-    }
-    if let Some(list) = services {
-        env.push(("MINNOW_SERVICES", list));
-    }
-    let joined = features.join("-");
-    let variant = variant.or((!features.is_empty()).then_some(joined.as_str()));
-    board.build(&BoardBuild {
-        features,
-        env: &env,
-        variant,
-    })
-}
-
-/// The board's default image, built once per test process.
-fn image(board: Board) -> PathBuf {
-    static IMAGES: [OnceLock<Result<PathBuf, String>>; 2] = [OnceLock::new(), OnceLock::new()];
-    let slot = Board::ALL
-        .iter()
-        .position(|b| *b == board)
-        .expect("a board of Board::ALL");
-    match IMAGES[slot].get_or_init(|| build_variant(board, &[], None, None, None)) {
-        Ok(p) => p.clone(),
-        Err(e) => panic!("minnow-tests: {e}"),
-    }
-}
-
-/// Boots the board's default image on the namespace's `tap0` and waits for
-/// `minnow: ready` on its UART (QEMU's stdout).
-fn boot(board: Board, ns: &Netns) -> Proc {
-    board.boot(ns, &image(board))
-}
 
 /// An SNTP server on 192.0.2.1:123 that says it is Tue Apr 4 14:07:31 2017.
 const SNTP_SERVER: &str = r#"
@@ -128,7 +68,7 @@ fn sntp_server(ns: &Netns) -> Proc {
 fn sets_its_clock_by_sntp_and_serves_time_and_echo(board: Board) {
     let ns = Netns::new();
     let _sntp = sntp_server(&ns);
-    let board = boot(board, &ns);
+    let board = board.boot(&ns);
     assert!(
         board.wait_for_stdout("sntp: clock set to 1491314851", T),
         "{}",
@@ -199,7 +139,7 @@ fn sets_its_clock_by_sntp_and_serves_time_and_echo(board: Board) {
 fn time_server_closes_without_a_time_until_the_clock_is_set(board: Board) {
     let ns = Netns::new();
     let mails = board.mails();
-    let board = boot(board, &ns);
+    let board = board.boot(&ns);
     let out = run_peer(&ns, "time_client.py", &[Netns::MINNOW_V4, "9999"]);
     assert!(
         !out.success(),
@@ -238,7 +178,7 @@ fn time_server_closes_without_a_time_until_the_clock_is_set(board: Board) {
 fn sends_files_byte_for_byte(board: Board) {
     let ns = Netns::new();
     let (random_file, random_len) = board.random_file();
-    let board = boot(board, &ns);
+    let board = board.boot(&ns);
     let dir = TempDir::new("board-files");
     let want = sha256_hex(&random_bytes(random_len, BOARD_FILE_SEED));
     let get = format!("GET {random_file}");
@@ -301,7 +241,7 @@ fn sends_files_byte_for_byte(board: Board) {
 
 fn chat_room_with_three_notes_clients(board: Board) {
     let ns = Netns::new();
-    let board = boot(board, &ns);
+    let board = board.boot(&ns);
     let mut clients: Vec<Proc> = Vec::new();
     for i in 0..3 {
         let p = ns.spawn(ns.peer_command("chat_client.py", &[Netns::MINNOW_V4, "9009"]));
@@ -377,7 +317,7 @@ fn mails_a_message_with_an_attachment_at_boot(board: Board) {
     let maildir = dir.join("maildir");
     let _sink = smtp_sink(&ns, SMTP_PORT, &maildir, &[]);
     let _sntp = sntp_server(&ns);
-    let board = boot(board, &ns);
+    let board = board.boot(&ns);
     assert!(
         board.wait_for_stdout(
             "mail: accepted for 1 recipient(s): 250 2.0.0 Message accepted for delivery\n",
@@ -476,7 +416,7 @@ fn logs_a_refused_recipient_with_the_servers_reply(board: Board) {
         &["--reject-rcpt", "tester@minnow.test"],
     );
     let _sntp = sntp_server(&ns);
-    let board = boot(board, &ns);
+    let board = board.boot(&ns);
     assert!(
         board.wait_for_stdout("mail: failed: RCPT TO: every recipient was refused\n", T),
         "{}",
@@ -516,10 +456,11 @@ except socket.timeout:
 "#;
 
 fn built_with_discard_and_log_takes_streams_and_logs_through_the_facade(board: Board) {
-    let elf = build_variant(board, &["discard", "log"], Some("echo,discard"), None, None)
+    let elf = board
+        .build_variant(&["discard", "log"], Some("echo,discard"), None, None)
         .unwrap_or_else(|e| panic!("minnow-tests: {e}"));
     let ns = Netns::new();
-    let board = board.boot(&ns, &elf);
+    let board = board.boot_elf(&ns, &elf);
     for host in [Netns::MINNOW_V4, Netns::MINNOW_V6] {
         let mut cmd = ns.command("python3");
         cmd.args(["-c", DISCARD_CLIENT, host]);
@@ -548,7 +489,8 @@ fn built_with_discard_and_log_takes_streams_and_logs_through_the_facade(board: B
 }
 
 fn built_with_defmt_logs_core_records_over_semihosting(board: Board) {
-    let elf = build_variant(board, &["defmt"], Some("echo"), None, None)
+    let elf = board
+        .build_variant(&["defmt"], Some("echo"), None, None)
         .unwrap_or_else(|e| panic!("minnow-tests: {e}"));
     let ns = Netns::new();
     let dir = TempDir::new("defmt");
@@ -559,7 +501,7 @@ fn built_with_defmt_logs_core_records_over_semihosting(board: Board) {
     cmd.args(["-semihosting-config", "enable=on,target=native"]);
     let mut board = ns.spawn(cmd);
     let read = || std::fs::read_to_string(&uart).unwrap_or_default();
-    let until = std::time::Instant::now() + BOARD_BOOT;
+    let until = std::time::Instant::now() + BOOT;
     while !read().contains("minnow: ready") && std::time::Instant::now() < until {
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -596,13 +538,14 @@ fn built_with_defmt_logs_core_records_over_semihosting(board: Board) {
 }
 
 fn gets_its_address_by_dhcp_and_serves_on_it(board: Board) {
-    let elf = build_variant(board, &[], None, Some("dhcp"), Some("dhcp"))
+    let elf = board
+        .build_variant(&[], None, Some("dhcp"), Some("dhcp"))
         .unwrap_or_else(|e| panic!("minnow-tests: {e}"));
     let ns = Netns::new();
     let _dns = dnsmasq(&ns);
     let _sntp = sntp_server(&ns);
     // `ready` comes with the lease.
-    let board = board.boot(&ns, &elf);
+    let board = board.boot_elf(&ns, &elf);
     let log = board.stdout();
     let addr = leased_address(&log);
     assert!(addr.starts_with("192.0.2.1"), "{addr}\n{log}");
@@ -685,7 +628,7 @@ fn drops_oversized_frames_and_survives_a_link_outage(board: Board) {
     let mon = dir.join("monitor");
     let cmd = board.qemu_with(
         &ns,
-        &image(board),
+        &board.image(),
         "stdio",
         &format!("unix:{},server=on,wait=off", mon.display()),
     );

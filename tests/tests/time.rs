@@ -3,38 +3,14 @@
 
 use std::time::Duration;
 
+use minnow_tests::scenarios::{self, ctime_client};
 use minnow_tests::{NETS, Netns, minnow_bin, peer};
 
 const T: Duration = Duration::from_secs(30);
 
-fn ctime_client(ns: &Netns, host: &str, port: &str) -> String {
-    let mut cmd = ns.command("python3");
-    cmd.arg(peer("time_client.py")).args([host, port]);
-    let out = ns.run(cmd, T);
-    out.assert_success("time_client.py against minnow");
-    out.stdout
-}
-
 #[test]
 fn notes_time_client_gets_ctime_over_ipv4_and_ipv6() {
-    let ns = Netns::new();
-    let server = ns.serve(&["--daytime"]);
-    for host in [Netns::MINNOW_V4, Netns::MINNOW_V6] {
-        let out = ctime_client(&ns, host, "9999");
-        assert!(out.starts_with("The time got from the server is "), "{out}");
-        // Python's ctime of the same moment, give or take a second or two.
-        let got = out
-            .trim_start_matches("The time got from the server is ")
-            .trim_end();
-        assert_eq!(got.len(), 24, "{got:?}");
-    }
-    let out = ctime_client(&ns, Netns::MINNOW_V4, "13");
-    assert!(out.contains(":"), "{out}");
-    assert!(
-        server.wait_for_stderr("sent time", T),
-        "{}",
-        server.stderr()
-    );
+    scenarios::time_over_both_families(&Netns::new(), &[]);
 }
 
 #[test]

@@ -432,13 +432,13 @@ impl<const N: usize, const L: usize> Service for ChatServer<N, L> {
             members: &mut self.members,
             events: &mut self.events,
         };
-        self.pool.poll(net.sockets, now, &mut lifecycle);
+        self.pool.poll(net, now, &mut lifecycle);
         let full = self.is_full();
         self.overflow.set_accepting(net.sockets, full);
         let mut refuse = Refuse {
             events: &mut self.events,
         };
-        self.overflow.poll(net.sockets, now, &mut refuse);
+        self.overflow.poll(net, now, &mut refuse);
 
         self.drop_stalled(net.sockets, now);
         self.more = false;

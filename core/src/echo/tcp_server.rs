@@ -108,7 +108,7 @@ impl<const N: usize> Service for TcpEchoServer<N> {
             events: &mut self.events,
             now,
         };
-        self.pool.poll(net.sockets, now, &mut handler);
+        self.pool.poll(net, now, &mut handler);
     }
 
     fn poll_at(&self, _now: Instant) -> Option<Instant> {

@@ -315,7 +315,7 @@ impl<S: FileStore, const N: usize> Service for FileServer<S, N> {
             timers: self.timers,
             now,
         };
-        self.pool.poll(net.sockets, now, &mut handler);
+        self.pool.poll(net, now, &mut handler);
     }
 
     fn poll_at(&self, _now: Instant) -> Option<Instant> {

@@ -3,7 +3,9 @@
 
 use core::fmt;
 use core::str::FromStr;
-use smoltcp::wire::{IpAddress, Ipv4Address, Ipv6Address};
+#[cfg(feature = "ipv6")]
+use smoltcp::wire::Ipv6Address;
+use smoltcp::wire::{IpAddress, Ipv4Address};
 
 /// Where a client connects: an address, or a name for DNS.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,6 +27,8 @@ pub enum EndpointError {
     BadBrackets,
     /// A name with characters no host name has, or longer than 253 bytes.
     BadName,
+    /// An IPv6 address, and this build has no IPv6 (core's `ipv6` feature).
+    NoIpv6,
 }
 
 impl fmt::Display for EndpointError {
@@ -36,6 +40,7 @@ impl fmt::Display for EndpointError {
                 "an IPv6 address in brackets must look like [2001:db8::1]:PORT"
             }
             EndpointError::BadName => "not an IP address or a valid host name",
+            EndpointError::NoIpv6 => "an IPv6 address, and IPv6 is not built in",
         })
     }
 }
@@ -58,6 +63,7 @@ fn valid_name(name: &str) -> bool {
 /// Parses `HOST[:PORT]`, using `default_port` when no port is given. A bare
 /// IPv6 address (more than one colon, no brackets) takes the default port.
 pub fn parse_host_port(text: &str, default_port: u16) -> Result<(Host<'_>, u16), EndpointError> {
+    #[cfg(feature = "ipv6")]
     if let Some(rest) = text.strip_prefix('[') {
         let (inner, after) = rest.split_once(']').ok_or(EndpointError::BadBrackets)?;
         let addr = Ipv6Address::from_str(inner).map_err(|_| EndpointError::BadBrackets)?;
@@ -67,9 +73,14 @@ pub fn parse_host_port(text: &str, default_port: u16) -> Result<(Host<'_>, u16),
         };
         return Ok((Host::Addr(IpAddress::Ipv6(addr)), port));
     }
+    #[cfg(feature = "ipv6")]
     if text.matches(':').count() > 1 {
         let addr = Ipv6Address::from_str(text).map_err(|_| EndpointError::BadName)?;
         return Ok((Host::Addr(IpAddress::Ipv6(addr)), default_port));
+    }
+    #[cfg(not(feature = "ipv6"))]
+    if text.starts_with('[') || text.matches(':').count() > 1 {
+        return Err(EndpointError::NoIpv6);
     }
     let (host, port) = match text.split_once(':') {
         Some((h, p)) => (h, parse_port(p)?),
@@ -92,6 +103,7 @@ pub fn parse_host_port(text: &str, default_port: u16) -> Result<(Host<'_>, u16),
 mod tests {
     use super::*;
 
+    #[cfg(feature = "ipv6")]
     #[test]
     fn parses_every_form() {
         let v4 = IpAddress::Ipv4(Ipv4Address::new(192, 0, 2, 1));
@@ -116,6 +128,20 @@ mod tests {
         );
     }
 
+    #[cfg(not(feature = "ipv6"))]
+    #[test]
+    fn an_ipv6_address_is_refused_without_ipv6() {
+        assert_eq!(
+            parse_host_port("[2001:db8::1]:7", 7),
+            Err(EndpointError::NoIpv6)
+        );
+        assert_eq!(
+            parse_host_port("2001:db8::1", 7),
+            Err(EndpointError::NoIpv6)
+        );
+    }
+
+    #[cfg(feature = "ipv6")]
     #[test]
     fn refuses_bad_input() {
         assert_eq!(parse_host_port("", 7), Err(EndpointError::EmptyHost));

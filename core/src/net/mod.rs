@@ -3,7 +3,9 @@
 //! ([`tcp_pool`]), and one step of the poll loop ([`runner`]).
 
 pub mod config;
+#[cfg(feature = "dhcp")]
 pub mod dhcp;
+#[cfg(feature = "dns")]
 pub mod dns;
 mod doorman;
 pub mod endpoint;
@@ -11,9 +13,12 @@ pub mod guard;
 pub mod pipe;
 pub mod reflect;
 pub mod runner;
+#[cfg(feature = "slaac")]
+pub mod slaac;
 pub mod stack;
 pub mod storage;
 pub mod stream_client;
+pub mod syn_gate;
 pub mod tcp_client;
 pub mod tcp_pool;
 

@@ -16,13 +16,15 @@ use smoltcp::wire::{IpAddress, IpEndpoint};
 use super::config::NetConfig;
 use super::runner::earliest;
 use super::storage::{OutOfMemory, SocketAlloc};
+use super::syn_gate::SynGate;
 use super::tcp_client::EphemeralPorts;
 use crate::net::stream_client::StreamClient;
 use crate::service::{Net, Service};
 
-/// Interface + sockets + ephemeral ports. RAM: the [`Interface`] (about
-/// 2.8 KiB with 64 neighbour entries), the socket set's storage (given by
-/// the caller: one [`SocketStorage`] slot per socket) and 2 bytes of ports.
+/// Interface + sockets + ephemeral ports + SYN gate. RAM: the [`Interface`]
+/// (about 2.8 KiB with 64 neighbour entries), the socket set's storage
+/// (given by the caller: one [`SocketStorage`] slot per socket), 2 bytes of
+/// ports and the gate's 170 bytes.
 pub struct Stack<'s> {
     /// The smoltcp interface.
     pub iface: Interface,
@@ -30,6 +32,8 @@ pub struct Stack<'s> {
     pub sockets: SocketSet<'s>,
     /// Local ports for client connections.
     pub ports: EphemeralPorts,
+    /// Holds back the SYNs that would find no listener of their pool.
+    pub gate: SynGate,
 }
 
 impl<'s> Stack<'s> {
@@ -53,6 +57,7 @@ impl<'s> Stack<'s> {
             iface,
             sockets,
             ports: EphemeralPorts::new(seed),
+            gate: SynGate::new(),
         }
     }
 
@@ -81,10 +86,13 @@ impl<'s> Stack<'s> {
         // What `Interface::poll` does, spelled out so that the egress pass
         // below is the same code, not a second copy of it in the image.
         self.iface.poll_maintenance(now);
+        self.gate.prepare(&self.sockets, now);
+        // A SYN parked now ends the batch: the services free a socket for it.
         while self
             .iface
-            .poll_ingress_single(now, device, &mut self.sockets)
+            .poll_ingress_single(now, &mut self.gate.on(device), &mut self.sockets)
             != PollIngressSingleResult::None
+            && !self.gate.parked_now()
         {}
         self.egress(device, now);
         services.poll(&mut self.net(), now);
@@ -106,7 +114,7 @@ impl<'s> Stack<'s> {
 
     fn deadline<S: Service + ?Sized>(&mut self, services: &S, now: Instant) -> Option<Instant> {
         earliest(
-            self.iface.poll_at(now, &self.sockets),
+            earliest(self.iface.poll_at(now, &self.sockets), self.gate.poll_at()),
             services.poll_at(now),
         )
     }

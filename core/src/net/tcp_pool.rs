@@ -19,6 +19,7 @@ use smoltcp::wire::IpEndpoint;
 
 use crate::net::doorman::{Doorman, Head, held_by};
 use crate::net::guard::Guard;
+use crate::service::Net;
 
 /// What the pool knows of one live connection, with the service's own
 /// state `S` for it (an explicit enum, e.g. the file server's
@@ -229,12 +230,8 @@ impl<const N: usize, S: Default> TcpPool<N, S> {
     /// Steps every socket: reports connections that began or ended to
     /// `handler`, lets it serve each live connection, aborts idle ones, and
     /// makes every free socket listen again.
-    pub fn poll(
-        &mut self,
-        sockets: &mut SocketSet<'_>,
-        now: Instant,
-        handler: &mut impl ConnHandler<S>,
-    ) {
+    pub fn poll(&mut self, net: &mut Net<'_, '_>, now: Instant, handler: &mut impl ConnHandler<S>) {
+        let sockets = &mut *net.sockets;
         let found = self.door.check(&mut self.heads, sockets, now);
         self.half_open = found.waiting;
         self.handshake_due = found.due;

@@ -188,7 +188,12 @@ pub struct ServiceConfig {
     /// Set the wall clock by SNTP (else the runtime sets it).
     pub sntp: Option<SntpConfig>,
     /// Get the IPv4 address by DHCPv4; the set reports ready once leased.
+    #[cfg(feature = "dhcp")]
     pub dhcp: bool,
+    /// Report the IPv6 address and router from autoconfiguration (the
+    /// interface's [`crate::net::NetConfig::slaac`] does the work).
+    #[cfg(feature = "slaac")]
+    pub slaac: bool,
     /// Seed for the SNTP client's request stamps.
     pub seed: u64,
     /// What every TCP service's pool does against hostile peers (half-open
@@ -209,7 +214,10 @@ impl ServiceConfig {
         chat: None,
         discard: None,
         sntp: None,
+        #[cfg(feature = "dhcp")]
         dhcp: false,
+        #[cfg(feature = "slaac")]
+        slaac: false,
         seed: 0,
         guard: Guard::DEFAULT,
     };
@@ -217,7 +225,10 @@ impl ServiceConfig {
     /// Sockets the services add to the socket set (every place of the chat
     /// room counted).
     pub const fn sockets(&self) -> usize {
+        #[cfg(feature = "dhcp")]
         let mut n = self.dhcp as usize;
+        #[cfg(not(feature = "dhcp"))]
+        let mut n = 0;
         if let Some(e) = self.echo {
             n += e.tcp.sockets + 1;
         }

@@ -7,7 +7,10 @@ use core::fmt;
 use crate::chat::ChatEvent;
 use crate::echo::EchoEvent;
 use crate::file::FileEvent;
+#[cfg(feature = "dhcp")]
 use crate::net::dhcp::DhcpEvent;
+#[cfg(feature = "slaac")]
+use crate::net::slaac::SlaacEvent;
 use crate::time::TimeEvent;
 use crate::time::sntp_client::{Rejected, SntpEvent};
 
@@ -80,7 +83,11 @@ pub enum Event {
     /// From the SNTP client.
     Sntp(SntpEvent),
     /// From the DHCP client.
+    #[cfg(feature = "dhcp")]
     Dhcp(DhcpEvent),
+    /// IPv6 autoconfiguration gave or lost an address.
+    #[cfg(feature = "slaac")]
+    Slaac(SlaacEvent),
 }
 
 /// The words of an echo or discard event (after the service's prefix).
@@ -190,6 +197,7 @@ impl fmt::Display for Event {
                     write!(f, "sntp: no valid reply, retrying in {} s", retry_in.secs())
                 }
             },
+            #[cfg(feature = "dhcp")]
             Event::Dhcp(DhcpEvent::Configured(lease)) => {
                 write!(f, "dhcp address {} router ", lease.address)?;
                 match lease.router {
@@ -202,7 +210,18 @@ impl fmt::Display for Event {
                     None => f.write_str("none"),
                 }
             }
+            #[cfg(feature = "dhcp")]
             Event::Dhcp(DhcpEvent::Deconfigured) => f.write_str("dhcp lease lost"),
+            #[cfg(feature = "slaac")]
+            Event::Slaac(SlaacEvent::Configured(a)) => {
+                write!(f, "slaac address {} router ", a.address)?;
+                match a.router {
+                    Some(r) => write!(f, "{r}"),
+                    None => f.write_str("none"),
+                }
+            }
+            #[cfg(feature = "slaac")]
+            Event::Slaac(SlaacEvent::Deconfigured) => f.write_str("slaac address expired"),
         }
     }
 }

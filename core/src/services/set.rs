@@ -27,8 +27,11 @@ use super::config::ServiceConfig;
 use super::event::{Event, Transport};
 use crate::clock::WallClock;
 use crate::file::store::FileStore;
+#[cfg(feature = "dhcp")]
 use crate::net::dhcp::{DhcpClient, DhcpEvent};
 use crate::net::guard::Guard;
+#[cfg(feature = "slaac")]
+use crate::net::slaac::SlaacWatch;
 use crate::net::stack::Stack;
 use crate::net::storage::{OutOfMemory, SocketAlloc};
 use crate::service::{Net, Service};
@@ -130,7 +133,10 @@ pub struct ServiceSet<
     const DGRAM: usize,
     const DISCARD: usize,
 > {
+    #[cfg(feature = "dhcp")]
     dhcp: Option<DhcpClient>,
+    #[cfg(feature = "slaac")]
+    slaac: Option<SlaacWatch>,
     sntp: Option<SntpClient<'c>>,
     #[cfg(feature = "time")]
     time: Option<TcpTimeServer<'c, TIME>>,
@@ -203,7 +209,10 @@ impl<
     /// (the stack then holds one service under construction, not all).
     pub const fn new() -> Self {
         Self {
+            #[cfg(feature = "dhcp")]
             dhcp: None,
+            #[cfg(feature = "slaac")]
+            slaac: None,
             sntp: None,
             #[cfg(feature = "time")]
             time: None,
@@ -404,10 +413,22 @@ impl<
             })?;
             self.sntp = Some(client);
         }
+        #[cfg(feature = "dhcp")]
         if config.dhcp {
             self.dhcp = Some(DhcpClient::new(&mut stack.sockets));
         }
-        self.ready_due = !config.dhcp;
+        #[cfg(feature = "slaac")]
+        if config.slaac {
+            self.slaac = Some(SlaacWatch::new(&stack.iface));
+        }
+        #[cfg(feature = "dhcp")]
+        {
+            self.ready_due = !config.dhcp;
+        }
+        #[cfg(not(feature = "dhcp"))]
+        {
+            self.ready_due = true;
+        }
         Ok(())
     }
 
@@ -457,6 +478,7 @@ impl<
     /// The next event any service reports, oldest first within a service.
     #[inline(never)]
     pub fn pop_event(&mut self) -> Option<Event> {
+        #[cfg(feature = "dhcp")]
         if let Some(d) = self.dhcp.as_mut()
             && let Some(e) = d.events.pop()
         {
@@ -464,6 +486,10 @@ impl<
                 self.ready_due = true;
             }
             return Some(Event::Dhcp(e));
+        }
+        #[cfg(feature = "slaac")]
+        if let Some(e) = self.slaac.as_mut().and_then(|s| s.events.pop()) {
+            return Some(Event::Slaac(e));
         }
         if self.ready_due && !self.ready_told {
             self.ready_told = true;
@@ -640,7 +666,10 @@ impl<
 > Service for ServiceSet<'_, F, ECHO, TIME, FILE, CHAT, LINE, DGRAM, DISCARD>
 {
     fn poll(&mut self, net: &mut Net<'_, '_>, now: Instant) {
+        #[cfg(feature = "dhcp")]
         self.dhcp.poll(net, now);
+        #[cfg(feature = "slaac")]
+        self.slaac.poll(net, now);
         self.sntp.poll(net, now);
         #[cfg(feature = "time")]
         self.time.poll(net, now);
@@ -669,7 +698,11 @@ impl<
 
     fn poll_at(&self, now: Instant) -> Option<Instant> {
         use crate::net::runner::earliest;
-        let mut next = earliest(self.dhcp.poll_at(now), self.sntp.poll_at(now));
+        let mut next = self.sntp.poll_at(now);
+        #[cfg(feature = "dhcp")]
+        {
+            next = earliest(next, self.dhcp.poll_at(now));
+        }
         #[cfg(feature = "time")]
         {
             next = earliest(next, self.time.poll_at(now));

@@ -144,7 +144,7 @@ impl<const N: usize> Service for TcpTimeServer<'_, N> {
             events: &mut self.events,
             now,
         };
-        self.pool.poll(net.sockets, now, &mut handler);
+        self.pool.poll(net, now, &mut handler);
     }
 
     fn poll_at(&self, _now: Instant) -> Option<Instant> {

@@ -89,6 +89,8 @@ pub const fn service_config(sizes: &Sizes) -> ServiceConfig {
             None => None,
         },
         dhcp: netconfig::DHCP,
+        #[cfg(feature = "slaac")]
+        slaac: netconfig::SLAAC,
         seed: 0,
         guard: minnow::net::guard::Guard {
             per_source: netconfig::PER_SOURCE,

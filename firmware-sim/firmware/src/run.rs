@@ -33,8 +33,9 @@ pub fn run<B: Board>(mut board: B) -> ! {
         ipv6: netconfig::IPV6,
         gateway_v4: netconfig::GATEWAY_V4,
         gateway_v6: None,
+        #[cfg(feature = "slaac")]
+        slaac: netconfig::SLAAC,
         dhcp: netconfig::DHCP,
-        dns_server: None,
         random_seed: seed,
     };
     log!("net: {}", netconfig::SUMMARY);

@@ -160,6 +160,7 @@ impl BoardConfig {
                 },
             }),
             dhcp: false,
+            slaac: false,
             seed: self.seed,
             // The simulated wires lose up to 30% each way: smoltcp's SYN-ACK
             // backoff can then take minutes (134 s for seed 0's chat), and a

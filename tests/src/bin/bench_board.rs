@@ -17,7 +17,7 @@
 //! `--repeat` times (default 3), board and host interleaved; the table shows
 //! the best. MB/s are 10^6 bytes of payload per second.
 //!
-//! The image is built like the firmware test builds it (`cargo build
+//! The image is the firmware tests' (`minnow_tests::board`: `cargo build
 //! --release` in the board's folder, 192.0.2.2/24 + 2001:db8::2/64), or
 //! taken from env `MINNOW_BOARD_ELF` (mps2) or `MINNOW_LM3S6965_ELF`.
 //! Network safety: each server lives in a namespace this program creates
@@ -26,13 +26,10 @@
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, UdpSocket};
-use std::path::{Path, PathBuf};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use minnow_tests::{
-    BOARD_FILE_SEED, Board, BoardBuild, Netns, Proc, TempDir, random_bytes, sha256_hex,
-};
+use minnow_tests::{BOARD_FILE_SEED, Board, Netns, TempDir, random_bytes, sha256_hex};
 
 /// No single measurement may take longer than this.
 const LIMIT: Duration = Duration::from_secs(60);
@@ -97,29 +94,6 @@ fn parse_args() -> Args {
 fn die(msg: &str) -> ! {
     eprintln!("bench-board: {msg}");
     std::process::exit(2);
-}
-
-fn build_image(board: Board) -> PathBuf {
-    let env = [
-        ("MINNOW_IPV4", Netns::MINNOW_V4_CIDR),
-        ("MINNOW_IPV6", Netns::MINNOW_V6_CIDR),
-        ("MINNOW_GATEWAY", "none"),
-        ("MINNOW_SNTP", Netns::HOST_V4),
-    ];
-    board
-        .build(&BoardBuild {
-            env: &env,
-            ..BoardBuild::default()
-        })
-        .unwrap_or_else(|e| die(&e))
-}
-
-fn boot(board: Board, ns: &Netns, elf: &Path) -> Proc {
-    let proc = ns.spawn(board.qemu(ns, elf));
-    if !proc.wait_for_stdout("minnow: ready", Duration::from_secs(30)) {
-        die(&format!("the board did not boot:\n{}", proc.dump()));
-    }
-    proc
 }
 
 /// Writes 1 byte, reads it back, for `secs`. Round trips per second.
@@ -224,7 +198,7 @@ fn file_download(ns: &Netns, name: &str, len: usize, want: &str) -> f64 {
 fn main() {
     let args = parse_args();
     minnow_tests::require_root();
-    let elf = build_image(args.board);
+    let elf = args.board.image();
     let (name, len) = args.board.random_file();
     let data = random_bytes(len, BOARD_FILE_SEED);
     let want = sha256_hex(&data);
@@ -232,7 +206,7 @@ fn main() {
     std::fs::write(files.join(name), &data).unwrap();
 
     let board_ns = Netns::new();
-    let _board = boot(args.board, &board_ns, &elf);
+    let _board = args.board.boot_elf(&board_ns, &elf);
     let host_ns = Netns::new();
     let dir = files.path().to_str().unwrap();
     let _host = host_ns.serve(&["--files", dir]);

@@ -1,0 +1,295 @@
+//! Keeps smoltcp from refusing a client of a pool whose listening sockets
+//! were all taken earlier in the same batch of frames.
+//!
+//! smoltcp answers a SYN that finds no listening socket with RST. Between
+//! two passes of the services, the frames read from the device in one batch
+//! can take every listener of a pool (50 half-open SYNs in a burst, a flood),
+//! and a real client's SYN in that batch would be refused before the pool's
+//! [`crate::net::TcpPool`] had a chance to recycle anything. The gate counts
+//! each pool port's listeners before the batch and lets through only as many
+//! SYNs: the next one is parked (one frame, copied) and the batch ends, so
+//! the services run (the pool frees a socket) and the parked SYN is handed
+//! to smoltcp again in the next steps, for up to [`HOLD`] (under a flood,
+//! the pool frees a socket once its oldest handshake is the flood age old). Still no listener
+//! then: it is dropped, as the kernel drops a SYN its backlog cannot hold,
+//! and the client sends it again. While one SYN is held, other frames pass
+//! as usual and another SYN that finds no listener is dropped. A port whose sockets all carry established connections is not
+//! gated: the pool is full, and the client is refused at once, as before.
+
+use smoltcp::iface::SocketSet;
+use smoltcp::phy::{Device, DeviceCapabilities, RxToken};
+use smoltcp::socket::tcp;
+use smoltcp::time::{Duration, Instant};
+#[cfg(feature = "ipv6")]
+use smoltcp::wire::Ipv6Packet;
+use smoltcp::wire::{EthernetFrame, EthernetProtocol, IpProtocol, Ipv4Packet, TcpPacket};
+
+/// Pool ports the gate can watch at once (one per TCP service).
+const PORTS: usize = 8;
+/// The longest frame that can be parked: a SYN over IPv6 with 40 bytes of
+/// options is 14 + 40 + 60 = 114 bytes; longer SYNs carry data, and pass.
+pub const PARK_BYTES: usize = 128;
+/// How long a SYN is held for a socket: the default flood age (after which
+/// a pool under a flood recycles its oldest handshake) and a few steps.
+/// A handshake is never cut shorter for it: a real client on a slow link
+/// needs its round trip.
+pub const HOLD: Duration = Duration::from_millis(25);
+
+/// One gated port: its listeners left in this batch.
+#[derive(Debug, Clone, Copy)]
+struct Door {
+    port: u16,
+    listening: u16,
+}
+
+/// The gate's state between two steps. RAM: about 190 bytes
+/// ([`PARK_BYTES`] for the parked SYN, 4 bytes per watched port).
+#[derive(Debug)]
+pub struct SynGate {
+    doors: heapless::Vec<Door, PORTS>,
+    parked: [u8; PARK_BYTES],
+    /// Length of the parked frame: 0 when none.
+    parked_len: usize,
+    /// When the parked SYN arrived.
+    parked_at: Instant,
+    /// The time of this step.
+    now: Instant,
+    /// A SYN was parked in this step: the batch ends.
+    fresh: bool,
+    /// The parked SYN was handed over in this step (once a step).
+    replayed: bool,
+    dropped: u32,
+}
+
+impl Default for SynGate {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// What the gate decides for one received frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verdict {
+    Pass,
+    /// A SYN that finds no listener left: kept for the next steps.
+    Park,
+    /// A SYN held past [`HOLD`], or one that cannot be kept.
+    Drop,
+}
+
+impl SynGate {
+    /// A gate watching nothing yet.
+    pub const fn new() -> Self {
+        Self {
+            doors: heapless::Vec::new(),
+            parked: [0; PARK_BYTES],
+            parked_len: 0,
+            parked_at: Instant::ZERO,
+            now: Instant::ZERO,
+            fresh: false,
+            replayed: false,
+            dropped: 0,
+        }
+    }
+
+    /// SYNs the gate dropped (their clients send them again).
+    pub fn dropped(&self) -> u32 {
+        self.dropped
+    }
+
+    /// A SYN waits to be handed to smoltcp.
+    pub fn has_parked(&self) -> bool {
+        self.parked_len > 0
+    }
+
+    /// A SYN was parked in this step: end the batch, let the services run.
+    pub fn parked_now(&self) -> bool {
+        self.fresh
+    }
+
+    /// When the stack must step again for the parked SYN: at once after it
+    /// was parked, then every millisecond while it is held.
+    pub fn poll_at(&self) -> Option<Instant> {
+        match (self.has_parked(), self.fresh) {
+            (false, _) => None,
+            (true, true) => Some(self.now),
+            (true, false) => Some(self.now + Duration::from_millis(1)),
+        }
+    }
+
+    /// Starts a step at `now`: counts the listeners of every port that has
+    /// half-open sockets or listeners. A port with neither (only
+    /// established connections, or no pool at all) is not watched.
+    pub fn prepare(&mut self, sockets: &SocketSet<'_>, now: Instant) {
+        self.now = now;
+        self.fresh = false;
+        self.replayed = false;
+        self.doors.clear();
+        for (_, socket) in sockets.iter() {
+            let smoltcp::socket::Socket::Tcp(s) = socket else {
+                continue;
+            };
+            let listening = match s.state() {
+                tcp::State::Listen => 1,
+                tcp::State::SynReceived => 0,
+                _ => continue,
+            };
+            let port = s.listen_endpoint().port;
+            if port == 0 {
+                continue;
+            }
+            match self.doors.iter_mut().find(|d| d.port == port) {
+                Some(d) => d.listening += listening,
+                // More ports than the gate holds: the rest pass ungated.
+                None => {
+                    let _ = self.doors.push(Door { port, listening });
+                }
+            }
+        }
+    }
+
+    /// The device as smoltcp sees it through the gate.
+    pub fn on<'a, D: Device + ?Sized>(&'a mut self, device: &'a mut D) -> Gated<'a, D> {
+        Gated { gate: self, device }
+    }
+
+    /// What becomes of a frame of `len` bytes that is a SYN to `port` (or
+    /// not a SYN: `None`); `replay`: it is the parked one.
+    fn judge(&mut self, port: Option<u16>, len: usize, replay: bool) -> Verdict {
+        let Some(port) = port else {
+            return Verdict::Pass;
+        };
+        let Some(door) = self.doors.iter_mut().find(|d| d.port == port) else {
+            return Verdict::Pass;
+        };
+        if door.listening > 0 {
+            door.listening -= 1;
+            return Verdict::Pass;
+        }
+        let keep = if replay {
+            self.now < self.parked_at + HOLD
+        } else {
+            self.parked_len == 0 && len <= PARK_BYTES
+        };
+        if keep {
+            return Verdict::Park;
+        }
+        self.dropped = self.dropped.saturating_add(1);
+        Verdict::Drop
+    }
+}
+
+/// The destination port of a TCP SYN (without ACK) in an Ethernet frame.
+fn syn_port(frame: &[u8]) -> Option<u16> {
+    let eth = EthernetFrame::new_checked(frame).ok()?;
+    let tcp = match eth.ethertype() {
+        EthernetProtocol::Ipv4 => {
+            let ip = Ipv4Packet::new_checked(eth.payload()).ok()?;
+            if ip.next_header() != IpProtocol::Tcp || ip.frag_offset() != 0 {
+                return None;
+            }
+            ip.payload()
+        }
+        #[cfg(feature = "ipv6")]
+        EthernetProtocol::Ipv6 => {
+            let ip = Ipv6Packet::new_checked(eth.payload()).ok()?;
+            if ip.next_header() != IpProtocol::Tcp {
+                return None;
+            }
+            ip.payload()
+        }
+        _ => return None,
+    };
+    let tcp = TcpPacket::new_checked(tcp).ok()?;
+    (tcp.syn() && !tcp.ack()).then(|| tcp.dst_port())
+}
+
+/// A device seen through a [`SynGate`]: frames pass unchanged but for the
+/// SYNs the gate holds back, which smoltcp sees as empty frames (ignored).
+pub struct Gated<'a, D: ?Sized> {
+    gate: &'a mut SynGate,
+    device: &'a mut D,
+}
+
+/// A received frame: the device's own, or the parked SYN handed over again.
+pub enum GatedRx<'a, R> {
+    /// A frame from the device.
+    Device(R, &'a mut SynGate),
+    /// The parked SYN.
+    Parked(&'a mut SynGate),
+}
+
+impl<R: RxToken> RxToken for GatedRx<'_, R> {
+    fn consume<T, F: FnOnce(&[u8]) -> T>(self, f: F) -> T {
+        match self {
+            GatedRx::Device(token, gate) => {
+                token.consume(
+                    |frame| match gate.judge(syn_port(frame), frame.len(), false) {
+                        Verdict::Pass => f(frame),
+                        Verdict::Park => {
+                            gate.parked[..frame.len()].copy_from_slice(frame);
+                            gate.parked_len = frame.len();
+                            gate.parked_at = gate.now;
+                            gate.fresh = true;
+                            f(&[])
+                        }
+                        Verdict::Drop => f(&[]),
+                    },
+                )
+            }
+            GatedRx::Parked(gate) => {
+                let len = gate.parked_len;
+                let port = syn_port(&gate.parked[..len]);
+                match gate.judge(port, len, true) {
+                    Verdict::Pass => {
+                        gate.parked_len = 0;
+                        f(&gate.parked[..len])
+                    }
+                    // Still held: it stays where it is.
+                    Verdict::Park => f(&[]),
+                    Verdict::Drop => {
+                        gate.parked_len = 0;
+                        f(&[])
+                    }
+                }
+            }
+        }
+    }
+
+    fn meta(&self) -> smoltcp::phy::PacketMeta {
+        match self {
+            GatedRx::Device(token, _) => token.meta(),
+            GatedRx::Parked(_) => smoltcp::phy::PacketMeta::default(),
+        }
+    }
+}
+
+impl<D: Device + ?Sized> Device for Gated<'_, D> {
+    type RxToken<'b>
+        = GatedRx<'b, D::RxToken<'b>>
+    where
+        Self: 'b;
+    type TxToken<'b>
+        = D::TxToken<'b>
+    where
+        Self: 'b;
+
+    fn receive(&mut self, timestamp: Instant) -> Option<(Self::RxToken<'_>, Self::TxToken<'_>)> {
+        if self.gate.parked_len > 0 && !self.gate.replayed {
+            // Its reply (SYN-ACK) needs room to go out; without it, wait.
+            let tx = self.device.transmit(timestamp)?;
+            self.gate.replayed = true;
+            return Some((GatedRx::Parked(self.gate), tx));
+        }
+        let (rx, tx) = self.device.receive(timestamp)?;
+        Some((GatedRx::Device(rx, self.gate), tx))
+    }
+
+    fn transmit(&mut self, timestamp: Instant) -> Option<Self::TxToken<'_>> {
+        self.device.transmit(timestamp)
+    }
+
+    fn capabilities(&self) -> DeviceCapabilities {
+        self.device.capabilities()
+    }
+}

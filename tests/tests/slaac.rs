@@ -1,0 +1,117 @@
+//! IPv6 stateless autoconfiguration (`minnow serve --slaac`) against radvd
+//! in the test's namespace: Minnow forms its address from the advertised
+//! prefix and its MAC, takes the router as its default route, and the
+//! notes' clients reach it there, on the link and from off the link.
+
+use std::time::Duration;
+
+use minnow_tests::{Netns, Proc, TempDir, peer};
+
+const T: Duration = Duration::from_secs(60);
+/// The prefix radvd advertises (the Linux side holds ::1 of it).
+const PREFIX: &str = "2001:db8:5::";
+/// Minnow's address in it: the EUI-64 of its default MAC 02:00:00:00:00:02.
+const AUTOCONF: &str = "2001:db8:5::ff:fe00:2";
+/// An address of the namespace off Minnow's link: only the default route
+/// reaches it.
+const OFF_LINK: &str = "2001:db8:77::1";
+
+fn radvd(ns: &Netns, dir: &TempDir) -> Proc {
+    // radvd advertises only where the node forwards (a router).
+    ns.run(
+        ns.command("sh")
+            .args(["-c", "echo 1 > /proc/sys/net/ipv6/conf/all/forwarding"]),
+        Duration::from_secs(10),
+    )
+    .assert_success("IPv6 forwarding on inside the namespace");
+    let conf = dir.path().join("radvd.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "interface {} {{\n  AdvSendAdvert on;\n  MinRtrAdvInterval 3;\n  \
+             MaxRtrAdvInterval 4;\n  prefix {PREFIX}/64 {{ AdvOnLink on; AdvAutonomous on; }};\n}};\n",
+            Netns::TAP
+        ),
+    )
+    .unwrap();
+    let mut cmd = ns.command("radvd");
+    cmd.args(["--nodaemon", "--logmethod", "stderr", "--debug", "1"])
+        .arg("--config")
+        .arg(&conf)
+        .arg("--pidfile")
+        .arg(dir.path().join("radvd.pid"));
+    ns.spawn(cmd)
+}
+
+#[test]
+fn serve_with_slaac_takes_the_advertised_prefix_and_the_router_and_serves_there() {
+    let ns = Netns::new();
+    let dir = TempDir::new("slaac");
+    ns.ip(&[
+        "addr",
+        "add",
+        &format!("{PREFIX}1/64"),
+        "dev",
+        Netns::TAP,
+        "nodad",
+    ]);
+    ns.ip(&["addr", "add", &format!("{OFF_LINK}/128"), "dev", "lo"]);
+    let router = radvd(&ns, &dir);
+    let server = ns.minnow(&[
+        "serve",
+        "--tap",
+        Netns::TAP,
+        "--ip",
+        Netns::MINNOW_V4_CIDR,
+        "--slaac",
+    ]);
+    let line = format!("slaac address {AUTOCONF}/64 router fe80::");
+    assert!(
+        server.wait_for_stderr(&line, T),
+        "no `{line}`\n--- minnow\n{}\n--- radvd\n{}",
+        server.stderr(),
+        router.stderr()
+    );
+
+    // On the link: the notes' time and echo clients.
+    let mut cmd = ns.command("python3");
+    cmd.arg(peer("time_client.py")).args([AUTOCONF, "9999"]);
+    let out = ns.run(cmd, T);
+    out.assert_success("time_client.py against the autoconfigured address");
+    assert!(
+        out.stdout.contains("The time got from the server is"),
+        "{}",
+        out.stdout
+    );
+    let mut cmd = ns.command("python3");
+    cmd.arg(peer("echo_client.py"))
+        .args([AUTOCONF, "12345", "50000"]);
+    ns.run(cmd, T)
+        .assert_success("echo_client.py against the autoconfigured address");
+
+    // From off the link: Minnow's answers go through the advertised router.
+    let script = format!(
+        "import socket\n\
+         s = socket.create_connection(('{AUTOCONF}', 12345), timeout=5, source_address=('{OFF_LINK}', 0))\n\
+         s.sendall(b'off-link')\n\
+         got = b''\n\
+         while len(got) < 8:\n    d = s.recv(64)\n    assert d, got\n    got += d\n\
+         assert got == b'off-link', got\n\
+         print('ok')\n"
+    );
+    let mut cmd = ns.command("python3");
+    cmd.args(["-c", &script]);
+    let out = ns.run(cmd, T);
+    out.assert_success("echo from an address off Minnow's link");
+    assert_eq!(out.stdout.trim(), "ok");
+}
+
+#[test]
+fn slaac_is_refused_over_the_os_sockets() {
+    let ns = Netns::new();
+    let mut cmd = ns.command(minnow_tests::minnow_bin());
+    cmd.args(["time", "192.0.2.1", "--net", "os", "--slaac"]);
+    let out = ns.run(cmd, T);
+    assert_eq!(out.status.and_then(|s| s.code()), Some(2), "{}", out.stderr);
+    assert!(out.stderr.contains("--slaac"), "{}", out.stderr);
+}
