@@ -1,18 +1,23 @@
 #!/usr/bin/env bash
-# Minnow as firmware: builds the image for QEMU's mps2-an386 board (Arm
-# Cortex-M4F + SMSC LAN9118 Ethernet, firmware-sim/mps2) and boots it.
+# Minnow as firmware: builds a board image and boots it in QEMU. Two boards:
+#   mps2      QEMU mps2-an386: Arm Cortex-M4F + SMSC LAN9118 Ethernet (firmware-sim/mps2), the default
+#   lm3s6965  QEMU lm3s6965evb: TI Stellaris LM3S6965, Cortex-M3 + its Ethernet MAC (firmware-sim/lm3s6965)
+# chosen with --board NAME (first) or MINNOW_BOARD=NAME.
 #
 #   scripts/board.sh              user networking: every service on 127.0.0.1
 #   scripts/board.sh --tap        on a TAP device in a network namespace of its own
 #   scripts/board.sh --shell [CMD] a shell (or CMD) inside the running --tap namespace
 #   scripts/board.sh --size       size report: .text/.data/.bss, RAM, stack
 #   scripts/board.sh --build      build only; prints the image's path
+#   scripts/board.sh --board lm3s6965 --tap    the same on the other board
 #
 # User networking (default): the image asks QEMU's DHCP server for its address
 # (10.0.2.15), sets its clock by SNTP from a small server this script runs on
 # 127.0.0.1 (the guest sees it as 10.0.2.2), mails one message at boot to
 # peers/smtp_sink.py on 127.0.0.1:2525 (MINNOW_SMTP_PORT; needs python3 with
-# aiosmtpd; the message lands in a folder printed at start), and QEMU
+# aiosmtpd; the message lands in a folder printed at start; mps2 only: the
+# lm3s6965 image has no mail unless MINNOW_SMTP names a server, as mail's code
+# does not fit its 128 KiB code budget), and QEMU
 # forwards these ports, bound to 127.0.0.1 only, so the notes' clients reach
 # every service: time 9999/tcp, echo 12345/tcp+udp, file 60000/tcp, chat 9009/tcp
 # e.g. python3 peers/time_client.py 127.0.0.1 9999
@@ -26,7 +31,7 @@
 # The addresses are built into the image: MINNOW_IPV4 (CIDR, dhcp or none),
 # MINNOW_IPV6 (CIDR or none), MINNOW_GATEWAY, MINNOW_SNTP (IP[:PORT] or none),
 # MINNOW_SMTP (IP[:PORT] or none: no mail), MINNOW_MAIL_FROM, MINNOW_MAIL_TO,
-# MINNOW_PER_SOURCE; see firmware-sim/mps2/build.rs.
+# MINNOW_PER_SOURCE; see firmware-sim/firmware/build.rs.
 set -euo pipefail
 # Every client of this script comes from the namespace's one Linux address:
 # let it hold up to four connections per service (the image's own default
@@ -34,14 +39,33 @@ set -euo pipefail
 export MINNOW_PER_SOURCE=${MINNOW_PER_SOURCE:-4}
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
-FW="$ROOT/firmware-sim/mps2"
-ELF="$FW/target/thumbv7em-none-eabihf/release/minnow-mps2"
+if [ "${1:-}" = --board ]; then
+    [ $# -ge 2 ] || { echo "board.sh: --board needs a name (mps2, lm3s6965)" >&2; exit 2; }
+    export MINNOW_BOARD=$2
+    shift 2
+fi
+# Each board: its crate, Rust target, QEMU machine and NIC model, its test
+# file, and its budgets for the size report.
+case ${MINNOW_BOARD:=mps2} in
+mps2)
+    TARGET=thumbv7em-none-eabihf MACHINE=mps2-an386 NIC=lan9118 CHIP="mps2-an386"
+    RANDOM_FILE=random-1m.bin RANDOM_LEN=$((1 << 20))
+    ;;
+lm3s6965)
+    TARGET=thumbv7m-none-eabi MACHINE=lm3s6965evb NIC=stellaris CHIP="lm3s6965evb (LM3S6965)"
+    RANDOM_FILE=random-64k.bin RANDOM_LEN=$((64 << 10))
+    ;;
+*) echo "board.sh: unknown board ${MINNOW_BOARD} (mps2, lm3s6965)" >&2; exit 2 ;;
+esac
+export MINNOW_BOARD
+FW="$ROOT/firmware-sim/$MINNOW_BOARD"
+ELF="$FW/target/$TARGET/release/minnow-$MINNOW_BOARD"
 PEERS="$ROOT/peers"
 . "$ROOT/scripts/lib/netns.sh"
 SNTP_PORT=${MINNOW_SNTP_PORT:-12300}
 SMTP_PORT=${MINNOW_SMTP_PORT:-2525}
 
-usage() { sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,37p' "$0" | sed 's/^# \{0,1\}//'; }
 
 mode=user
 case "${1:-}" in
@@ -58,8 +82,8 @@ need() { command -v "$1" >/dev/null || { echo "board.sh: $1 not found; $2" >&2; 
 
 build() {
     need qemu-system-arm "install it: apt-get install qemu-system-arm"
-    rustup target list --installed 2>/dev/null | grep -qx thumbv7em-none-eabihf ||
-        rustup target add thumbv7em-none-eabihf
+    rustup target list --installed 2>/dev/null | grep -qx "$TARGET" ||
+        rustup target add "$TARGET"
     # MINNOW_IPV6=slaac needs the image's SLAAC code (its `slaac` feature).
     local features=()
     [ "${MINNOW_IPV6:-}" = slaac ] && features=(--features slaac)
@@ -97,6 +121,11 @@ stop_sntp() {
 MAILDIR=
 want_smtp() {
     if [ -n "${MINNOW_SMTP:-}" ]; then return; fi
+    if [ "$MINNOW_BOARD" = lm3s6965 ]; then
+        echo "board.sh: no mail at boot on lm3s6965 (over its code budget; MINNOW_SMTP=IP[:PORT] builds it in)" >&2
+        export MINNOW_SMTP=none
+        return
+    fi
     if [ -f "$PEERS/smtp_sink.py" ] && python3 -c 'import aiosmtpd' 2>/dev/null; then
         export MINNOW_SMTP=$1
         MAILDIR=$(mktemp -d "${TMPDIR:-/tmp}/minnow-board-mail.XXXXXX")
@@ -130,7 +159,7 @@ run_qemu() {
     wait "$QEMU_PID" 2>/dev/null || true
 }
 
-QEMU=(qemu-system-arm -M mps2-an386 -display none -monitor none -serial stdio -kernel "$ELF")
+QEMU=(qemu-system-arm -M "$MACHINE" -display none -monitor none -serial stdio -kernel "$ELF")
 
 case $mode in
 build)
@@ -150,15 +179,15 @@ user)
     fwd=$fwd,hostfwd=udp:127.0.0.1:12345-:12345,hostfwd=tcp:127.0.0.1:60000-:60000
     fwd=$fwd,hostfwd=tcp:127.0.0.1:9009-:9009
     cat <<MSG
-Minnow boots on mps2-an386 with QEMU user networking; its services are on 127.0.0.1:
+Minnow boots on $CHIP with QEMU user networking; its services are on 127.0.0.1:
   python3 $PEERS/time_client.py 127.0.0.1 9999
   python3 $PEERS/echo_client.py 127.0.0.1 12345 1000000
   python3 $PEERS/udp_echo_client.py 127.0.0.1 12345
-  python3 $PEERS/file_client.py 127.0.0.1 60000 out.bin 'GET random-1m.bin'
+  python3 $PEERS/file_client.py 127.0.0.1 60000 out.bin 'GET $RANDOM_FILE'
   python3 $PEERS/chat_client.py 127.0.0.1 9009
 Ctrl-C stops QEMU.
 MSG
-    run_qemu "${QEMU[@]}" -nic "user,model=lan9118,$fwd" "$@"
+    run_qemu "${QEMU[@]}" -nic "user,model=$NIC,$fwd" "$@"
     ;;
 tap)
     if [ "${MINNOW_NS_INSIDE:-}" != board ]; then
@@ -188,15 +217,15 @@ tap)
     SNTP_PID=$!
     start_smtp python3 "$PEERS/smtp_sink.py" 192.0.2.1
     cat <<MSG
-Minnow boots on mps2-an386 at 192.0.2.2 and 2001:db8::2. In another shell:
+Minnow boots on $CHIP at 192.0.2.2 and 2001:db8::2. In another shell:
   scripts/board.sh --shell        # a shell in the namespace, or run one command there:
   scripts/board.sh --shell python3 peers/time_client.py 192.0.2.2 9999
   scripts/board.sh --shell python3 peers/echo_client.py 2001:db8::2 12345 1000000
-  scripts/board.sh --shell python3 peers/file_client.py 192.0.2.2 60000 out.bin 'GET random-1m.bin'
+  scripts/board.sh --shell python3 peers/file_client.py 192.0.2.2 60000 out.bin 'GET $RANDOM_FILE'
   scripts/board.sh --shell python3 peers/chat_client.py 192.0.2.2 9009
 Ctrl-C stops QEMU and removes the namespace.
 MSG
-    run_qemu "${QEMU[@]}" -nic tap,ifname=tap0,script=no,downscript=no,model=lan9118 "$@"
+    run_qemu "${QEMU[@]}" -nic "tap,ifname=tap0,script=no,downscript=no,model=$NIC" "$@"
     ;;
 size)
     # The user-networking image (DHCP + SNTP: every feature in).
@@ -208,12 +237,22 @@ size)
     python3 -c "$SNTP_PY" 127.0.0.1 "$SNTP_PORT" &
     SNTP_PID=$!
     start_smtp python3 "$PEERS/smtp_sink.py" 127.0.0.1
-    MINNOW_FW_DIR="$FW" python3 - "$ELF" "$PEERS" <<'PY'
-# Size report: sections, RAM budget, .text by owner, and a live run that
-# measures the stack's high-water mark and reads the image's own RAM figures.
+    MINNOW_FW_DIR="$FW" MINNOW_TARGET="$TARGET" MINNOW_MACHINE="$MACHINE" MINNOW_NIC="$NIC" \
+        MINNOW_RANDOM_FILE="$RANDOM_FILE" MINNOW_RANDOM_LEN="$RANDOM_LEN" python3 - "$ELF" "$PEERS" <<'PY'
+# Size report: sections, RAM and flash budgets, .text by owner, and a live
+# run that measures the stack's high-water mark and reads the image's own
+# RAM figures.
 import os, re, shutil, socket, subprocess, sys, tempfile, time
 
 elf, peers = sys.argv[1], sys.argv[2]
+board, target = os.environ["MINNOW_BOARD"], os.environ["MINNOW_TARGET"]
+machine, nic = os.environ["MINNOW_MACHINE"], os.environ["MINNOW_NIC"]
+random_file, FILES = os.environ["MINNOW_RANDOM_FILE"], int(os.environ["MINNOW_RANDOM_LEN"])
+# The budgets: mps2's .text target; the LM3S6965's code budget (.text +
+# .rodata without the served files) and its flash, which the linker enforces.
+TEXT_TARGET = {"mps2": 96 << 10}.get(board)
+CODE_TARGET = {"lm3s6965": 128 << 10}.get(board)
+FLASH = {"mps2": 4 << 20, "lm3s6965": 256 << 10}[board]
 tool = shutil.which("llvm-size") or shutil.which("arm-none-eabi-size")
 if not tool:
     sys.exit("board.sh --size: needs llvm-size or arm-none-eabi-size (apt-get install binutils-arm-none-eabi)")
@@ -228,7 +267,6 @@ syms = subprocess.run([nm, elf], capture_output=True, text=True).stdout if nm el
 top = re.search(r"^([0-9a-f]+) A _stack_start$", syms, re.M)
 STACK_TOP = int(top.group(1), 16) if top else 0x20002A00
 STACK = STACK_TOP - 0x20000000  # memory.x: the stack is the bottom of RAM
-FILES = 1 << 20              # files.rs: random-1m.bin (+ a short hello.txt)
 text = sec.get(".text", 0) + sec.get(".vector_table", 0)
 rodata = sec.get(".rodata", 0)
 data, bss = sec.get(".data", 0), sec.get(".bss", 0)
@@ -237,40 +275,52 @@ kib = lambda n: "%.1f KiB" % (n / 1024)
 print()
 print("| section | bytes | |")
 print("| --- | ---: | --- |")
-print("| .text (code + vector table) | %d | %s (target <= 96 KiB) |" % (text, kib(text)))
-print("| .rodata | %d | %s, of which the file table's 1 MiB test file; %s without it |" % (rodata, kib(rodata), kib(rodata - FILES)))
+target_note = lambda t: "" if t is None else " (target <= %d KiB)" % (t >> 10)
+print("| .text (code + vector table) | %d | %s%s |" % (text, kib(text), target_note(TEXT_TARGET)))
+print("| .rodata | %d | %s, of which the file table's %s (%s); %s without it |" % (rodata, kib(rodata), random_file, kib(FILES), kib(rodata - FILES)))
+print("| .text + .rodata without %s | %d | %s%s |" % (random_file, text + rodata - FILES, kib(text + rodata - FILES), target_note(CODE_TARGET)))
 print("| .data | %d | %s (RAM, initialised from flash) |" % (data, kib(data)))
 print("| .bss | %d | %s (RAM) |" % (bss, kib(bss)))
 print("| stack | %d | %s (reserved by memory.x) |" % (STACK, kib(STACK)))
 print("| RAM in all | %d | %s (target <= 64 KiB; the linker enforces it) |" % (ram, kib(ram)))
+print("| flash in all (.text + .rodata + .data's initial values) | %d | %s of %s (the linker enforces it) |" % (text + rodata + data, kib(text + rodata + data), kib(FLASH)))
 
 # Each service's exact .text cost: the image rebuilt without it
 # (MINNOW_SERVICES and the Cargo features, see build.rs) in a separate target folder.
 fw = os.environ["MINNOW_FW_DIR"]
-def text_without(services):
+def code_with(services):
+    """(.text, .rodata without the test file) of the image with `services`."""
     env = dict(os.environ, MINNOW_SERVICES=",".join(services) or "none",
                CARGO_TARGET_DIR=os.path.join(fw, "target", "size-variants"))
+    if "mail" in services and env.get("MINNOW_SMTP", "none") == "none":
+        env["MINNOW_SMTP"] = "10.0.2.2:2525"  # only built, never booted
     # The services left out are compiled out too (the board's Cargo features).
     features = ",".join(s for s in services if s != "mail")
     subprocess.run(["cargo", "build", "--release", "--locked", "-q", "--no-default-features",
                     "--features", features], cwd=fw, env=env, check=True)
-    out = subprocess.run([tool, "-A", os.path.join(fw, "target", "size-variants", "thumbv7em-none-eabihf", "release", "minnow-mps2")],
+    out = subprocess.run([tool, "-A", os.path.join(fw, "target", "size-variants", target, "release", "minnow-" + board)],
                          capture_output=True, text=True, check=True).stdout
-    return int(re.search(r"^\.text\s+(\d+)", out, re.M).group(1))
+    size = lambda s: int(re.search(r"^\%s\s+(\d+)" % s, out, re.M).group(1))
+    return size(".text"), size(".rodata") - FILES
 MAIL = os.environ.get("MINNOW_SMTP", "none") != "none"
 ALL = ["time", "echo", "file", "chat"] + (["mail"] if MAIL else [])
-full = text_without(ALL)
+full = code_with(ALL)
 print()
-print("| service | .text it adds (image rebuilt without it) |")
-print("| --- | ---: |")
+print("| service | .text it adds | .rodata it adds | (image rebuilt without it) |")
+print("| --- | ---: | ---: | --- |")
 for svc, what in (("time", "time (ctime server; the SNTP client is in every image with MINNOW_SNTP)"),
                   ("echo", "echo (TCP + UDP)"), ("file", "file transfer"), ("chat", "chat room"),
                   ("mail", "mail at boot (MIME composer + SMTP client, plain SMTP)")):
-    if svc not in ALL:
-        continue
-    print("| %s | %d |" % (what, full - text_without([x for x in ALL if x != svc])))
-print("| base: no service (smoltcp, DHCP, SNTP client, driver, clock, log, panic) | %d |" % text_without([]))
-print("| the image (.text without the vector table) | %d |" % full)
+    if svc in ALL:
+        less = code_with([x for x in ALL if x != svc])
+        print("| %s | %d | %d | |" % (what, full[0] - less[0], full[1] - less[1]))
+    elif svc == "mail":
+        more = code_with(ALL + ["mail"])
+        print("| %s | %d | %d | not in this image (MINNOW_SMTP): built with it, .text + .rodata without %s is %d |"
+              % (what, more[0] - full[0], more[1] - full[1], random_file, more[0] + more[1] + 1024))
+base = code_with([])
+print("| base: no service (smoltcp, DHCP, SNTP client, driver, clock, log, panic) | %d | %d | |" % base)
+print("| the image (without the vector table and %s) | %d | %d | |" % (random_file, full[0], full[1]))
 
 # Live run: user networking on free ports, a little of every service, then
 # the stack's high-water mark read through QEMU's monitor (QEMU zeroes RAM,
@@ -288,9 +338,9 @@ mon = os.path.join(tmp, "monitor")
 fwd = ",".join("hostfwd=tcp:127.0.0.1:%d-:%d" % (ports[k], g) for k, g in
                (("time", 9999), ("echo", 12345), ("file", 60000), ("chat", 9009)))
 fwd += ",hostfwd=udp:127.0.0.1:%d-:12345" % udp
-qemu = subprocess.Popen(["qemu-system-arm", "-M", "mps2-an386", "-display", "none",
+qemu = subprocess.Popen(["qemu-system-arm", "-M", machine, "-display", "none",
                          "-monitor", "unix:%s,server,nowait" % mon, "-serial", "file:%s/log" % tmp,
-                         "-kernel", elf, "-nic", "user,model=lan9118," + fwd])
+                         "-kernel", elf, "-nic", "user,model=%s,%s" % (nic, fwd)])
 def log():
     try:
         return open(os.path.join(tmp, "log")).read()
@@ -309,7 +359,7 @@ try:
     run(os.path.join(peers, "udp_echo_client.py"), "127.0.0.1", str(udp), "20")
     time.sleep(1.5)  # SNTP
     run(os.path.join(peers, "time_client.py"), "127.0.0.1", str(ports["time"]))
-    run(os.path.join(peers, "file_client.py"), "127.0.0.1", str(ports["file"]), os.path.join(tmp, "f"), "GET random-1m.bin")
+    run(os.path.join(peers, "file_client.py"), "127.0.0.1", str(ports["file"]), os.path.join(tmp, "f"), "GET " + random_file)
     chat = [subprocess.Popen([py, os.path.join(peers, "chat_client.py"), "127.0.0.1", str(ports["chat"])],
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(3)]
     time.sleep(1)
@@ -344,7 +394,7 @@ try:
             print(line)
     if lowest is not None:
         used = STACK_TOP - lowest
-        print("minnow: stack high-water mark after boot + echo, UDP echo, time, 1 MiB file, 3-client chat: %d B of %d B" % (used, STACK))
+        print("minnow: stack high-water mark after boot + echo, UDP echo, time, %s, 3-client chat: %d B of %d B" % (random_file, used, STACK))
 finally:
     qemu.kill()
     qemu.wait()

@@ -9,8 +9,8 @@
 # Installs: Debian packages (apt-get as root, `sudo apt-get` otherwise; liblwip-dev
 # for the lwIP reference peer the tests compile with cc, radvd for SLAAC), the
 # Python SMTP library (Debian's python3-aiosmtpd, or a virtual environment in
-# target/venv when the python3 on PATH is not Debian's), and the rustup target
-# for the board. As an ordinary user the tests run in a user namespace of
+# target/venv when the python3 on PATH is not Debian's), and the rustup targets
+# for the boards. As an ordinary user the tests run in a user namespace of
 # their own (no sudo, nothing created as root); where user namespaces are
 # refused they need root and say so.
 set -euo pipefail
@@ -83,8 +83,10 @@ if [ "$install" = 1 ]; then
         echo "test.sh: not a Debian-like system: install by hand ${PACKAGES[*]}" >&2
     fi
     if command -v rustup >/dev/null; then
-        rustup target list --installed | grep -qx thumbv7em-none-eabihf ||
-            rustup target add thumbv7em-none-eabihf
+        # The board images' targets: mps2 (Cortex-M4F), lm3s6965 (Cortex-M3).
+        for target in thumbv7em-none-eabihf thumbv7m-none-eabi; do
+            rustup target list --installed | grep -qx "$target" || rustup target add "$target"
+        done
     fi
     # Decodes the board's defmt frames (the board test built with defmt).
     command -v defmt-print >/dev/null || cargo install --locked --quiet defmt-print
@@ -97,10 +99,11 @@ if [ "$(id -u)" != 0 ] && [ ! -w /dev/net/tun ]; then
 fi
 
 # As an ordinary user each test program runs in a network namespace of its own,
-# with no way out, and some build `minnow` or the board image themselves: every
-# crate they need (the board's is a workspace of its own) is fetched now.
+# with no way out, and some build `minnow` or the board images themselves: every
+# crate they need (each board's is a workspace of its own) is fetched now.
 cargo fetch --locked
 cargo fetch --locked --manifest-path firmware-sim/mps2/Cargo.toml
+cargo fetch --locked --manifest-path firmware-sim/lm3s6965/Cargo.toml
 
 if [ $# = 0 ]; then
     set -- --workspace

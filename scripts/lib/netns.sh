@@ -36,7 +36,7 @@ ns_enter() {
     fi
     echo "$0: user namespaces are refused here (${why:-unshare failed}); falling back to root with sudo" >&2
     command -v sudo >/dev/null || { echo "$0: sudo not found: run this as root" >&2; exit 1; }
-    exec sudo --preserve-env=MINNOW_NS_INSIDE,MINNOW_NS_STATE,MINNOW_SMTP,MINNOW_IPV4,MINNOW_IPV6,MINNOW_SNTP,MINNOW_SNTP_PORT,MINNOW_SMTP_PORT,MINNOW_BOARD_MAILDIR,XDG_RUNTIME_DIR,TMPDIR \
+    exec sudo --preserve-env=MINNOW_NS_INSIDE,MINNOW_NS_STATE,MINNOW_BOARD,MINNOW_SMTP,MINNOW_IPV4,MINNOW_IPV6,MINNOW_SNTP,MINNOW_SNTP_PORT,MINNOW_SMTP_PORT,MINNOW_BOARD_MAILDIR,XDG_RUNTIME_DIR,TMPDIR \
         unshare --net --fork -- "$@"
 }
 

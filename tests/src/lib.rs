@@ -36,8 +36,10 @@ pub const RAW_PACKETS_PY: &str = include_str!("raw_packets.py");
 
 /// Helpers shared by the benchmark programs (`src/bin/bench_*.rs`).
 pub mod bench;
-/// The board: the firmware image built and booted in QEMU on a TAP device.
+/// The firmware images in QEMU: [`Board`], built and booted per board.
 pub mod board;
+/// dnsmasq as the namespace's DHCP and DNS server.
+pub mod dhcp;
 /// lwIP 2.1 as a reference peer on a TAP device (`tests/lwip/lwip_peer.c`).
 pub mod lwip;
 /// Helpers for the mail tests: `smtp_sink.py`, stored messages, Python's view of them.
@@ -50,6 +52,7 @@ pub mod scenarios;
 mod userns;
 mod util;
 
+pub use board::{BOARD_FILE_SEED, Board, BoardBuild};
 pub use netns::{
     Netns, PEER_TIMEOUT, READY_LINE, READY_TIMEOUT, is_root, namespace_mode, require_root,
 };

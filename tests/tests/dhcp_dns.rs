@@ -2,56 +2,10 @@
 
 use std::time::Duration;
 
-use minnow_tests::{Netns, Proc, minnow_bin, peer};
+use minnow_tests::dhcp::{dnsmasq, leased_address};
+use minnow_tests::{Netns, minnow_bin, peer};
 
 const T: Duration = Duration::from_secs(60);
-
-fn dnsmasq(ns: &Netns) -> Proc {
-    let lease_file = std::env::temp_dir().join(format!(
-        "minnow-leases-{}-{}",
-        std::process::id(),
-        ns.name()
-    ));
-    let mut cmd = ns.command("dnsmasq");
-    cmd.args([
-        "--no-daemon",
-        "--conf-file=/dev/null",
-        "--no-resolv",
-        "--no-hosts",
-        "--interface=tap0",
-        "--bind-interfaces",
-        "--user=root",
-        "--pid-file=",
-        "--dhcp-range=192.0.2.100,192.0.2.150,255.255.255.0,1h",
-        "--dhcp-option=option:router,192.0.2.1",
-        "--dhcp-option=option:dns-server,192.0.2.1",
-        "--host-record=timehost.test,192.0.2.1",
-        "--log-dhcp",
-    ]);
-    cmd.arg(format!("--dhcp-leasefile={}", lease_file.display()));
-    let p = ns.spawn(cmd);
-    assert!(
-        p.wait_for_stderr("started", Duration::from_secs(10)),
-        "dnsmasq: {}",
-        p.stderr()
-    );
-    p
-}
-
-fn leased_address(stderr: &str) -> String {
-    let line = stderr
-        .lines()
-        .find(|l| l.contains("dhcp address"))
-        .expect("no dhcp line");
-    let cidr = line
-        .split("dhcp address ")
-        .nth(1)
-        .unwrap()
-        .split_whitespace()
-        .next()
-        .unwrap();
-    cidr.split('/').next().unwrap().to_string()
-}
 
 #[test]
 fn serve_with_dhcp_gets_an_address_and_serves_on_it() {

@@ -1,11 +1,11 @@
-//! The files the file server sends: a table built into the image (they stay
-//! in flash; serving one costs no RAM beyond the socket's buffers).
+//! The files the file server sends (they stay in flash), and the boot
+//! mail's text, which says which board sent it.
 
-use minnow::file::store::StaticFiles;
+use minnow_firmware::Files;
 
 /// The default file: what a request that is not `GET NAME` gets (the notes'
-/// client sends `Hello server!`).
-pub const DEFAULT: &str = "hello.txt";
+/// client sends `Hello server!`), and the boot mail's attachment.
+const DEFAULT: &str = "hello.txt";
 
 const HELLO: &[u8] = b"Hello from Minnow, running as firmware on an Arm Cortex-M4 \
 (QEMU mps2-an386) with an SMSC LAN9118 Ethernet controller.\n";
@@ -14,14 +14,18 @@ const HELLO: &[u8] = b"Hello from Minnow, running as firmware on an Arm Cortex-M
 /// hash checks and the download benchmark.
 const RANDOM_1M: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/random-1m.bin"));
 
-/// `(name, bytes)`; names follow the core's rules (`minnow::file::name`).
-pub const TABLE: &[(&str, &[u8])] = &[
-    (DEFAULT, HELLO),
-    ("random-1m.bin", RANDOM_1M),
-    ("empty", b""),
-];
+/// The file table.
+pub const FILES: Files = Files {
+    table: &[
+        (DEFAULT, HELLO),
+        ("random-1m.bin", RANDOM_1M),
+        ("empty", b""),
+    ],
+    default: DEFAULT,
+};
 
-/// The store the file server reads.
-pub fn store() -> StaticFiles<'static> {
-    StaticFiles::new(TABLE, Some(DEFAULT))
-}
+/// The boot mail's text part.
+pub const MAIL_TEXT: &[u8] = b"Hello from Minnow, running as firmware on an Arm Cortex-M4 \
+(QEMU mps2-an386).\n\nThis message was composed on the board by Minnow's MIME composer \
+and sent by its SMTP client over smoltcp; the attachment is hello.txt from the board's \
+file table.\n";

@@ -90,10 +90,12 @@ unsafe impl InterruptNumber for Irq {
 /// The firmware never takes an interrupt: it runs with PRIMASK set
 /// ([`cortex_m::interrupt::disable`] at boot, never re-enabled), and an
 /// enabled, pending interrupt only wakes the core from `wfi`. That is why
-/// there is no handler, no shared state and no critical section anywhere.
+/// there is no handler and no state shared with one (the one critical
+/// section, around the log's sink, masks with PRIMASK and finds it set).
 pub fn enable_wakeup(irq: Irq) {
     // SAFETY: cortex-m marks unmasking unsafe because it can break
-    // mask-based critical sections. There are none here: PRIMASK is set for
-    // the firmware's whole life, so the interrupt is never taken.
+    // critical sections made by masking this interrupt in the NVIC. There
+    // are none here: the only critical section masks with PRIMASK, which is
+    // set for the firmware's whole life, so the interrupt is never taken.
     unsafe { NVIC::unmask(irq) }
 }

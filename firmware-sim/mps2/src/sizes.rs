@@ -1,7 +1,8 @@
 //! The board's service sizes: every RAM figure of its services is here, as
 //! core's configuration values. Plain constants with no board dependency,
 //! so a host program (the chat benchmark) compiles this same file to report
-//! the board's figures (`#[path]`), rather than parsing it.
+//! the board's figures (`#[path]`), rather than parsing it; `main.rs`
+//! gathers them into the firmware crate's `Sizes`.
 
 use minnow::file::request::MAX_REQUEST;
 use minnow::file::server::FileTimers;
@@ -104,3 +105,12 @@ pub const SNTP_UDP: UdpSizing = UdpSizing {
 
 /// SNTP timers.
 pub const SNTP_TIMERS: SntpTimers = SntpTimers::DEFAULT;
+
+/// The boot mail's one connection (only with `MINNOW_SMTP`): the receive
+/// buffer takes the server's replies, the transmit buffer is what the
+/// message has in flight.
+pub const MAIL: TcpSizing = TcpSizing {
+    sockets: 1,
+    rx: 256,
+    tx: 768,
+};

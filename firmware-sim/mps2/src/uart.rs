@@ -1,11 +1,10 @@
-//! UART0 of the board (Arm CMSDK APB UART), transmit only: the log.
+//! UART0 of the board (Arm CMSDK APB UART), transmit only: the log's sink
+//! ([`write_str`], handed to `minnow_firmware::log::set_sink`).
 //!
 //! Registers (CMSDK APB UART TRM; QEMU `hw/char/cmsdk-apb-uart.c`):
 //! DATA 0x00 (write a byte to send), STATE 0x04 (bit 0: transmit buffer
 //! full), CTRL 0x08 (bit 0: transmitter enable), BAUDDIV 0x10 (clock divider,
 //! at least 16).
-
-use core::fmt;
 
 use crate::mmio::Regs;
 
@@ -45,13 +44,10 @@ impl Uart {
     }
 }
 
-impl fmt::Write for Uart {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        // Plain `\n`: QEMU's stdio backend keeps the terminal's output
-        // processing, and logs read through a pipe stay clean.
-        for b in s.bytes() {
-            self.put(b);
-        }
-        Ok(())
+/// Writes `s` to UART0, blocking until every byte is in (after [`Uart::init`]).
+pub fn write_str(s: &str) {
+    let mut uart = Uart::handle();
+    for b in s.bytes() {
+        uart.put(b);
     }
 }

@@ -1,40 +1,41 @@
-//! The board benchmark: Minnow's firmware image on QEMU's emulated
-//! mps2-an386 board (Cortex-M4F + LAN9118, on a TAP device) beside the host
-//! adapter (`minnow serve` on a TAP device), in one run, as a table.
+//! The board benchmark: Minnow's firmware image on a QEMU board (`--board
+//! mps2`, the default: mps2-an386, Cortex-M4F + LAN9118; `--board
+//! lm3s6965`: lm3s6965evb, Cortex-M3 + the Stellaris Ethernet MAC; on a TAP
+//! device) beside the host adapter (`minnow serve` on a TAP device), in one
+//! run, as a table.
 //!
 //! ```sh
-//! sudo cargo run --release -p minnow-tests --bin bench-board -- [--seconds S] [--bytes N] [--repeat R]
+//! sudo cargo run --release -p minnow-tests --bin bench-board -- [--board NAME] [--seconds S] [--bytes N] [--repeat R]
 //! ```
 //!
 //! Rows: TCP echo round trips per second (1 byte, `TCP_NODELAY`, for
 //! `--seconds`, default 2), UDP echo round trips per second (64-byte
 //! datagrams), TCP echo throughput (`--bytes`, default 4 MiB, streamed
 //! through the echo and compared byte for byte), and file download
-//! throughput (the 1 MiB `random-1m.bin`, hash-checked). Each row is measured
+//! throughput (the board's test file: mps2's 1 MiB `random-1m.bin`, the
+//! LM3S6965's 64 KiB `random-64k.bin`, hash-checked). Each row is measured
 //! `--repeat` times (default 3), board and host interleaved; the table shows
 //! the best. MB/s are 10^6 bytes of payload per second.
 //!
 //! The image is the firmware tests' (`minnow_tests::board`: `cargo build
-//! --release` in firmware-sim/mps2, 192.0.2.2/24 + 2001:db8::2/64), or taken
-//! from env `MINNOW_BOARD_ELF`. Network safety: each server lives in a
-//! namespace this program creates (192.0.2.0/24 only), the clients run inside
-//! them, every measurement is bounded in time, and processes are killed by
-//! PID when the namespaces drop.
+//! --release` in the board's folder, 192.0.2.2/24 + 2001:db8::2/64), or
+//! taken from env `MINNOW_BOARD_ELF` (mps2) or `MINNOW_LM3S6965_ELF`.
+//! Network safety: each server lives in a namespace this program creates
+//! (192.0.2.0/24 only), the clients run inside them, every measurement is
+//! bounded in time, and processes are killed by PID when the namespaces drop.
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, UdpSocket};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use minnow_tests::{Netns, TempDir, board, random_bytes, sha256_hex};
+use minnow_tests::{BOARD_FILE_SEED, Board, Netns, TempDir, random_bytes, sha256_hex};
 
-const RANDOM_FILE: &str = "random-1m.bin";
-const RANDOM_LEN: usize = 1 << 20;
-const RANDOM_SEED: u64 = 0x6d6e77;
 /// No single measurement may take longer than this.
 const LIMIT: Duration = Duration::from_secs(60);
 
 struct Args {
+    board: Board,
     seconds: f64,
     bytes: usize,
     repeat: usize,
@@ -42,6 +43,7 @@ struct Args {
 
 fn parse_args() -> Args {
     let mut args = Args {
+        board: Board::Mps2,
         seconds: 2.0,
         bytes: 4 << 20,
         repeat: 3,
@@ -53,6 +55,11 @@ fn parse_args() -> Args {
                 .unwrap_or_else(|| die(&format!("{name} needs a value")))
         };
         match a.as_str() {
+            "--board" => {
+                let name = value("--board");
+                args.board =
+                    Board::from_name(&name).unwrap_or_else(|| die("--board: mps2 or lm3s6965"))
+            }
             "--seconds" => {
                 args.seconds = value("--seconds")
                     .parse()
@@ -69,7 +76,9 @@ fn parse_args() -> Args {
                     .unwrap_or_else(|_| die("--repeat: a number"))
             }
             "-h" | "--help" => {
-                println!("usage: bench-board [--seconds S] [--bytes N] [--repeat R]");
+                println!(
+                    "usage: bench-board [--board mps2|lm3s6965] [--seconds S] [--bytes N] [--repeat R]"
+                );
                 std::process::exit(0);
             }
             other => die(&format!("unknown argument {other}")),
@@ -162,17 +171,16 @@ fn tcp_throughput(ns: &Netns, bytes: usize) -> f64 {
     bytes as f64 / secs / 1e6
 }
 
-/// Downloads `random-1m.bin`, checks its hash. MB/s.
-fn file_download(ns: &Netns, want: &str) -> f64 {
+/// Downloads `name`, checks its hash. MB/s.
+fn file_download(ns: &Netns, name: &str, len: usize, want: &str) -> f64 {
     let addr: SocketAddr = format!("{}:60000", Netns::MINNOW_V4).parse().unwrap();
     let start = Instant::now();
     let mut s = ns
         .connect_tcp(addr, Duration::from_secs(5))
         .expect("connect file");
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    s.write_all(format!("GET {RANDOM_FILE}\n").as_bytes())
-        .unwrap();
-    let mut got = Vec::with_capacity(RANDOM_LEN);
+    s.write_all(format!("GET {name}\n").as_bytes()).unwrap();
+    let mut got = Vec::with_capacity(len);
     let mut buf = vec![0u8; 64 * 1024];
     loop {
         assert!(start.elapsed() < LIMIT, "download took too long");
@@ -190,14 +198,15 @@ fn file_download(ns: &Netns, want: &str) -> f64 {
 fn main() {
     let args = parse_args();
     minnow_tests::require_root();
-    let elf = board::image();
-    let data = random_bytes(RANDOM_LEN, RANDOM_SEED);
+    let elf = args.board.image();
+    let (name, len) = args.board.random_file();
+    let data = random_bytes(len, BOARD_FILE_SEED);
     let want = sha256_hex(&data);
     let files = TempDir::new("bench-board");
-    std::fs::write(files.join(RANDOM_FILE), &data).unwrap();
+    std::fs::write(files.join(name), &data).unwrap();
 
     let board_ns = Netns::new();
-    let _board = board::boot_elf(&board_ns, &elf);
+    let _board = args.board.boot_elf(&board_ns, &elf);
     let host_ns = Netns::new();
     let dir = files.path().to_str().unwrap();
     let _host = host_ns.serve(&["--files", dir]);
@@ -220,14 +229,16 @@ fn main() {
             Box::new(|ns| tcp_throughput(ns, args.bytes)),
         ),
         (
-            "file download, 1 MiB",
+            "file download (the board's test file)",
             "MB/s",
-            Box::new(|ns| file_download(ns, &want)),
+            Box::new(|ns| file_download(ns, name, len, &want)),
         ),
     ];
     println!(
-        "| measurement (best of {}) | board: QEMU mps2-an386 + LAN9118 | host adapter: minnow serve | board / host |",
-        args.repeat
+        "| measurement (best of {}) | board: QEMU {} + {} | host adapter: minnow serve | board / host |",
+        args.repeat,
+        args.board.machine(),
+        args.board.nic_model()
     );
     println!("| --- | ---: | ---: | ---: |");
     for (name, unit, measure) in &rows {

@@ -2,19 +2,19 @@
 //! [`Composer`] and sent by its [`MailSender`] over plain SMTP to the server
 //! `MINNOW_SMTP` names (see `build.rs`).
 //!
-//! The message: From `MINNOW_MAIL_FROM`, To `MINNOW_MAIL_TO`, a short text
-//! and the file table's default file ([`files::DEFAULT`], `hello.txt`)
-//! attached, read from flash through a [`SliceReader`]. It goes out once
-//! the interface has an address of the server's family and the clock is
-//! set by SNTP (or [`CLOCK_WAIT`] after that without SNTP's answer: the
-//! message is then dated 1970). The outcome is logged: accepted, each
+//! The message: From `MINNOW_MAIL_FROM`, To `MINNOW_MAIL_TO`, the board's
+//! short text ([`crate::Board::MAIL_TEXT`]) and its file table's default
+//! file ([`Files::default`], `hello.txt`) attached, read from flash through
+//! a [`SliceReader`]. It goes out once the interface has an address of the
+//! server's family and the clock is set by SNTP (or [`CLOCK_WAIT`] after
+//! that without SNTP's answer: the message is then dated 1970). The outcome is logged: accepted, each
 //! refused recipient, or the failure with its stage and the server's reply.
 //!
 //! RAM: the [`MailSender`] (SMTP session 2.8 KiB, 512 bytes of TLS
 //! staging, the composer 440 bytes), built in place in a static of its own
 //! when the message goes out (built on the stack and moved, it took three
 //! copies of its 3.9 KiB there), a socket slot and the socket's buffers
-//! (`MAIL_RX` + `MAIL_TX` in `services`). Nothing grows with the message:
+//! (the board's [`crate::Sizes::mail`]). Nothing grows with the message:
 //! the attachment is streamed from flash 57 bytes at a time.
 
 use minnow::WallClock;
@@ -31,7 +31,8 @@ use smoltcp::time::{Duration, Instant};
 use smoltcp::wire::{IpAddress, IpEndpoint};
 use static_cell::StaticCell;
 
-use crate::{files, log, netconfig};
+use crate::board::Files;
+use crate::{log, netconfig};
 
 /// How long to wait for SNTP's first answer before sending undated (1970).
 pub const CLOCK_WAIT: Duration = Duration::from_secs(10);
@@ -40,11 +41,6 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The subject.
 pub const SUBJECT: &str = "Hello from the Minnow board";
-/// The text part.
-const TEXT: &[u8] = b"Hello from Minnow, running as firmware on an Arm Cortex-M4 \
-(QEMU mps2-an386).\n\nThis message was composed on the board by Minnow's MIME composer \
-and sent by its SMTP client over smoltcp; the attachment is hello.txt from the board's \
-file table.\n";
 /// The attachment's content type.
 const ATTACHMENT_TYPE: &str = "text/plain";
 
@@ -79,14 +75,15 @@ pub fn sizes() -> (usize, usize, usize) {
     )
 }
 
-/// The attachment list (placed in a static by the caller).
-pub fn attachments() -> Attachments {
-    let data = files::TABLE
+/// The attachment list (placed in a static by the caller): the default file.
+pub fn attachments(files: &Files) -> Attachments {
+    let data = files
+        .table
         .iter()
-        .find(|(name, _)| *name == files::DEFAULT)
+        .find(|(name, _)| *name == files.default)
         .map_or(&b""[..], |(_, data)| data);
     [Attachment {
-        filename: files::DEFAULT,
+        filename: files.default,
         content_type: ATTACHMENT_TYPE,
         source: SliceReader::new(data),
     }]
@@ -110,6 +107,8 @@ pub struct Mailer {
     local_port: u16,
     clock: &'static WallClock,
     seed: u64,
+    /// The text part.
+    text: &'static [u8],
     attachments: Option<&'static mut Attachments>,
     /// The message's date (0: the clock was unset).
     date: u64,
@@ -124,6 +123,7 @@ impl Mailer {
         local_port: u16,
         clock: &'static WallClock,
         seed: u64,
+        text: &'static [u8],
         attachments: &'static mut Attachments,
     ) -> Self {
         Self {
@@ -133,6 +133,7 @@ impl Mailer {
             local_port,
             clock,
             seed,
+            text,
             attachments: Some(attachments),
             date: 0,
             sender: None,
@@ -179,7 +180,7 @@ impl Mailer {
             },
         };
         // Multipart, so the text goes quoted-printable whatever it holds.
-        let text = Some((SliceReader::new(TEXT), TextEncoding::QuotedPrintable));
+        let text = Some((SliceReader::new(self.text), TextEncoding::QuotedPrintable));
         let message = match Composer::new(envelope, text, None, attachments, self.seed) {
             Ok(m) => m,
             Err(_) => {
