@@ -66,6 +66,7 @@ pub(crate) fn resolve(
     if net.dhcp {
         rt.start_dhcp()?;
     }
+    let advertised_dns = if net.slaac { rt.await_slaac()? } else { None };
     let addr = match host {
         Host::Addr(a) => a,
         Host::Name(name) => {
@@ -75,7 +76,8 @@ pub(crate) fn resolve(
                     std::net::IpAddr::V4(v) => IpAddress::Ipv4(v),
                     std::net::IpAddr::V6(v) => IpAddress::Ipv6(v),
                 })
-                .or_else(|| rt.lease().and_then(|l| l.dns_server.map(IpAddress::Ipv4)));
+                .or_else(|| rt.lease().and_then(|l| l.dns_server.map(IpAddress::Ipv4)))
+                .or(advertised_dns.map(IpAddress::Ipv6));
             let slots: &'static mut [Option<DnsQuery>; 1] = Box::leak(Box::new([None]));
             let mut resolver = Resolver::new(&mut rt.stack.sockets, slots, server);
             resolver.start(&mut rt.net(), name);
@@ -85,7 +87,7 @@ pub(crate) fn resolve(
                 Ok(match resolver.result() {
                     Some(result) => Turn::Done(result.map_err(|e| match e {
                         LookupError::NoServer => {
-                            format!("{name}: {e}: pass --dns or use --dhcp")
+                            format!("{name}: {e}: pass --dns or use --dhcp or --slaac")
                         }
                         _ => format!("{name}: {e}"),
                     })?),

@@ -135,6 +135,25 @@ impl<D: HostDevice> Runtime<D> {
         })
     }
 
+    /// Steps until router advertisements gave an address (at most 20 s; the
+    /// interface was built with SLAAC on); returns the DNS server they
+    /// named, if any.
+    pub fn await_slaac(&mut self) -> Result<Option<smoltcp::wire::Ipv6Address>> {
+        let mut watch = minnow::net::slaac::SlaacWatch::new(&self.stack.iface);
+        let limit = self.now() + Duration::from_secs(20);
+        let what = "no IPv6 address from router advertisements within 20 s";
+        self.run_until(Some((limit, what)), |rt, _| {
+            let dns = rt.stack.gate.advertised_dns();
+            watch.set_dns(dns);
+            // The advertisement's DNS server is known before smoltcp applies
+            // its address (a step later): both come together.
+            Ok(match watch.current() {
+                Some(got) => Turn::Done(got.dns),
+                None => Turn::Wait(rt.step(&mut [&mut watch])),
+            })
+        })
+    }
+
     /// The DHCP lease, when DHCP runs and has one.
     pub fn lease(&self) -> Option<Lease> {
         self.dhcp.as_ref().and_then(DhcpClient::lease)

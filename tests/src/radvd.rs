@@ -8,10 +8,13 @@ use crate::{Netns, Proc, TempDir};
 
 /// The prefix radvd advertises; the Linux side holds `::1` of it.
 pub const PREFIX: &str = "2001:db8:5::";
+/// The DNS server radvd advertises (RDNSS).
+pub const DNS: &str = "2001:db8:5::53";
 
 /// Gives `tap0` an address in [`PREFIX`], turns forwarding on in the
 /// namespace (radvd advertises only from a router) and starts radvd with
-/// its configuration and pid file in `dir`, advertising every 3 to 4 s.
+/// its configuration and pid file in `dir`, advertising [`PREFIX`] and the
+/// DNS server [`DNS`] every 3 to 4 s.
 #[track_caller]
 pub fn start(ns: &Netns, dir: &TempDir) -> Proc {
     ns.ip(&[
@@ -33,7 +36,8 @@ pub fn start(ns: &Netns, dir: &TempDir) -> Proc {
         &conf,
         format!(
             "interface {} {{\n  AdvSendAdvert on;\n  MinRtrAdvInterval 3;\n  \
-             MaxRtrAdvInterval 4;\n  prefix {PREFIX}/64 {{ AdvOnLink on; AdvAutonomous on; }};\n}};\n",
+             MaxRtrAdvInterval 4;\n  prefix {PREFIX}/64 {{ AdvOnLink on; AdvAutonomous on; }};\n  \
+             RDNSS {DNS} {{ }};\n}};\n",
             Netns::TAP
         ),
     )

@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use minnow_tests::dhcp::dnsmasq;
 use minnow_tests::{Netns, TempDir, peer, radvd};
 
 const T: Duration = Duration::from_secs(60);
@@ -30,11 +31,21 @@ fn serve_with_slaac_takes_the_advertised_prefix_and_the_router_and_serves_there(
         "--slaac",
     ]);
     let line = format!("slaac address {AUTOCONF}/64 router fe80::");
+    let dns = format!(" dns {}", radvd::DNS);
     assert!(
         server.wait_for_stderr(&line, T),
         "no `{line}`\n--- minnow\n{}\n--- radvd\n{}",
         server.stderr(),
         router.stderr()
+    );
+
+    assert!(
+        server
+            .stderr()
+            .lines()
+            .any(|l| l.contains(&line) && l.ends_with(&dns)),
+        "the advertised DNS server not reported: {}",
+        server.stderr()
     );
 
     // On the link: the notes' time and echo clients.
@@ -78,4 +89,27 @@ fn slaac_is_refused_over_the_os_sockets() {
     let out = ns.run(cmd, T);
     assert_eq!(out.status.and_then(|s| s.code()), Some(2), "{}", out.stderr);
     assert!(out.stderr.contains("--slaac"), "{}", out.stderr);
+}
+
+#[test]
+fn a_client_with_slaac_resolves_names_with_the_advertised_dns_server() {
+    let ns = Netns::new();
+    let dir = TempDir::new("slaac-dns");
+    ns.ip(&[
+        "addr",
+        "add",
+        &format!("{}/128", radvd::DNS),
+        "dev",
+        Netns::TAP,
+        "nodad",
+    ]);
+    let _router = radvd::start(&ns, &dir);
+    // dnsmasq answers on every address of tap0, the advertised one too.
+    let _dns = dnsmasq(&ns);
+    let _time = ns.spawn_peer("time_server.py", &[Netns::HOST_V4, "9999"]);
+    let mut cmd = ns.command(minnow_tests::minnow_bin());
+    cmd.args(["time", "timehost.test:9999", "--slaac"]);
+    let out = ns.run(cmd, T);
+    out.assert_success("minnow time with a name, DNS from the router advertisement");
+    assert_eq!(out.stdout.trim_end().len(), 24, "{}", out.stdout);
 }

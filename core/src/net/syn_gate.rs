@@ -59,6 +59,10 @@ pub struct SynGate {
     /// The parked SYN was handed over in this step (once a step).
     replayed: bool,
     dropped: u32,
+    /// The DNS server of the last router advertisement that named one:
+    /// the gate sees every frame, and smoltcp ignores that option.
+    #[cfg(feature = "slaac")]
+    dns: Option<smoltcp::wire::Ipv6Address>,
 }
 
 impl Default for SynGate {
@@ -89,7 +93,15 @@ impl SynGate {
             fresh: false,
             replayed: false,
             dropped: 0,
+            #[cfg(feature = "slaac")]
+            dns: None,
         }
+    }
+
+    /// The DNS server routers advertise (see [`crate::net::slaac`]).
+    #[cfg(feature = "slaac")]
+    pub fn advertised_dns(&self) -> Option<smoltcp::wire::Ipv6Address> {
+        self.dns
     }
 
     /// SYNs the gate dropped (their clients send them again).
@@ -230,21 +242,23 @@ pub enum GatedRx<'a, R> {
 impl<R: RxToken> RxToken for GatedRx<'_, R> {
     fn consume<T, F: FnOnce(&[u8]) -> T>(self, f: F) -> T {
         match self {
-            GatedRx::Device(token, gate) => {
-                token.consume(
-                    |frame| match gate.judge(syn_port(frame), frame.len(), false) {
-                        Verdict::Pass => f(frame),
-                        Verdict::Park => {
-                            gate.parked[..frame.len()].copy_from_slice(frame);
-                            gate.parked_len = frame.len();
-                            gate.parked_at = gate.now;
-                            gate.fresh = true;
-                            f(&[])
-                        }
-                        Verdict::Drop => f(&[]),
-                    },
-                )
-            }
+            GatedRx::Device(token, gate) => token.consume(|frame| {
+                #[cfg(feature = "slaac")]
+                if let Some(dns) = crate::net::slaac::advertised_dns(frame) {
+                    gate.dns = Some(dns);
+                }
+                match gate.judge(syn_port(frame), frame.len(), false) {
+                    Verdict::Pass => f(frame),
+                    Verdict::Park => {
+                        gate.parked[..frame.len()].copy_from_slice(frame);
+                        gate.parked_len = frame.len();
+                        gate.parked_at = gate.now;
+                        gate.fresh = true;
+                        f(&[])
+                    }
+                    Verdict::Drop => f(&[]),
+                }
+            }),
             GatedRx::Parked(gate) => {
                 let len = gate.parked_len;
                 let port = syn_port(&gate.parked[..len]);

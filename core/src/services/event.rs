@@ -216,7 +216,12 @@ impl fmt::Display for Event {
             Event::Slaac(SlaacEvent::Configured(a)) => {
                 write!(f, "slaac address {} router ", a.address)?;
                 match a.router {
-                    Some(r) => write!(f, "{r}"),
+                    Some(r) => write!(f, "{r}")?,
+                    None => f.write_str("none")?,
+                }
+                f.write_str(" dns ")?;
+                match a.dns {
+                    Some(d) => write!(f, "{d}"),
                     None => f.write_str("none"),
                 }
             }

@@ -444,6 +444,12 @@ impl<
         now: Instant,
     ) -> Option<Instant> {
         let next = stack.poll(device, &mut (&mut *self, extra), now);
+        // Set before smoltcp applies the advertisement's address (next
+        // step), so one event reports both.
+        #[cfg(feature = "slaac")]
+        if let Some(watch) = self.slaac.as_mut() {
+            watch.set_dns(stack.gate.advertised_dns());
+        }
         if self.grow(&mut stack.sockets, alloc) {
             Some(now)
         } else {
