@@ -238,10 +238,29 @@ impl Board {
         ipv4: Option<&str>,
         variant: Option<&str>,
     ) -> Result<PathBuf, String> {
+        let ipv4 = ipv4.unwrap_or(Netns::MINNOW_V4_CIDR);
+        self.build_addressed(features, services, (ipv4, Netns::MINNOW_V6_CIDR), variant)
+    }
+
+    /// The image with IPv6 by stateless autoconfiguration (`MINNOW_IPV6=slaac`
+    /// and the `slaac` feature), the tests' IPv4 address.
+    pub fn build_slaac(self) -> Result<PathBuf, String> {
+        let addresses = (Netns::MINNOW_V4_CIDR, "slaac");
+        self.build_addressed(&["slaac"], None, addresses, Some("slaac"))
+    }
+
+    /// [`Board::build_variant`] with both address settings given.
+    fn build_addressed(
+        self,
+        features: &[&str],
+        services: Option<&str>,
+        (ipv4, ipv6): (&str, &str),
+        variant: Option<&str>,
+    ) -> Result<PathBuf, String> {
         let smtp = format!("{}:{SMTP_PORT}", Netns::HOST_V4);
         let mut env = vec![
-            ("MINNOW_IPV4", ipv4.unwrap_or(Netns::MINNOW_V4_CIDR)),
-            ("MINNOW_IPV6", Netns::MINNOW_V6_CIDR),
+            ("MINNOW_IPV4", ipv4),
+            ("MINNOW_IPV6", ipv6),
             ("MINNOW_GATEWAY", "none"),
             ("MINNOW_SNTP", Netns::HOST_V4),
             ("MINNOW_MAIL_FROM", MAIL_FROM),

@@ -47,6 +47,8 @@ pub mod mail;
 mod netns;
 mod paths;
 mod process;
+/// radvd's router advertisements for SLAAC tests.
+pub mod radvd;
 /// End-to-end exchanges with the notes' clients, for every way of running `minnow serve`.
 pub mod scenarios;
 mod userns;

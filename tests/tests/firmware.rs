@@ -29,6 +29,7 @@ use std::time::Duration;
 use minnow_tests::board::{BOOT, MAIL_FROM, MAIL_TO, SMTP_PORT};
 use minnow_tests::dhcp::{dnsmasq, leased_address};
 use minnow_tests::mail::{envelope, parse_eml, smtp_sink, stored};
+use minnow_tests::radvd;
 use minnow_tests::{
     BOARD_FILE_SEED, Board, Netns, Proc, TempDir, random_bytes, sha256_file, sha256_hex,
 };
@@ -576,6 +577,46 @@ fn gets_its_address_by_dhcp_and_serves_on_it(board: Board) {
     );
 }
 
+fn gets_an_ipv6_address_by_slaac_and_serves_on_it(board: Board) {
+    let elf = board
+        .build_slaac()
+        .unwrap_or_else(|e| panic!("minnow-tests: {e}"));
+    let ns = Netns::new();
+    let dir = TempDir::new("board-slaac");
+    let router = radvd::start(&ns, &dir);
+    let _sntp = sntp_server(&ns);
+    let board = board.boot_elf(&ns, &elf);
+    assert!(
+        board.wait_for_stdout(&format!("slaac address {}", radvd::PREFIX), T),
+        "{}\n--- radvd\n{}",
+        board.dump(),
+        router.stderr()
+    );
+    let log = board.stdout();
+    assert!(log.contains("/64 router fe80::"), "{log}");
+    let addr = radvd::autoconfigured(&log).expect("the slaac line's address");
+    let out = run_peer(&ns, "echo_client.py", &[&addr, "12345", "100000"]);
+    out.assert_success("echo_client.py against the autoconfigured address");
+    assert!(
+        out.stdout.contains("echoed 100000 bytes intact"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        board.wait_for_stdout("sntp: clock set to 1491314851", T),
+        "{}",
+        board.dump()
+    );
+    let out = run_peer(&ns, "time_client.py", &[&addr, "9999"]);
+    out.assert_success("time_client.py against the autoconfigured address");
+    assert!(
+        out.stdout
+            .starts_with("The time got from the server is Tue Apr  4 14:07:3"),
+        "{}",
+        out.stdout
+    );
+}
+
 /// Sends Ethernet frames of the given lengths (header included) from the
 /// Linux side of `tap0` to QEMU's default NIC address, type 0x88B5 (local
 /// experimental), zero payload.
@@ -697,6 +738,7 @@ tests_on!(
         sends_files_byte_for_byte,
         chat_room_with_three_notes_clients,
         gets_its_address_by_dhcp_and_serves_on_it,
+        gets_an_ipv6_address_by_slaac_and_serves_on_it,
         mails_a_message_with_an_attachment_at_boot,
         logs_a_refused_recipient_with_the_servers_reply,
         built_with_discard_and_log_takes_streams_and_logs_through_the_facade,
@@ -713,6 +755,7 @@ tests_on!(
         sends_files_byte_for_byte,
         chat_room_with_three_notes_clients,
         gets_its_address_by_dhcp_and_serves_on_it,
+        gets_an_ipv6_address_by_slaac_and_serves_on_it,
         drops_oversized_frames_and_survives_a_link_outage,
     ]
 );

@@ -5,58 +5,22 @@
 
 use std::time::Duration;
 
-use minnow_tests::{Netns, Proc, TempDir, peer};
+use minnow_tests::{Netns, TempDir, peer, radvd};
 
 const T: Duration = Duration::from_secs(60);
-/// The prefix radvd advertises (the Linux side holds ::1 of it).
-const PREFIX: &str = "2001:db8:5::";
-/// Minnow's address in it: the EUI-64 of its default MAC 02:00:00:00:00:02.
+/// Minnow's address in radvd's prefix: the EUI-64 of its default MAC
+/// 02:00:00:00:00:02.
 const AUTOCONF: &str = "2001:db8:5::ff:fe00:2";
 /// An address of the namespace off Minnow's link: only the default route
 /// reaches it.
 const OFF_LINK: &str = "2001:db8:77::1";
 
-fn radvd(ns: &Netns, dir: &TempDir) -> Proc {
-    // radvd advertises only where the node forwards (a router).
-    ns.run(
-        ns.command("sh")
-            .args(["-c", "echo 1 > /proc/sys/net/ipv6/conf/all/forwarding"]),
-        Duration::from_secs(10),
-    )
-    .assert_success("IPv6 forwarding on inside the namespace");
-    let conf = dir.path().join("radvd.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "interface {} {{\n  AdvSendAdvert on;\n  MinRtrAdvInterval 3;\n  \
-             MaxRtrAdvInterval 4;\n  prefix {PREFIX}/64 {{ AdvOnLink on; AdvAutonomous on; }};\n}};\n",
-            Netns::TAP
-        ),
-    )
-    .unwrap();
-    let mut cmd = ns.command("radvd");
-    cmd.args(["--nodaemon", "--logmethod", "stderr", "--debug", "1"])
-        .arg("--config")
-        .arg(&conf)
-        .arg("--pidfile")
-        .arg(dir.path().join("radvd.pid"));
-    ns.spawn(cmd)
-}
-
 #[test]
 fn serve_with_slaac_takes_the_advertised_prefix_and_the_router_and_serves_there() {
     let ns = Netns::new();
     let dir = TempDir::new("slaac");
-    ns.ip(&[
-        "addr",
-        "add",
-        &format!("{PREFIX}1/64"),
-        "dev",
-        Netns::TAP,
-        "nodad",
-    ]);
     ns.ip(&["addr", "add", &format!("{OFF_LINK}/128"), "dev", "lo"]);
-    let router = radvd(&ns, &dir);
+    let router = radvd::start(&ns, &dir);
     let server = ns.minnow(&[
         "serve",
         "--tap",

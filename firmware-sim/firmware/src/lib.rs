@@ -24,6 +24,7 @@ pub mod mail;
 pub mod run;
 pub mod services;
 pub mod set;
+pub mod sizes;
 
 pub use board::{Board, Files};
 pub use image::{

@@ -1,6 +1,6 @@
-//! The board's service sizes: every RAM figure of its services is here, as
-//! core's configuration values; `main.rs` gathers them into the firmware
-//! crate's `Sizes`.
+//! The board's service sizes: the QEMU boards' standard ones
+//! (`minnow_firmware::sizes`) but the echo's; `main.rs` gathers them into
+//! the firmware crate's `Sizes`.
 //!
 //! The chip has 64 KiB of SRAM for everything, stack included (`memory.x`).
 //! The services are those of the mps2 image, at its sizes but one: the TCP
@@ -10,114 +10,16 @@
 //! code (27 KiB) does not fit the image's 128 KiB code budget (with it the
 //! image has 132 KiB of code); 62.6 KiB (64,104 B) with it (`MINNOW_SMTP`).
 
-use minnow::file::request::MAX_REQUEST;
-use minnow::file::server::FileTimers;
-use minnow::services::{
-    ChatConfig, DiscardConfig, EchoConfig, FileConfig, TcpSizing, TimeConfig, UdpSizing,
-};
-use minnow::time::sntp_client::SntpTimers;
-use smoltcp::time::Duration;
+use minnow::services::{EchoConfig, TcpSizing};
+use minnow_firmware::sizes as standard;
+pub use minnow_firmware::sizes::*;
 
-/// The notes' time server (ctime text, port 9999): one client at a time,
-/// like the notes' iterative server.
-pub const TIME_SOCKETS: usize = 1;
-/// TCP echo (port 12345): simultaneous clients.
-pub const ECHO_SOCKETS: usize = 2;
-/// The largest UDP datagram echoed (the IPv4 payload of a 1500-byte MTU).
-pub const MAX_DATAGRAM: usize = 1472;
-/// File transfer (port 60000): simultaneous downloads.
-pub const FILE_SOCKETS: usize = 2;
-/// Chat room (port 9009): members.
-pub const CHAT_SOCKETS: usize = 3;
-/// The longest chat line taken whole.
-pub const CHAT_LINE: usize = 512;
-/// Discard (port 9, only with `--features discard` and `MINNOW_SERVICES`
-/// naming it): simultaneous clients.
-pub const DISCARD_SOCKETS: usize = 2;
-
-/// The notes' time server.
-pub const TIME: TimeConfig = TimeConfig::ctime(
-    minnow::time::DEFAULT_PORT,
-    TcpSizing {
-        sockets: TIME_SOCKETS,
-        rx: 64,
-        tx: 64,
-    },
-    Duration::from_secs(10),
-);
-
-/// TCP and UDP echo.
+/// TCP and UDP echo: the standard sizes, but a receive buffer of a segment
+/// and a bit, as the window is one segment at most.
 pub const ECHO: EchoConfig = EchoConfig {
-    port: minnow::echo::DEFAULT_PORT,
-    // A segment and a bit: the window is one segment at most.
     tcp: TcpSizing {
-        sockets: ECHO_SOCKETS,
         rx: 1536,
-        tx: 2048,
+        ..standard::ECHO.tcp
     },
-    // One full-size datagram each way (or up to four smaller ones).
-    udp: UdpSizing {
-        packets: 4,
-        bytes: 1536,
-    },
-    idle_timeout: Some(Duration::from_secs(300)),
-};
-
-/// File transfer.
-pub const FILE: FileConfig = FileConfig {
-    port: minnow::file::DEFAULT_PORT,
-    // The receive buffer holds a request; the transmit buffer is
-    // what a download has in flight.
-    tcp: TcpSizing {
-        sockets: FILE_SOCKETS,
-        rx: MAX_REQUEST + 64,
-        tx: 6144,
-    },
-    timers: FileTimers::DEFAULT,
-};
-
-/// The chat room.
-pub const CHAT: ChatConfig = ChatConfig {
-    port: minnow::chat::DEFAULT_PORT,
-    places: CHAT_SOCKETS,
-    rx: CHAT_LINE,
-    queue: 1024,
-    stall: Duration::from_secs(10),
-    overflow: 1,
-    overflow_buffer: 16,
-    idle_timeout: Some(Duration::from_secs(600)),
-    raw: false,
-};
-
-/// RFC 863 discard.
-pub const DISCARD: DiscardConfig = DiscardConfig {
-    port: minnow::discard::DEFAULT_PORT,
-    tcp: TcpSizing {
-        sockets: DISCARD_SOCKETS,
-        rx: 2048,
-        tx: 64,
-    },
-    udp: UdpSizing {
-        packets: 4,
-        bytes: 1536,
-    },
-    idle_timeout: Some(Duration::from_secs(300)),
-};
-
-/// SNTP: two 48-byte datagrams each way.
-pub const SNTP_UDP: UdpSizing = UdpSizing {
-    packets: 2,
-    bytes: 128,
-};
-
-/// SNTP timers.
-pub const SNTP_TIMERS: SntpTimers = SntpTimers::DEFAULT;
-
-/// The boot mail's one connection (only with `MINNOW_SMTP`): the receive
-/// buffer takes the server's replies, the transmit buffer is what the
-/// message has in flight.
-pub const MAIL: TcpSizing = TcpSizing {
-    sockets: 1,
-    rx: 256,
-    tx: 768,
+    ..standard::ECHO
 };

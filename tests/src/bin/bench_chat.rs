@@ -37,7 +37,7 @@
 //!
 //! RAM per client: on the host, `minnow serve`'s `VmHWM` growth over the run
 //! / N; on the firmware, computed from the board's own sizes
-//! (`firmware-sim/mps2/src/sizes.rs`, compiled in here) and core's types.
+//! (`firmware-sim/firmware/src/sizes.rs`, compiled in here) and core's types.
 //!
 //! Network safety: all traffic stays inside the namespaces created here,
 //! addresses come from 192.0.2.0/24 only, every phase is bounded in time,
@@ -1116,7 +1116,7 @@ fn ram(o: &Opts, rounds: &[(Server, Round)], no_chat_rss: Option<u64>) {
 }
 
 /// The board's service sizes: the very file the firmware compiles.
-#[path = "../../../firmware-sim/mps2/src/sizes.rs"]
+#[path = "../../../firmware-sim/firmware/src/sizes.rs"]
 #[allow(dead_code)]
 mod board_sizes;
 
@@ -1137,7 +1137,7 @@ fn firmware_ram() {
         "  firmware, computed: {total} B per member = receive buffer {rx} B + outgoing queue (transmit buffer) {tx} B"
     );
     println!(
-        "    (firmware-sim/mps2/src/sizes.rs) + member state and pool entry {member} B (of which pool entry {entry} B)"
+        "    (firmware-sim/firmware/src/sizes.rs) + member state and pool entry {member} B (of which pool entry {entry} B)"
     );
     println!(
         "    + socket slot {slot} B (size_of on this 64-bit host: an upper bound for the 32-bit board). The image has {members} places: {} B for its room's members.",

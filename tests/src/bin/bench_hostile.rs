@@ -11,7 +11,7 @@
 //! - the Linux kernel: the notes' `echo_server.py` on a veth.
 //!
 //! ```sh
-//! cargo run --release -p minnow-tests --bin bench-hostile -- [--tries N]
+//! cargo run --release -p minnow-tests --bin bench-hostile -- [--tries N] [--only board]
 //! ```
 //!
 //! Each server is up only while its own column is measured, in namespaces
@@ -326,16 +326,27 @@ fn column(target: &Target, tries: usize) -> Vec<String> {
 
 fn main() {
     let mut tries = 10usize;
+    let mut only: Option<String> = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match (a.as_str(), args.next()) {
             ("--tries", Some(n)) => tries = n.parse().expect("--tries N"),
+            ("--only", Some(word)) => only = Some(word.to_lowercase()),
             _ => {
-                eprintln!("usage: bench-hostile [--tries N]");
+                eprintln!(
+                    "usage: bench-hostile [--tries N] [--only WORD (a column whose name has it)]"
+                );
                 std::process::exit(2);
             }
         }
     }
+    let targets: Vec<&Target> = TARGETS
+        .iter()
+        .filter(|t| {
+            only.as_ref()
+                .is_none_or(|w| t.name.to_lowercase().contains(w))
+        })
+        .collect();
     minnow_tests::require_root();
     if std::env::var_os("MINNOW_TEST_RELEASE").is_none() {
         // SAFETY: still single-threaded: no other thread reads the environment.
@@ -346,7 +357,7 @@ fn main() {
     let _ = lwip::binary();
     let _ = minnow_tests::minnow_bin();
 
-    let columns: Vec<Vec<String>> = TARGETS
+    let columns: Vec<Vec<String>> = targets
         .iter()
         .map(|t| {
             eprintln!("bench-hostile: measuring {}", t.name);
@@ -363,7 +374,7 @@ fn main() {
             "UDP echo replies to {REFLECT_TRIES} forged from port 7, from port 12345 (reflection)"
         ),
     ];
-    let names: Vec<&str> = TARGETS.iter().map(|t| t.name).collect();
+    let names: Vec<&str> = targets.iter().map(|t| t.name).collect();
     println!(
         "| client served (median / worst of {tries}) | {} |",
         names.join(" | ")
