@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Minnow as firmware: builds a board image and boots it in QEMU. Two boards:
+# Minnow as firmware: builds a board image and boots it in QEMU. Three boards:
 #   mps2      QEMU mps2-an386: Arm Cortex-M4F + SMSC LAN9118 Ethernet (firmware-sim/mps2), the default
 #   lm3s6965  QEMU lm3s6965evb: TI Stellaris LM3S6965, Cortex-M3 + its Ethernet MAC (firmware-sim/lm3s6965)
+#   nucleo-f429zi  ST NUCLEO-F429ZI: STM32F429ZI + embassy-stm32's Ethernet (firmware-sim/nucleo-f429zi):
+#             build-only, --build and --size (QEMU has no model of it; flash a
+#             real board with probe-rs, see its src/main.rs; never run here)
 # chosen with --board NAME (first) or MINNOW_BOARD=NAME.
 #
 #   scripts/board.sh              user networking: every service on 127.0.0.1
@@ -40,12 +43,13 @@ export MINNOW_PER_SOURCE=${MINNOW_PER_SOURCE:-4}
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 if [ "${1:-}" = --board ]; then
-    [ $# -ge 2 ] || { echo "board.sh: --board needs a name (mps2, lm3s6965)" >&2; exit 2; }
+    [ $# -ge 2 ] || { echo "board.sh: --board needs a name (mps2, lm3s6965, nucleo-f429zi)" >&2; exit 2; }
     export MINNOW_BOARD=$2
     shift 2
 fi
-# Each board: its crate, Rust target, QEMU machine and NIC model, its test
-# file, and its budgets for the size report.
+# Each board: its crate, Rust target, QEMU machine and NIC model (none: a
+# physical board, build-only), its test file, and its budgets for the size
+# report.
 case ${MINNOW_BOARD:=mps2} in
 mps2)
     TARGET=thumbv7em-none-eabihf MACHINE=mps2-an386 NIC=lan9118 CHIP="mps2-an386"
@@ -55,7 +59,11 @@ lm3s6965)
     TARGET=thumbv7m-none-eabi MACHINE=lm3s6965evb NIC=stellaris CHIP="lm3s6965evb (LM3S6965)"
     RANDOM_FILE=random-64k.bin RANDOM_LEN=$((64 << 10))
     ;;
-*) echo "board.sh: unknown board ${MINNOW_BOARD} (mps2, lm3s6965)" >&2; exit 2 ;;
+nucleo-f429zi)
+    TARGET=thumbv7em-none-eabihf MACHINE= NIC= CHIP="NUCLEO-F429ZI (STM32F429ZI)"
+    RANDOM_FILE= RANDOM_LEN=0
+    ;;
+*) echo "board.sh: unknown board ${MINNOW_BOARD} (mps2, lm3s6965, nucleo-f429zi)" >&2; exit 2 ;;
 esac
 export MINNOW_BOARD
 FW="$ROOT/firmware-sim/$MINNOW_BOARD"
@@ -65,23 +73,35 @@ PEERS="$ROOT/peers"
 SNTP_PORT=${MINNOW_SNTP_PORT:-12300}
 SMTP_PORT=${MINNOW_SMTP_PORT:-2525}
 
-usage() { sed -n '2,37p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,40p' "$0" | sed 's/^# \{0,1\}//'; }
+
+# A physical board boots on its own hardware, never in QEMU: only --build
+# and --size apply to it.
+qemu_only() {
+    [ -z "$MACHINE" ] || return 0
+    echo "board.sh: $MINNOW_BOARD is a physical board, build-only: QEMU models neither the" \
+        "STM32F429ZI nor its Ethernet, so it cannot boot here ($1); use --build or --size," \
+        "and flash a real board with probe-rs (firmware-sim/$MINNOW_BOARD/src/main.rs says how)" >&2
+    exit 2
+}
 
 mode=user
 case "${1:-}" in
     "") ;;
     --tap) mode=tap; shift ;;
-    --shell) shift; ns_join board "${@:-bash}" ;;
+    --shell) shift; qemu_only --shell; ns_join board "${@:-bash}" ;;
     --size) mode=size; shift ;;
     --build) mode=build; shift ;;
     -h | --help) usage; exit 0 ;;
     *) echo "board.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
 esac
 
+case $mode in user) qemu_only "user networking" ;; tap) qemu_only --tap ;; esac
+
 need() { command -v "$1" >/dev/null || { echo "board.sh: $1 not found; $2" >&2; exit 1; }; }
 
 build() {
-    need qemu-system-arm "install it: apt-get install qemu-system-arm"
+    [ -z "$MACHINE" ] || need qemu-system-arm "install it: apt-get install qemu-system-arm"
     rustup target list --installed 2>/dev/null | grep -qx "$TARGET" ||
         rustup target add "$TARGET"
     # MINNOW_IPV6=slaac needs the image's SLAAC code (its `slaac` feature).
@@ -231,17 +251,24 @@ size)
     # The user-networking image (DHCP + SNTP: every feature in).
     export MINNOW_IPV4=${MINNOW_IPV4:-dhcp} MINNOW_IPV6=${MINNOW_IPV6:-none}
     export MINNOW_SNTP=${MINNOW_SNTP:-10.0.2.2:$SNTP_PORT}
-    want_smtp "10.0.2.2:$SMTP_PORT"
-    build
-    trap 'stop_sntp; [ -z "$MAILDIR" ] || rm -rf "$MAILDIR"' EXIT
-    python3 -c "$SNTP_PY" 127.0.0.1 "$SNTP_PORT" &
-    SNTP_PID=$!
-    start_smtp python3 "$PEERS/smtp_sink.py" 127.0.0.1
+    if [ -z "$MACHINE" ]; then
+        # A physical board: the image as a LAN would have it (DHCP, SNTP, the
+        # boot mail), its servers' addresses only built in, no live run.
+        export MINNOW_SMTP=${MINNOW_SMTP:-10.0.2.2:$SMTP_PORT}
+        build
+    else
+        want_smtp "10.0.2.2:$SMTP_PORT"
+        build
+        trap 'stop_sntp; [ -z "$MAILDIR" ] || rm -rf "$MAILDIR"' EXIT
+        python3 -c "$SNTP_PY" 127.0.0.1 "$SNTP_PORT" &
+        SNTP_PID=$!
+        start_smtp python3 "$PEERS/smtp_sink.py" 127.0.0.1
+    fi
     MINNOW_FW_DIR="$FW" MINNOW_TARGET="$TARGET" MINNOW_MACHINE="$MACHINE" MINNOW_NIC="$NIC" \
         MINNOW_RANDOM_FILE="$RANDOM_FILE" MINNOW_RANDOM_LEN="$RANDOM_LEN" python3 - "$ELF" "$PEERS" <<'PY'
-# Size report: sections, RAM and flash budgets, .text by owner, and a live
-# run that measures the stack's high-water mark and reads the image's own
-# RAM figures.
+# Size report: sections, RAM and flash budgets, .text by owner, and (QEMU
+# boards) a live run that measures the stack's high-water mark and reads the
+# image's own RAM figures.
 import os, re, shutil, socket, subprocess, sys, tempfile, time
 
 elf, peers = sys.argv[1], sys.argv[2]
@@ -249,10 +276,12 @@ board, target = os.environ["MINNOW_BOARD"], os.environ["MINNOW_TARGET"]
 machine, nic = os.environ["MINNOW_MACHINE"], os.environ["MINNOW_NIC"]
 random_file, FILES = os.environ["MINNOW_RANDOM_FILE"], int(os.environ["MINNOW_RANDOM_LEN"])
 # The budgets: mps2's .text target; the LM3S6965's code budget (.text +
-# .rodata without the served files) and its flash, which the linker enforces.
+# .rodata without the served files) and its flash, which the linker enforces;
+# the RAM the statics (and, on the QEMU boards, the stack) may take.
 TEXT_TARGET = {"mps2": 96 << 10}.get(board)
 CODE_TARGET = {"lm3s6965": 128 << 10}.get(board)
-FLASH = {"mps2": 4 << 20, "lm3s6965": 256 << 10}[board]
+FLASH = {"mps2": 4 << 20, "lm3s6965": 256 << 10, "nucleo-f429zi": 2 << 20}[board]
+RAM_TARGET = {"nucleo-f429zi": 192 << 10}.get(board, 64 << 10)
 tool = shutil.which("llvm-size") or shutil.which("arm-none-eabi-size")
 if not tool:
     sys.exit("board.sh --size: needs llvm-size or arm-none-eabi-size (apt-get install binutils-arm-none-eabi)")
@@ -265,24 +294,36 @@ for line in subprocess.run([tool, "-A", elf], capture_output=True, text=True, ch
 nm = shutil.which("llvm-nm") or shutil.which("arm-none-eabi-nm")
 syms = subprocess.run([nm, elf], capture_output=True, text=True).stdout if nm else ""
 top = re.search(r"^([0-9a-f]+) A _stack_start$", syms, re.M)
+bottom = re.search(r"^([0-9a-f]+) A _stack_end$", syms, re.M)
 STACK_TOP = int(top.group(1), 16) if top else 0x20002A00
-STACK = STACK_TOP - 0x20000000  # memory.x: the stack is the bottom of RAM
+# memory.x: the stack is the bottom of RAM (QEMU boards) or a memory of its
+# own (the STM32F429's CCM).
+STACK_BOTTOM = int(bottom.group(1), 16) if bottom else 0x20000000
+STACK = STACK_TOP - STACK_BOTTOM
+STACK_IN_RAM = STACK_BOTTOM == 0x20000000
 text = sec.get(".text", 0) + sec.get(".vector_table", 0)
 rodata = sec.get(".rodata", 0)
 data, bss = sec.get(".data", 0), sec.get(".bss", 0)
-ram = data + bss + STACK
+ram = data + bss + (STACK if STACK_IN_RAM else 0)
 kib = lambda n: "%.1f KiB" % (n / 1024)
 print()
 print("| section | bytes | |")
 print("| --- | ---: | --- |")
 target_note = lambda t: "" if t is None else " (target <= %d KiB)" % (t >> 10)
 print("| .text (code + vector table) | %d | %s%s |" % (text, kib(text), target_note(TEXT_TARGET)))
-print("| .rodata | %d | %s, of which the file table's %s (%s); %s without it |" % (rodata, kib(rodata), random_file, kib(FILES), kib(rodata - FILES)))
-print("| .text + .rodata without %s | %d | %s%s |" % (random_file, text + rodata - FILES, kib(text + rodata - FILES), target_note(CODE_TARGET)))
+if random_file:
+    print("| .rodata | %d | %s, of which the file table's %s (%s); %s without it |" % (rodata, kib(rodata), random_file, kib(FILES), kib(rodata - FILES)))
+    print("| .text + .rodata without %s | %d | %s%s |" % (random_file, text + rodata - FILES, kib(text + rodata - FILES), target_note(CODE_TARGET)))
+else:
+    print("| .rodata | %d | %s (no test file) |" % (rodata, kib(rodata)))
 print("| .data | %d | %s (RAM, initialised from flash) |" % (data, kib(data)))
 print("| .bss | %d | %s (RAM) |" % (bss, kib(bss)))
-print("| stack | %d | %s (reserved by memory.x) |" % (STACK, kib(STACK)))
-print("| RAM in all | %d | %s (target <= 64 KiB; the linker enforces it) |" % (ram, kib(ram)))
+if STACK_IN_RAM:
+    print("| stack | %d | %s (reserved by memory.x) |" % (STACK, kib(STACK)))
+    print("| RAM in all | %d | %s (target <= %d KiB; the linker enforces it) |" % (ram, kib(ram), RAM_TARGET >> 10))
+else:
+    print("| RAM in all (.data + .bss) | %d | %s of %s (the linker enforces it) |" % (ram, kib(ram), kib(RAM_TARGET)))
+    print("| stack | %d | %s, a memory of its own at %#x (reserved by memory.x) |" % (STACK, kib(STACK), STACK_BOTTOM))
 print("| flash in all (.text + .rodata + .data's initial values) | %d | %s of %s (the linker enforces it) |" % (text + rodata + data, kib(text + rodata + data), kib(FLASH)))
 
 # Each service's exact .text cost: the image rebuilt without it
@@ -320,7 +361,12 @@ for svc, what in (("time", "time (ctime server; the SNTP client is in every imag
               % (what, more[0] - full[0], more[1] - full[1], random_file, more[0] + more[1] + 1024))
 base = code_with([])
 print("| base: no service (smoltcp, DHCP, SNTP client, driver, clock, log, panic) | %d | %d | |" % base)
-print("| the image (without the vector table and %s) | %d | %d | |" % (random_file, full[0], full[1]))
+print("| the image (without the vector table%s) | %d | %d | |" % (random_file and " and " + random_file, full[0], full[1]))
+if not machine:
+    print()
+    print("(no live run: %s is a physical board that QEMU does not model; its stack's" % board)
+    print(" high-water mark and boot-time RAM lines come from a board, over its UART)")
+    sys.exit(0)
 
 # Live run: user networking on free ports, a little of every service, then
 # the stack's high-water mark read through QEMU's monitor (QEMU zeroes RAM,

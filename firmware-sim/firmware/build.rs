@@ -16,7 +16,7 @@
 //! | `MINNOW_PER_SOURCE` | `0` | the most connections one address may hold in a service's pool; `0`: half the pool (the board's pools are small: one of two file sockets) |
 //!
 //! `BOARD` is `MINNOW_FIRMWARE_BOARD`, which each board crate sets in its
-//! `.cargo/config.toml` (`mps2`, `lm3s6965`): the default addresses name the
+//! `.cargo/config.toml` (`mps2`, `lm3s6965`, `nucleo-f429zi`): the default addresses name the
 //! board that sent the mail.
 
 use std::env;

@@ -40,8 +40,9 @@ pub trait Board: Image {
     /// The Ethernet address in use.
     fn mac(&self) -> EthernetAddress;
     /// Raw ticks of the board's counter since reset: mixed into the random
-    /// seed (TCP initial sequence numbers, ephemeral ports). No board here
-    /// has a hardware RNG; the counter's low bits vary with the host's timing.
+    /// seed (TCP initial sequence numbers, ephemeral ports). The QEMU boards
+    /// have no hardware RNG: the counter's low bits vary with the host's
+    /// timing. A board with one mixes its output in here (nucleo-f429zi).
     fn ticks(&mut self) -> u64;
     /// Monotonic time since reset.
     fn now(&mut self) -> Instant;

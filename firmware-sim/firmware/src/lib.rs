@@ -1,7 +1,8 @@
-//! The firmware main both board images share: Minnow's services on a
+//! The firmware main every board image shares: Minnow's services on a
 //! Cortex-M board with an Ethernet controller, `no_std`, no allocator.
 //!
-//! A board crate (`firmware-sim/mps2`, `firmware-sim/lm3s6965`) holds only
+//! A board crate (`firmware-sim/mps2`, `firmware-sim/lm3s6965`, both booted
+//! in QEMU; `firmware-sim/nucleo-f429zi`, a physical board, build-only) holds only
 //! what is its own: its Ethernet driver, its clock, its UART, its memory
 //! map (`memory.x`), its service sizes and its files. It implements
 //! [`Board`] (run time: driver, clock, wait) and, through [`image!`](crate::image!),

@@ -19,9 +19,9 @@ static WALL_CLOCK: StaticCell<WallClock> = StaticCell::new();
 /// Runs the board's services for good.
 pub fn run<B: Board>(mut board: B) -> ! {
     let memory = B::memory();
-    // No hardware RNG: the seed (TCP initial sequence numbers, ephemeral
-    // ports) mixes the MAC with the board's counter after boot, whose low
-    // bits vary with the host's timing.
+    // The seed (TCP initial sequence numbers, ephemeral ports) mixes the
+    // MAC with the board's ticks after boot: on the QEMU boards, with no
+    // hardware RNG, a counter whose low bits vary with the host's timing.
     let ticks = board.ticks();
     let m = board.mac().0;
     let mac = u64::from_le_bytes([m[0], m[1], m[2], m[3], m[4], m[5], 0, 0]);
