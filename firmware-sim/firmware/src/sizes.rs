@@ -1,5 +1,6 @@
-//! The QEMU boards' service sizes: every RAM figure of their services, as
-//! core's configuration values. A board's `sizes` module takes these
+//! The boards' standard service sizes (the QEMU images'; the NUCLEO-F429ZI
+//! scales them up): every RAM figure of their services, as core's
+//! configuration values. A board's `sizes` module takes these
 //! (`pub use minnow_firmware::sizes::*;`) and defines again only what it
 //! sizes differently; its `main.rs` gathers them into [`crate::Sizes`].
 //! Plain constants with no board dependency, so a host program (the chat
