@@ -32,9 +32,10 @@ fn serve_with_slaac_takes_the_advertised_prefix_and_the_router_and_serves_there(
     ]);
     let line = format!("slaac address {AUTOCONF}/64 router fe80::");
     let dns = format!(" dns {}", radvd::DNS);
+    // The line's end, so that the whole line is there.
     assert!(
-        server.wait_for_stderr(&line, T),
-        "no `{line}`\n--- minnow\n{}\n--- radvd\n{}",
+        server.wait_for_stderr(&dns, T),
+        "no `{line}...{dns}`\n--- minnow\n{}\n--- radvd\n{}",
         server.stderr(),
         router.stderr()
     );
