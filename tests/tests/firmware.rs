@@ -555,26 +555,7 @@ fn gets_its_address_by_dhcp_and_serves_on_it(board: Board) {
         log.find("dhcp address") < log.find("minnow: ready"),
         "ready before the lease: {log}"
     );
-    assert!(
-        board.wait_for_stdout("sntp: clock set to 1491314851", T),
-        "{}",
-        board.dump()
-    );
-    let out = run_peer(&ns, "time_client.py", &[&addr, "9999"]);
-    out.assert_success("time_client.py against the leased address");
-    assert!(
-        out.stdout
-            .starts_with("The time got from the server is Tue Apr  4 14:07:3"),
-        "{}",
-        out.stdout
-    );
-    let out = run_peer(&ns, "echo_client.py", &[&addr, "12345", "100000"]);
-    out.assert_success("echo_client.py against the leased address");
-    assert!(
-        out.stdout.contains("echoed 100000 bytes intact"),
-        "{}",
-        out.stdout
-    );
+    serves_time_and_echo_at(&ns, &board, &addr, "the leased address");
 }
 
 fn gets_an_ipv6_address_by_slaac_and_serves_on_it(board: Board) {
@@ -599,23 +580,29 @@ fn gets_an_ipv6_address_by_slaac_and_serves_on_it(board: Board) {
     assert!(log.contains(&prefix), "{log}");
     assert!(log.contains("/64 router fe80::"), "{log}");
     let addr = radvd::autoconfigured(&log).expect("the slaac line's address");
-    let out = run_peer(&ns, "echo_client.py", &[&addr, "12345", "100000"]);
-    out.assert_success("echo_client.py against the autoconfigured address");
-    assert!(
-        out.stdout.contains("echoed 100000 bytes intact"),
-        "{}",
-        out.stdout
-    );
+    serves_time_and_echo_at(&ns, &board, &addr, "the autoconfigured address");
+}
+
+/// Once the clock is set by SNTP, the notes' time client gets the SNTP
+/// server's time from `addr` and the echo client 100,000 bytes back intact.
+fn serves_time_and_echo_at(ns: &Netns, board: &Proc, addr: &str, what: &str) {
     assert!(
         board.wait_for_stdout("sntp: clock set to 1491314851", T),
         "{}",
         board.dump()
     );
-    let out = run_peer(&ns, "time_client.py", &[&addr, "9999"]);
-    out.assert_success("time_client.py against the autoconfigured address");
+    let out = run_peer(ns, "time_client.py", &[addr, "9999"]);
+    out.assert_success(&format!("time_client.py against {what}"));
     assert!(
         out.stdout
             .starts_with("The time got from the server is Tue Apr  4 14:07:3"),
+        "{}",
+        out.stdout
+    );
+    let out = run_peer(ns, "echo_client.py", &[addr, "12345", "100000"]);
+    out.assert_success(&format!("echo_client.py against {what}"));
+    assert!(
+        out.stdout.contains("echoed 100000 bytes intact"),
         "{}",
         out.stdout
     );
