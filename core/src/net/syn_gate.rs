@@ -33,7 +33,8 @@ pub const PARK_BYTES: usize = 128;
 /// a pool under a flood recycles its oldest handshake) and a few steps.
 /// A handshake is never cut shorter for it: a real client on a slow link
 /// needs its round trip.
-pub const HOLD: Duration = Duration::from_millis(25);
+pub const HOLD: Duration =
+    Duration::from_micros(crate::net::guard::Guard::DEFAULT.flood_age.total_micros() + 5_000);
 
 /// One gated port: its listeners left in this batch.
 #[derive(Debug, Clone, Copy)]
