@@ -324,3 +324,66 @@ fn a_newer_syn_takes_the_place_of_a_held_one() {
     assert!(!sent.iter().any(|s| s.0 == source(2)), "{sent:?}");
     assert!(sent.iter().all(|&(_, _, rst)| !rst), "refused: {sent:?}");
 }
+
+/// 200 SYN/s from forged sources (1..=40, never repeated) on a pool of 2
+/// for `span` ms, one every 5 ms. The real client (source 0, the same
+/// sequence number each time, as a retransmission has) sends a SYN from
+/// each of `at` (ms into the flood) on, right after a flood SYN, when
+/// every socket has just been taken: the gate holds that flood SYN and the
+/// last SYN-ACK went out at most 5 ms ago, so no socket is freed before
+/// the next flood SYN. Returns, for each of its SYNs, whether a SYN-ACK
+/// came before the next.
+fn flood_with_client(b: &mut Bench, echo: &mut dyn Service, span: u64, at: &[u64]) -> Vec<bool> {
+    let mut served = vec![false; at.len()];
+    let mut client_syns = 0;
+    let mut last_synack = 0;
+    for ms in 0..span {
+        let mut sent = Vec::new();
+        if ms % 5 == 0 {
+            let k = ms / 5;
+            let src = source(1 + (k % 40) as u8);
+            b.wire.inbox.push_back(syn(src, 20000 + k as u16, PORT));
+            b.settle(echo);
+            sent = b.sent();
+            let taken = b.stack.gate.has_parked() && ms <= last_synack + 5;
+            if client_syns < at.len() && ms >= at[client_syns] && taken {
+                b.wire.inbox.push_back(syn(source(0), 40000, PORT));
+                client_syns += 1;
+            }
+        }
+        b.now += Duration::from_millis(1);
+        b.settle(echo);
+        sent.extend(b.sent());
+        if sent.iter().any(|s| s.1) {
+            last_synack = ms;
+        }
+        if client_syns > 0 {
+            served[client_syns - 1] |= sent.contains(&(source(0), true, false));
+        }
+    }
+    assert_eq!(client_syns, at.len(), "the client's SYNs were not all sent");
+    served
+}
+
+#[test]
+fn a_retransmitted_syn_outranks_the_flood_for_the_next_socket() {
+    let (mut b, mut echo) = Bench::with_echo::<2>(41);
+    // The first SYN meets a pool whose sockets the flood holds and is
+    // replaced by the flood SYN behind it; the retransmission a second
+    // later is recognised and keeps its place until a socket is freed.
+    let served = flood_with_client(&mut b, &mut echo, 1500, &[200, 1200]);
+    assert_eq!(served, vec![false, true], "first SYN, retransmission");
+    assert!(b.stack.gate.dropped() > 50, "{}", b.stack.gate.dropped());
+}
+
+#[test]
+fn a_syn_the_gate_has_forgotten_is_not_a_retry() {
+    use minnow::net::syn_gate::RETRY_MEMORY;
+    let (mut b, mut echo) = Bench::with_echo::<2>(41);
+    // 3 x RETRY_MEMORY flood SYNs between the two, of which the pool (about
+    // 100 sockets a second) takes at most half: the gate remembered more
+    // than RETRY_MEMORY others since, so it is replaced as a first SYN is.
+    let late = 200 + 3 * 5 * RETRY_MEMORY as u64;
+    let served = flood_with_client(&mut b, &mut echo, late + 300, &[200, late]);
+    assert_eq!(served, vec![false, false]);
+}

@@ -15,6 +15,14 @@
 //! and the client sends it again. While one SYN is held, other frames pass
 //! as usual, and a newer SYN that finds no listener takes its place. A port whose sockets all carry established connections is not
 //! gated: the pool is full, and the client is refused at once, as before.
+//!
+//! Under a spoofed flood a real client's SYN is held only until the next
+//! flood SYN replaces it. What tells the client apart is that it sends its
+//! SYN again (after a second, then two, then four: RFC 6298), while forged
+//! SYNs are never repeated. The gate remembers the SYNs it could not let
+//! through ([`Retries`]), and a SYN it has seen before is held against any
+//! newer SYN it has not: the client's first retry gets the next free socket.
+//! A flood that repeats every SYN is only as strong as before.
 
 use smoltcp::iface::SocketSet;
 use smoltcp::phy::{Device, DeviceCapabilities, RxToken};
@@ -36,6 +44,51 @@ pub const PARK_BYTES: usize = 128;
 pub const HOLD: Duration =
     Duration::from_micros(crate::net::guard::Guard::DEFAULT.flood_age.total_micros() + 5_000);
 
+/// SYNs [`Retries`] remembers: at the 200 SYN/s of a flood, the last
+/// second and more, which covers a client's first retry; at lower rates,
+/// longer.
+pub const RETRY_MEMORY: usize = 256;
+
+/// SYNs the gate could not let through, remembered as 16-bit fingerprints
+/// of a keyed hash in a ring (the oldest forgotten first), so that a
+/// retransmitted SYN is recognised. A fingerprint matches a SYN it was not
+/// made from once in 65,536/[`RETRY_MEMORY`] (256). RAM: 2 bytes per
+/// entry, 512 bytes, and 16 more.
+#[derive(Debug)]
+pub struct Retries {
+    prints: [u16; RETRY_MEMORY],
+    /// Where the next fingerprint goes.
+    next: usize,
+    /// Secret from the stack's seed, so a peer cannot aim its SYNs at the
+    /// fingerprint of another's.
+    key: u64,
+}
+
+impl Retries {
+    const fn new(key: u64) -> Self {
+        Self {
+            // 0 is never a fingerprint (see `print`).
+            prints: [0; RETRY_MEMORY],
+            next: 0,
+            key,
+        }
+    }
+
+    fn print(&self, id: u64) -> u16 {
+        ((mix(id ^ self.key) >> 48) as u16).max(1)
+    }
+
+    fn remember(&mut self, id: u64) {
+        self.prints[self.next] = self.print(id);
+        self.next = (self.next + 1) % RETRY_MEMORY;
+    }
+
+    fn seen(&self, id: u64) -> bool {
+        let print = self.print(id);
+        self.prints.contains(&print)
+    }
+}
+
 /// One gated port: its listeners left in this batch.
 #[derive(Debug, Clone, Copy)]
 struct Door {
@@ -43,8 +96,9 @@ struct Door {
     listening: u16,
 }
 
-/// The gate's state between two steps. RAM: about 190 bytes
-/// ([`PARK_BYTES`] for the parked SYN, 4 bytes per watched port).
+/// The gate's state between two steps. RAM: about 720 bytes
+/// ([`PARK_BYTES`] for the parked SYN, 4 bytes per watched port, and
+/// [`Retries`]).
 #[derive(Debug)]
 pub struct SynGate {
     doors: heapless::Vec<Door, PORTS>,
@@ -53,6 +107,9 @@ pub struct SynGate {
     parked_len: usize,
     /// When the parked SYN arrived.
     parked_at: Instant,
+    /// The parked SYN was seen before: its client is sending it again.
+    parked_retry: bool,
+    retries: Retries,
     /// The time of this step.
     now: Instant,
     /// A SYN was parked in this step: the batch ends.
@@ -68,7 +125,7 @@ pub struct SynGate {
 
 impl Default for SynGate {
     fn default() -> Self {
-        Self::new()
+        Self::new(0)
     }
 }
 
@@ -83,13 +140,16 @@ enum Verdict {
 }
 
 impl SynGate {
-    /// A gate watching nothing yet.
-    pub const fn new() -> Self {
+    /// A gate watching nothing yet; `key` (the stack's random seed) keys
+    /// the hash of remembered SYNs.
+    pub const fn new(key: u64) -> Self {
         Self {
             doors: heapless::Vec::new(),
             parked: [0; PARK_BYTES],
             parked_len: 0,
             parked_at: Instant::ZERO,
+            parked_retry: false,
+            retries: Retries::new(key),
             now: Instant::ZERO,
             fresh: false,
             replayed: false,
@@ -166,50 +226,80 @@ impl SynGate {
         Gated { gate: self, device }
     }
 
-    /// What becomes of a frame of `len` bytes that is a SYN to `port` (or
-    /// not a SYN: `None`); `replay`: it is the parked one.
-    fn judge(&mut self, port: Option<u16>, len: usize, replay: bool) -> Verdict {
-        let Some(port) = port else {
+    /// What becomes of a frame of `len` bytes that is `syn` (or not a SYN:
+    /// `None`); `replay`: it is the parked one.
+    fn judge(&mut self, syn: Option<Syn>, len: usize, replay: bool) -> Verdict {
+        let Some(syn) = syn else {
             return Verdict::Pass;
         };
-        let Some(door) = self.doors.iter_mut().find(|d| d.port == port) else {
+        let Some(door) = self.doors.iter_mut().find(|d| d.port == syn.port) else {
             return Verdict::Pass;
         };
         if door.listening > 0 {
             door.listening -= 1;
             return Verdict::Pass;
         }
-        let keep = if replay {
-            self.now < self.parked_at + HOLD
-        } else if len <= PARK_BYTES {
-            // The newest SYN takes the place of a held one: under a flood
-            // the held SYN is most likely the flood's, and a real client's
-            // then has the same chance as any of the next socket.
-            if self.parked_len > 0 {
-                self.dropped = self.dropped.saturating_add(1);
+        if replay {
+            if self.now < self.parked_at + HOLD {
+                return Verdict::Park;
             }
-            true
-        } else {
-            false
-        };
-        if keep {
-            return Verdict::Park;
+            self.dropped = self.dropped.saturating_add(1);
+            return Verdict::Drop;
         }
-        self.dropped = self.dropped.saturating_add(1);
-        Verdict::Drop
+        let retry = self.retries.seen(syn.id);
+        self.retries.remember(syn.id);
+        // A held retry keeps its place against a first SYN; otherwise the
+        // newest SYN takes the place of a held one: under a flood the held
+        // SYN is most likely the flood's, and a real client's then has the
+        // same chance as any of the next socket.
+        let outranked = self.parked_len > 0 && self.parked_retry && !retry;
+        if len > PARK_BYTES || outranked {
+            self.dropped = self.dropped.saturating_add(1);
+            return Verdict::Drop;
+        }
+        if self.parked_len > 0 {
+            self.dropped = self.dropped.saturating_add(1);
+        }
+        self.parked_retry = retry;
+        Verdict::Park
     }
 }
 
-/// The destination port of a TCP SYN (without ACK) in an Ethernet frame.
-fn syn_port(frame: &[u8]) -> Option<u16> {
+/// What the gate needs of a SYN: its port, and who sent it (source address
+/// and port, destination port and sequence number, folded into 64 bits),
+/// which is the same when the client sends it again.
+#[derive(Debug, Clone, Copy)]
+struct Syn {
+    port: u16,
+    id: u64,
+}
+
+/// SplitMix64's finaliser: every input bit moves every output bit.
+fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// Folds an address's bytes into 64 bits.
+fn fold(bytes: &[u8]) -> u64 {
+    bytes.chunks(8).fold(0, |acc, c| {
+        let mut word = [0; 8];
+        word[..c.len()].copy_from_slice(c);
+        acc.rotate_left(23) ^ u64::from_le_bytes(word)
+    })
+}
+
+/// The TCP SYN (without ACK) in an Ethernet frame, if it is one.
+fn syn_of(frame: &[u8]) -> Option<Syn> {
     let eth = EthernetFrame::new_checked(frame).ok()?;
-    let tcp = match eth.ethertype() {
+    let (src, tcp) = match eth.ethertype() {
         EthernetProtocol::Ipv4 => {
             let ip = Ipv4Packet::new_checked(eth.payload()).ok()?;
             if ip.next_header() != IpProtocol::Tcp || ip.frag_offset() != 0 {
                 return None;
             }
-            ip.payload()
+            (fold(&ip.src_addr().octets()), ip.payload())
         }
         #[cfg(feature = "ipv6")]
         EthernetProtocol::Ipv6 => {
@@ -217,12 +307,20 @@ fn syn_port(frame: &[u8]) -> Option<u16> {
             if ip.next_header() != IpProtocol::Tcp {
                 return None;
             }
-            ip.payload()
+            (fold(&ip.src_addr().octets()), ip.payload())
         }
         _ => return None,
     };
     let tcp = TcpPacket::new_checked(tcp).ok()?;
-    (tcp.syn() && !tcp.ack()).then(|| tcp.dst_port())
+    if !tcp.syn() || tcp.ack() {
+        return None;
+    }
+    let ports = (u64::from(tcp.src_port()) << 16) | u64::from(tcp.dst_port());
+    let id = mix(src) ^ (ports << 32) ^ u64::from(tcp.seq_number().0 as u32);
+    Some(Syn {
+        port: tcp.dst_port(),
+        id,
+    })
 }
 
 /// A device seen through a [`SynGate`]: frames pass unchanged but for the
@@ -248,7 +346,7 @@ impl<R: RxToken> RxToken for GatedRx<'_, R> {
                 if let Some(dns) = crate::net::slaac::advertised_dns(frame) {
                     gate.dns = Some(dns);
                 }
-                match gate.judge(syn_port(frame), frame.len(), false) {
+                match gate.judge(syn_of(frame), frame.len(), false) {
                     Verdict::Pass => f(frame),
                     Verdict::Park => {
                         gate.parked[..frame.len()].copy_from_slice(frame);
@@ -262,8 +360,8 @@ impl<R: RxToken> RxToken for GatedRx<'_, R> {
             }),
             GatedRx::Parked(gate) => {
                 let len = gate.parked_len;
-                let port = syn_port(&gate.parked[..len]);
-                match gate.judge(port, len, true) {
+                let syn = syn_of(&gate.parked[..len]);
+                match gate.judge(syn, len, true) {
                     Verdict::Pass => {
                         gate.parked_len = 0;
                         f(&gate.parked[..len])
@@ -314,5 +412,28 @@ impl<D: Device + ?Sized> Device for Gated<'_, D> {
 
     fn capabilities(&self) -> DeviceCapabilities {
         self.device.capabilities()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A full memory recognises every SYN in it, forgets the oldest first,
+    /// and takes few others for retries.
+    #[test]
+    fn retries_recognise_what_they_saw_and_little_else() {
+        let mut r = Retries::new(0x1234_5678);
+        let n = RETRY_MEMORY as u64;
+        for id in 0..n + 10 {
+            r.remember(mix(id));
+        }
+        assert!((10..n + 10).all(|id| r.seen(mix(id))));
+        assert!(!(0..10).any(|id| r.seen(mix(id))));
+        let false_hits = (1u64 << 40..(1 << 40) + 100_000)
+            .filter(|&id| r.seen(mix(id)))
+            .count();
+        // About 100,000 x 256 / 65,536 = 390 expected.
+        assert!(false_hits < 800, "{false_hits} of 100000");
     }
 }

@@ -77,8 +77,8 @@ pub fn run<B: Board>(mut board: B) -> ! {
     }
 }
 
-/// The stack, in .bss, not on the stack: its interface with 64 neighbour
-/// entries is 2.8 KiB. Not inlined: building it takes copies of it on the
+/// The stack, in .bss, not on the stack: its interface with 32 neighbour
+/// entries is 1.5 KiB. Not inlined: building it takes copies of it on the
 /// stack, and inlined into the caller they stayed reserved under every poll
 /// (the frame was 6.6 KiB).
 #[inline(never)]
