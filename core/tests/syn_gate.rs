@@ -98,12 +98,29 @@ fn arp(src: Ipv4Address) -> Vec<u8> {
 }
 
 fn syn(src: Ipv4Address, src_port: u16, dst_port: u16) -> Vec<u8> {
+    segment(src, src_port, dst_port, TcpControl::Syn, None)
+}
+
+/// A segment from `src` with sequence number 1000 (1001 after the SYN),
+/// acknowledging `ack` if given.
+fn segment(
+    src: Ipv4Address,
+    src_port: u16,
+    dst_port: u16,
+    control: TcpControl,
+    ack: Option<TcpSeqNumber>,
+) -> Vec<u8> {
+    let seq = if control == TcpControl::Syn {
+        1000
+    } else {
+        1001
+    };
     let tcp = TcpRepr {
         src_port,
         dst_port,
-        control: TcpControl::Syn,
-        seq_number: TcpSeqNumber(1000),
-        ack_number: None,
+        control,
+        seq_number: TcpSeqNumber(seq),
+        ack_number: ack,
         window_len: 64240,
         window_scale: None,
         max_seg_size: Some(1460),
@@ -146,6 +163,16 @@ fn segments(out: &[Vec<u8>]) -> Vec<(Ipv4Address, bool, bool)> {
             Some((ip.dst_addr(), tcp.syn() && tcp.ack(), tcp.rst()))
         })
         .collect()
+}
+
+/// The sequence number of the last SYN-ACK to `dst` in `out`.
+fn synack_seq(out: &[Vec<u8>], dst: Ipv4Address) -> Option<TcpSeqNumber> {
+    out.iter().rev().find_map(|f| {
+        let eth = EthernetFrame::new_checked(&f[..]).ok()?;
+        let ip = Ipv4Packet::new_checked(eth.payload()).ok()?;
+        let tcp = TcpPacket::new_checked(ip.payload()).ok()?;
+        (ip.dst_addr() == dst && tcp.syn() && tcp.ack()).then(|| tcp.seq_number())
+    })
 }
 
 fn source(i: u8) -> Ipv4Address {
@@ -386,4 +413,44 @@ fn a_syn_the_gate_has_forgotten_is_not_a_retry() {
     let late = 200 + 3 * 5 * RETRY_MEMORY as u64;
     let served = flood_with_client(&mut b, &mut echo, late + 300, &[200, late]);
     assert_eq!(served, vec![false, false]);
+}
+
+#[test]
+fn a_freed_socket_behind_a_flood_handshake_listens_within_the_flood_age() {
+    use minnow::net::guard::Guard;
+    let (mut b, mut echo) = Bench::with_echo::<2>(3);
+    // A client connects (first socket), a flood SYN takes the second, then
+    // the client resets its connection: the first socket is free but waits
+    // to listen behind the later handshake, so nothing listens.
+    b.wire.inbox.push_back(syn(source(0), 40000, PORT));
+    b.settle(&mut echo);
+    let out = std::mem::take(&mut b.wire.outbox);
+    let isn = synack_seq(&out, source(0)).expect("no SYN-ACK to the client");
+    let ack = Some(isn + 1);
+    b.wire
+        .inbox
+        .push_back(segment(source(0), 40000, PORT, TcpControl::None, ack));
+    b.wire.inbox.push_back(syn(source(1), 20000, PORT));
+    b.settle(&mut echo);
+    b.now += Duration::from_millis(1);
+    b.wire
+        .inbox
+        .push_back(segment(source(0), 40000, PORT, TcpControl::Rst, ack));
+    b.settle(&mut echo);
+    assert!(
+        b.sent().contains(&(source(1), true, false)),
+        "the flood SYN took no socket"
+    );
+    // The flood's handshake is recycled at the flood age, not at the
+    // handshake timeout: a new client is answered within its hold.
+    b.run_for(Guard::DEFAULT.flood_age, &mut echo);
+    b.wire.inbox.push_back(syn(source(2), 40001, PORT));
+    b.settle(&mut echo);
+    b.run_for(HOLD, &mut echo);
+    let sent = b.sent();
+    assert!(
+        sent.contains(&(source(2), true, false)),
+        "no SYN-ACK to the next client: {sent:?}"
+    );
+    assert_eq!(b.stack.gate.dropped(), 0);
 }

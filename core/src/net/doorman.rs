@@ -59,6 +59,12 @@ pub(crate) fn held_by(heads: &[Head], sockets: &SocketSet<'_>, addr: IpAddress) 
         .count()
 }
 
+/// A free socket that does not listen yet (its connection over, not
+/// aborted by the pool this poll).
+fn waits_to_listen(sockets: &SocketSet<'_>, head: &Head) -> bool {
+    !head.live && !head.resting && !sockets.get::<tcp::Socket>(head.handle).is_open()
+}
+
 /// Sockets listening now.
 fn listening(heads: &[Head], sockets: &SocketSet<'_>) -> usize {
     heads
@@ -134,10 +140,17 @@ impl Doorman {
         // gets its round trips). A flood is more handshakes waiting than the
         // reserve: one or two are slow clients (a lost SYN-ACK) and keep
         // their sockets. At least one socket is always left for handshakes.
+        // A free socket that waits to listen behind a later handshake (see
+        // `TcpPool::poll`) counts with the handshakes: that one holds two
+        // sockets, and in a pool of two nothing would listen until its
+        // handshake timeout.
         let reserve = self.guard.reserve.min(heads.len().saturating_sub(1));
         let flood_age = self.guard.flood_age;
         while self.accepting && listening(heads, sockets) < reserve {
-            let count = heads.iter().filter(|h| syn_received(sockets, h)).count();
+            let count = heads
+                .iter()
+                .filter(|h| syn_received(sockets, h) || waits_to_listen(sockets, h))
+                .count();
             let oldest = heads
                 .iter()
                 .enumerate()
@@ -161,7 +174,8 @@ impl Doorman {
         }
         // Next due: a handshake timeout; or, while the reserve is short and
         // others wait, the flood age of the youngest not yet old enough.
-        let short = self.accepting && listening(heads, sockets) < reserve && waiting > reserve;
+        let queued = waiting + heads.iter().filter(|h| waits_to_listen(sockets, h)).count();
+        let short = self.accepting && listening(heads, sockets) < reserve && queued > reserve;
         let due = heads
             .iter()
             .filter_map(|h| h.half_open)
