@@ -86,6 +86,10 @@ pub struct NodeCtx<'n> {
     timeline: &'n mut Timeline,
     /// Whether the program has polled the stack in this poll.
     pub(crate) stepped: bool,
+    /// Set by a program that left its sockets as its step did: the
+    /// deadline the step returned then already holds the interface's own,
+    /// and the node need not walk every socket again for it.
+    pub(crate) settled: bool,
 }
 
 impl NodeCtx<'_> {
@@ -209,13 +213,15 @@ impl<'a> Node<'a> {
             device: &mut self.device,
             timeline,
             stepped: false,
+            settled: false,
         };
         let mut next = self.program.poll(&mut ctx);
         if !ctx.stepped {
             next = earliest(next, ctx.step(&mut []));
+        } else if !ctx.settled {
+            // What the program wrote after its step goes out on the next poll.
+            next = earliest(next, self.stack.iface.poll_at(now, &self.stack.sockets));
         }
-        // What the program wrote after its step goes out on the next poll.
-        next = earliest(next, self.stack.iface.poll_at(now, &self.stack.sockets));
         let soonest = now + Duration::from_micros(1);
         self.wake = next.map(|t| t.max(soonest));
     }

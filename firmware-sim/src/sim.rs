@@ -15,7 +15,7 @@ use crate::rng::{Rng, mix};
 use crate::tcp_stats::TcpStats;
 use crate::timeline::Timeline;
 use crate::trace::Trace;
-use crate::wire::{Delivery, Wire};
+use crate::wire::{Delivery, Dest, Wire};
 
 /// Why [`Sim::run`] returned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -158,10 +158,21 @@ impl<'a> Sim<'a> {
                 c.error = Some(e);
             }
         }
-        for (i, node) in self.nodes.iter_mut().enumerate() {
-            if d.to.includes(i) {
-                node.device.rx.push_back(d.frame.clone());
-                node.wake_at(d.at);
+        match d.to {
+            // Unicast, nearly every frame: straight to its node, no copy.
+            Dest::One(i) => {
+                if let Some(node) = self.nodes.get_mut(i) {
+                    node.device.rx.push_back(d.frame);
+                    node.wake_at(d.at);
+                }
+            }
+            Dest::AllBut(from) => {
+                for (i, node) in self.nodes.iter_mut().enumerate() {
+                    if i != from {
+                        node.device.rx.push_back(d.frame.clone());
+                        node.wake_at(d.at);
+                    }
+                }
             }
         }
     }
@@ -173,6 +184,12 @@ impl<'a> Sim<'a> {
         let Some(t) = self.next_event() else {
             return false;
         };
+        self.step_to(t);
+        true
+    }
+
+    /// [`Sim::step`] with the next event already known to be at `t`.
+    fn step_to(&mut self, t: Instant) {
         self.steps += 1;
         self.now = self.now.max(t);
         let now = self.now;
@@ -189,7 +206,6 @@ impl<'a> Sim<'a> {
                 }
             }
         }
-        true
     }
 
     /// Steps until no node is busy, virtual time would pass `limit`, or
@@ -209,9 +225,7 @@ impl<'a> Sim<'a> {
                     self.now = limit;
                     return RunEnd::TimeLimit;
                 }
-                Some(_) => {
-                    self.step();
-                }
+                Some(t) => self.step_to(t),
             }
         }
     }

@@ -254,7 +254,10 @@ impl Program for Board<'_> {
         while let Some(e) = self.set.pop_event() {
             ctx.log(e.to_string());
         }
+        // Without a mail to drive, nothing touches a socket after the step.
+        ctx.settled = true;
         if let Some(m) = self.mail.as_mut().filter(|m| m.outcome.is_none()) {
+            ctx.settled = false;
             if m.started.is_none() && self.clock.unix_secs(ctx.now).is_some() {
                 ctx.log(format!("{}: start", m.task.name()));
                 m.task.start(ctx);

@@ -107,6 +107,8 @@ impl SntpNode {
 impl Program for SntpNode {
     fn poll(&mut self, ctx: &mut NodeCtx<'_>) -> Option<Instant> {
         let next = ctx.step(&mut [&mut self.server]);
+        // Only the timeline hears of what follows: the sockets stay as stepped.
+        ctx.settled = true;
         for s in self.server.served.drain(..) {
             ctx.log(match s {
                 SntpServed::Answered(peer) => format!("sntp: answered {peer}"),

@@ -1,7 +1,7 @@
 //! What a scenario run came to: every task's outcome with the wire's
 //! counters, the timeline, and the trace hash; printed as a table.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use smoltcp::time::Duration;
@@ -248,23 +248,43 @@ pub fn order_errors(rows: &[TaskRow]) -> Vec<String> {
         .iter()
         .filter(|r| !r.outcome.sequence.is_empty())
         .collect();
-    let positions: Vec<BTreeMap<(u32, u32), usize>> = chats
+    // Every message gets a dense number, so that where a member got it is
+    // an array look-up: the check compares every pair of members.
+    let mut ids: HashMap<(u32, u32), usize> = HashMap::new();
+    let numbered: Vec<Vec<usize>> = chats
         .iter()
         .map(|r| {
             r.outcome
                 .sequence
                 .iter()
-                .enumerate()
-                .map(|(i, m)| (*m, i))
+                .map(|m| {
+                    let next = ids.len();
+                    *ids.entry(*m).or_insert(next)
+                })
                 .collect()
+        })
+        .collect();
+    // Per member, where it got each message (`usize::MAX`: never); a
+    // message got twice counts where it came last.
+    let positions: Vec<Vec<usize>> = numbered
+        .iter()
+        .map(|seq| {
+            let mut at = vec![usize::MAX; ids.len()];
+            for (i, &id) in seq.iter().enumerate() {
+                at[id] = i;
+            }
+            at
         })
         .collect();
     let mut errors = Vec::new();
     for (a, row) in chats.iter().enumerate() {
         for (b, other) in positions.iter().enumerate().skip(a + 1) {
             let mut last: Option<(usize, (u32, u32))> = None;
-            for m in &row.outcome.sequence {
-                let Some(&at) = other.get(m) else { continue };
+            for (m, &id) in row.outcome.sequence.iter().zip(&numbered[a]) {
+                let at = other[id];
+                if at == usize::MAX {
+                    continue;
+                }
                 if let Some((before, prev)) = last
                     && at < before
                 {

@@ -4,7 +4,9 @@
 //! lines arrive whole, once, in the order sent; the order across senders
 //! is checked between members afterwards ([`crate::scenario::report`]).
 
+use std::borrow::Cow;
 use std::cell::Cell;
+use std::collections::HashMap;
 use std::rc::Rc;
 use std::str::FromStr;
 
@@ -45,11 +47,20 @@ pub struct Member {
 /// Line `n` of member `index` in a room seeded with `seed`: its name, its
 /// number, then 0 to 120 letters, and `\n`.
 pub fn line(seed: u64, member: &Member, n: u32) -> String {
+    let mut out = String::new();
+    line_into(seed, member, n, &mut out);
+    out
+}
+
+/// [`line`] written over `out`: a member checks every line it hears
+/// against this, so the buffer is reused rather than a string made each time.
+pub fn line_into(seed: u64, member: &Member, n: u32, out: &mut String) {
+    use std::fmt::Write as _;
     let h = mix(seed ^ (u64::from(member.index) << 32) ^ u64::from(n));
-    let filler: String = (0..h % 121)
-        .map(|i| char::from(b'a' + (mix(h ^ i) % 26) as u8))
-        .collect();
-    format!("{} #{n} {filler}\n", member.name)
+    out.clear();
+    let _ = write!(out, "{} #{n} ", member.name);
+    out.extend((0..h % 121).map(|i| char::from(b'a' + (mix(h ^ i) % 26) as u8)));
+    out.push('\n');
 }
 
 /// Pause between two lines of one member.
@@ -83,6 +94,10 @@ pub struct Chat {
     heard_bytes: u64,
     last_progress: Instant,
     buf: Vec<u8>,
+    /// The other members by their address as the server writes it.
+    by_addr: HashMap<String, usize>,
+    /// The line expected next, built here (see [`line_into`]).
+    want: String,
     started: Instant,
 }
 
@@ -100,7 +115,13 @@ impl Chat {
         room: Rc<Room>,
     ) -> Self {
         let n = others.len();
+        let mut by_addr = HashMap::new();
+        for (i, m) in others.iter().enumerate() {
+            by_addr.entry(m.addr.to_string()).or_insert(i);
+        }
         Self {
+            by_addr,
+            want: String::new(),
             me,
             others,
             lines,
@@ -138,20 +159,34 @@ impl Chat {
     }
 
     fn member_at(&self, addr: &str) -> Option<usize> {
+        if let Some(&i) = self.by_addr.get(addr) {
+            return Some(i);
+        }
+        // Not as the server writes addresses: whatever else parses to one.
         let addr = IpAddress::from_str(addr).ok()?;
         self.others.iter().position(|m| m.addr == addr)
     }
 
     /// Checks one text from the server (without its `\n`).
     fn take(&mut self, record: &[u8]) -> Result<(), String> {
-        let text = String::from_utf8_lossy(record);
+        // Valid UTF-8, as the server's text is, needs no copy.
+        let text = match std::str::from_utf8(record) {
+            Ok(t) => Cow::Borrowed(t),
+            Err(_) => String::from_utf8_lossy(record),
+        };
         let bad = || format!("unexpected text from the server: {text:?}");
         if let Some(rest) = text.strip_prefix("\r[('") {
             let (addr, rest) = rest.split_once("', ").ok_or_else(bad)?;
             let (_port, body) = rest.split_once(")] ").ok_or_else(bad)?;
             let i = self.member_at(addr).ok_or_else(bad)?;
-            let want = line(self.seed, &self.others[i], self.next_from[i]);
-            if format!("{body}\n") != want {
+            line_into(
+                self.seed,
+                &self.others[i],
+                self.next_from[i],
+                &mut self.want,
+            );
+            let want = &self.want;
+            if want.strip_suffix('\n') != Some(body) {
                 let name = &self.others[i].name;
                 return Err(format!(
                     "from {name}: got {body:?}, expected line #{} {want:?}",
@@ -254,27 +289,34 @@ impl Task for Chat {
         }
         self.conn = Some((client, handle));
         let mut refused = false;
-        while let Some(end) = self.inbox.iter().position(|&b| b == b'\n') {
-            let record: Vec<u8> = self.inbox.drain(..=end).collect();
-            if !self.joined_room && &record[..end] == b"room full" {
+        // Records are read in place; what they took is dropped once, after.
+        let mut inbox = std::mem::take(&mut self.inbox);
+        let mut start = 0;
+        while let Some(len) = inbox[start..].iter().position(|&b| b == b'\n') {
+            let record = &inbox[start..start + len];
+            start += len + 1;
+            if !self.joined_room && record == b"room full" {
                 // The server's refusal, before any other text.
                 refused = true;
                 break;
             }
-            if let Err(why) = self.take(&record[..end]) {
+            if let Err(why) = self.take(record) {
                 ctx.stack.sockets.get_mut::<tcp::Socket>(handle).abort();
                 return Some(self.outcome(Verdict::Corrupt(why.clone()), why, now));
             }
             self.joined_room = true;
         }
+        inbox.drain(..start);
+        self.inbox = inbox;
         self.talk(ctx);
-        let gone: Vec<&str> = self
-            .others
-            .iter()
-            .zip(self.next_from.iter().zip(&self.left))
-            .filter(|(_, (n, left))| **left && **n < self.lines)
-            .map(|(m, _)| m.name.as_str())
-            .collect();
+        let gone = || -> Vec<&str> {
+            self.others
+                .iter()
+                .zip(self.next_from.iter().zip(&self.left))
+                .filter(|(_, (n, left))| **left && **n < self.lines)
+                .map(|(m, _)| m.name.as_str())
+                .collect()
+        };
         let fail = |why: String| Some((Verdict::Failed(why.clone()), why));
         let verdict = match state {
             _ if refused => {
@@ -294,6 +336,7 @@ impl Task for Chat {
             {
                 // Leave: FIN after the last line; the others get the notice.
                 ctx.stack.sockets.get_mut::<tcp::Socket>(handle).close();
+                let gone = gone();
                 if gone.is_empty() {
                     let heard = self.order.len();
                     Some((

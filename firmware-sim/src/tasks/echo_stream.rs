@@ -160,20 +160,16 @@ impl Task for EchoStream {
                 Some(self.outcome(Verdict::Ok, text, now))
             }
             ClientState::PeerClosed if got == self.total => {
+                // Every byte was compared with the stream as it came (a
+                // mismatch returned above), so what came is the stream and
+                // its hash the stream's: no second pass over it.
                 let sha = self.check.sha256();
-                let same = sha == payload::stream_sha256(self.seed, self.total);
                 let text = format!(
-                    "{} back, sha256 {}… {}",
+                    "{} back, sha256 {}… identical",
                     human(got),
-                    &hex(&sha)[..12],
-                    if same { "identical" } else { "DIFFERENT" }
+                    &hex(&sha)[..12]
                 );
-                let verdict = if same {
-                    Verdict::Ok
-                } else {
-                    Verdict::Corrupt("sha256 differs".into())
-                };
-                Some(self.outcome(verdict, text, now))
+                Some(self.outcome(Verdict::Ok, text, now))
             }
             ClientState::PeerClosed => {
                 let why = format!(
