@@ -372,7 +372,9 @@ impl<const N: usize, const L: usize> ChatServer<N, L> {
             else {
                 continue;
             };
-            let prefix = notice::prefix(peer);
+            // Rendered once a piece is there: most polls find none, and
+            // the room walks every member on each.
+            let mut prefix = None;
             for taken in 0..=BUDGET {
                 let socket = sockets.get_mut::<tcp::Socket>(handle);
                 let closed = crate::net::tcp_pool::peer_closed(socket);
@@ -398,6 +400,7 @@ impl<const N: usize, const L: usize> ChatServer<N, L> {
                     neutralise(&mut self.scratch[..len]);
                 }
                 let piece = &self.scratch[..len];
+                let prefix = prefix.get_or_insert_with(|| notice::prefix(peer));
                 if !broadcast(
                     sockets,
                     &self.pool,
