@@ -369,8 +369,9 @@ if not machine:
     sys.exit(0)
 
 # Live run: user networking on free ports, a little of every service, then
-# the stack's high-water mark read through QEMU's monitor (QEMU zeroes RAM,
-# so the lowest non-zero word of the stack area is as deep as it went).
+# the stack's high-water mark read through QEMU's monitor (cortex-m-rt's
+# paint-stack fills the stack with 0xCCCCCCCC at reset, so the lowest word
+# that lost its paint is as deep as it went).
 def free_port(kind):
     s = socket.socket(socket.AF_INET, kind)
     s.bind(("127.0.0.1", 0))
@@ -432,7 +433,7 @@ try:
             continue
         base = int(mm.group(1), 16)
         for i, w in enumerate(mm.group(2).split()):
-            if int(w, 16) != 0 and base + 4 * i < STACK_TOP and (lowest is None or base + 4 * i < lowest):
+            if int(w, 16) != 0xCCCCCCCC and base + 4 * i < STACK_TOP and (lowest is None or base + 4 * i < lowest):
                 lowest = base + 4 * i
     print()
     for line in log().splitlines():

@@ -213,6 +213,57 @@ fn udp_echo_returns_each_datagram() {
 }
 
 #[test]
+fn udp_echo_with_a_rate_answers_a_source_its_burst_then_its_rate() {
+    use minnow::net::source_rate::{SourceRate, UdpRate};
+    /// The echo server with a limiter, as the service set runs it.
+    struct Limited(UdpEchoServer<2048>, SourceRate);
+    impl Service for Limited {
+        fn poll(&mut self, net: &mut Net<'_, '_>, now: Instant) {
+            self.0.serve(net, now, Some(&mut self.1));
+        }
+        fn poll_at(&self, now: Instant) -> Option<Instant> {
+            self.0.poll_at(now)
+        }
+    }
+    let mut b = Bench::new();
+    let rate = UdpRate {
+        per_second: 4,
+        burst: 4,
+    };
+    let mut server = Limited(
+        UdpEchoServer::<2048>::new(&mut b.stack.sockets, udp_socket(), 7).unwrap(),
+        SourceRate::new(Some(rate)),
+    );
+    let mut client =
+        DatagramClient::new(&mut b.net(), udp_socket(), IpEndpoint::new(LOCAL, 7), 40000).unwrap();
+    let mut buf = [0u8; 64];
+    // A burst of 12, then 12 more 1.2 s later (the clock moves by the
+    // steps' deadlines, at most 10 ms each; 4 a second refill the burst in
+    // a second): 4 echoes of each.
+    let mut echoed = Vec::new();
+    for round in 0..2u8 {
+        let start = b.now;
+        for i in 0..12u8 {
+            assert!(client.send(&mut b.net(), &[round, i]));
+        }
+        while b.now < start + Duration::from_millis(200) {
+            b.step(&mut [&mut server]);
+            while let Some(n) = client.recv(&mut b.net(), &mut buf) {
+                echoed.push(buf[..n].to_vec());
+            }
+        }
+        while b.now < start + Duration::from_millis(1200) {
+            b.step(&mut [&mut server]);
+        }
+    }
+    let expected: Vec<Vec<u8>> = (0..2u8)
+        .flat_map(|r| (0..4u8).map(move |i| vec![r, i]))
+        .collect();
+    assert_eq!(echoed, expected);
+    assert_eq!(server.0.unanswered(), 16);
+}
+
+#[test]
 fn udp_echo_answers_no_service_port_and_no_broadcast() {
     let mut b = Bench::new();
     let mut server = UdpEchoServer::<2048>::new(&mut b.stack.sockets, udp_socket(), 7).unwrap();

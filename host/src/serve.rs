@@ -9,6 +9,7 @@ use minnow::echo;
 use minnow::file::server::FileTimers;
 use minnow::net::endpoint::{Host, parse_host_port};
 use minnow::net::guard::Guard;
+use minnow::net::source_rate::UdpRate;
 use minnow::services::{
     ChatConfig, DiscardConfig, EchoConfig, FileConfig, LogLimit, ServiceConfig, ServiceSet,
     SntpConfig, TcpSizing, TimeConfig, UdpSizing, Verdict,
@@ -98,6 +99,11 @@ pub struct ServeArgs {
     /// (0: half the pool or room).
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u16).range(0..=MAX_POOL as i64))]
     pub per_source: u16,
+    /// Answer at most this many UDP echo and RFC 868 datagrams a second to
+    /// one source address, bursts of as many (0: no limit): a stream forged
+    /// from a victim's address gets it no more.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u16).range(0..=10_000))]
+    pub udp_rate: u16,
     /// Do not run the chat room.
     #[arg(long)]
     pub no_chat: bool,
@@ -266,6 +272,10 @@ fn service_config(args: &ServeArgs, sntp: Option<IpEndpoint>) -> ServiceConfig {
             handshake_timeout: Duration::from_millis(args.handshake_timeout_ms),
             keep_alive: secs(args.keep_alive),
             per_source: args.per_source.into(),
+            udp_rate: (args.udp_rate > 0).then_some(UdpRate {
+                per_second: args.udp_rate,
+                burst: args.udp_rate,
+            }),
             ..Guard::DEFAULT
         },
     }

@@ -13,11 +13,13 @@ use smoltcp::time::Instant;
 
 use super::{EchoEvent, EchoEvents};
 use crate::net::reflect;
+use crate::net::source_rate::SourceRate;
 use crate::service::{Net, Service};
 
 /// A UDP echo server. `MAX` is the largest datagram it echoes; a longer one
 /// is dropped and reported. RAM: `MAX` bytes of scratch + 16 × 48 bytes of
-/// events, plus the socket's buffers (sized by the caller).
+/// events + plus the socket's buffers
+/// (sized by the caller).
 pub struct UdpEchoServer<const MAX: usize> {
     handle: SocketHandle,
     /// Events for the caller to drain.
@@ -48,14 +50,24 @@ impl<const MAX: usize> UdpEchoServer<MAX> {
     }
 
     /// Datagrams dropped unanswered so far: sent to a broadcast or
-    /// multicast address, or from a port or address no echo may answer.
+    /// multicast address, from a port or address no echo may answer, or
+    /// beyond its source's rate ([`Self::serve`]).
     pub fn unanswered(&self) -> u64 {
         self.unanswered
     }
 }
 
-impl<const MAX: usize> Service for UdpEchoServer<MAX> {
-    fn poll(&mut self, net: &mut Net<'_, '_>, _now: Instant) {
+impl<const MAX: usize> UdpEchoServer<MAX> {
+    /// [`Service::poll`], answering each source no more than `limit` allows
+    /// (the service set's one limiter for its UDP servers; `None`: no
+    /// limit). Datagrams beyond it are dropped and counted in
+    /// [`Self::unanswered`].
+    pub fn serve(
+        &mut self,
+        net: &mut Net<'_, '_>,
+        now: Instant,
+        mut limit: Option<&mut SourceRate>,
+    ) {
         let iface = &*net.iface;
         let socket = net.sockets.get_mut::<udp::Socket>(self.handle);
         self.backlog = false;
@@ -72,7 +84,11 @@ impl<const MAX: usize> Service for UdpEchoServer<MAX> {
                 }
                 Err(udp::RecvError::Exhausted) => break,
             };
-            if reflect::check(iface, meta.endpoint, meta.local_address, self.port).is_err() {
+            if reflect::check(iface, meta.endpoint, meta.local_address, self.port).is_err()
+                || limit
+                    .as_deref_mut()
+                    .is_some_and(|l| !l.allow(meta.endpoint.addr, now))
+            {
                 let _ = socket.recv();
                 self.unanswered += 1;
                 continue;
@@ -87,6 +103,10 @@ impl<const MAX: usize> Service for UdpEchoServer<MAX> {
                     let _ = socket.recv();
                 }
                 Err(udp::SendError::BufferFull) => {
+                    // Tried again on the next poll, and counted then.
+                    if let Some(l) = limit.as_deref_mut() {
+                        l.refund(meta.endpoint.addr);
+                    }
                     self.backlog = true;
                     break;
                 }
@@ -96,6 +116,12 @@ impl<const MAX: usize> Service for UdpEchoServer<MAX> {
                 }
             }
         }
+    }
+}
+
+impl<const MAX: usize> Service for UdpEchoServer<MAX> {
+    fn poll(&mut self, net: &mut Net<'_, '_>, now: Instant) {
+        self.serve(net, now, None);
     }
 
     fn poll_at(&self, now: Instant) -> Option<Instant> {

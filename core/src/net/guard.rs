@@ -11,7 +11,9 @@
 
 use smoltcp::time::Duration;
 
-/// The limits of one pool. RAM: 40 bytes.
+use crate::net::source_rate::UdpRate;
+
+/// The limits of one pool (and of the UDP servers' answers). RAM: 48 bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Guard {
     /// A socket still in SYN-RECEIVED after this long is recycled.
@@ -37,6 +39,9 @@ pub struct Guard {
     /// The most sockets (half-open or connected) one source address may
     /// hold in the pool; `0`: half the pool's sockets (at least one).
     pub per_source: usize,
+    /// Answers the UDP echo and RFC 868 servers give one source address
+    /// ([`crate::net::source_rate`]); `None`: no limit.
+    pub udp_rate: Option<UdpRate>,
 }
 
 impl Guard {
@@ -49,6 +54,7 @@ impl Guard {
         flood_age: Duration::from_millis(20),
         keep_alive: Some(Duration::from_secs(60)),
         per_source: 0,
+        udp_rate: None,
     };
 
     /// The per-address cap for a pool of `sockets` sockets.

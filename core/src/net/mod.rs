@@ -15,6 +15,7 @@ pub mod reflect;
 pub mod runner;
 #[cfg(feature = "slaac")]
 pub mod slaac;
+pub mod source_rate;
 pub mod stack;
 pub mod storage;
 pub mod stream_client;

@@ -32,6 +32,8 @@ use crate::net::dhcp::{DhcpClient, DhcpEvent};
 use crate::net::guard::Guard;
 #[cfg(feature = "slaac")]
 use crate::net::slaac::SlaacWatch;
+#[cfg(feature = "udp-rate")]
+use crate::net::source_rate::SourceRate;
 use crate::net::stack::Stack;
 use crate::net::storage::{OutOfMemory, SocketAlloc};
 use crate::service::{Net, Service};
@@ -49,6 +51,18 @@ use crate::file::server::FileServer;
 use crate::time::udp_server::UdpTimeServer;
 #[cfg(feature = "time")]
 use crate::time::{TimeFormat, server::TcpTimeServer};
+
+/// The set's UDP limiter for a server's [`serve`](crate::echo::udp_server::UdpEchoServer::serve),
+/// or none where the `udp-rate` feature is off.
+macro_rules! limiter {
+    ($set:expr) => {{
+        #[cfg(feature = "udp-rate")]
+        let limit = Some(&mut $set.udp_rate);
+        #[cfg(not(feature = "udp-rate"))]
+        let limit = None;
+        limit
+    }};
+}
 
 /// Why a set could not be built.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -157,6 +171,11 @@ pub struct ServiceSet<
     chat_buffers: (usize, usize),
     #[cfg(feature = "discard")]
     discard: Option<(TcpDiscardServer<DISCARD>, UdpDiscardServer)>,
+    /// Answers per source address for the UDP echo and RFC 868 servers
+    /// together (`Guard::udp_rate`; one table, so a victim counts the
+    /// answers of both).
+    #[cfg(feature = "udp-rate")]
+    udp_rate: SourceRate,
     ports: Ports,
     /// `Ready` is due (at build without DHCP, on the lease with it).
     ready_due: bool,
@@ -232,6 +251,8 @@ impl<
             chat_buffers: (0, 0),
             #[cfg(feature = "discard")]
             discard: None,
+            #[cfg(feature = "udp-rate")]
+            udp_rate: SourceRate::new(None),
             ports: Ports {
                 echo: 0,
                 time: 0,
@@ -261,6 +282,12 @@ impl<
         files: Option<F>,
     ) -> Result<(), BuildError> {
         let sockets = &mut stack.sockets;
+        #[cfg(feature = "udp-rate")]
+        self.udp_rate.set_rate(config.guard.udp_rate);
+        #[cfg(not(feature = "udp-rate"))]
+        if config.guard.udp_rate.is_some() {
+            return Err(BuildError::NotBuilt("udp-rate"));
+        }
         if let Some(_c) = config.time {
             #[cfg(not(feature = "time"))]
             return Err(BuildError::NotBuilt("time"));
@@ -684,12 +711,12 @@ impl<
         #[cfg(feature = "rfc868")]
         if let Some((tcp, udp)) = self.rfc868.as_mut() {
             tcp.poll(net, now);
-            udp.poll(net, now);
+            udp.serve(net, now, limiter!(self));
         }
         #[cfg(feature = "echo")]
         if let Some((tcp, udp)) = self.echo.as_mut() {
             tcp.poll(net, now);
-            udp.poll(net, now);
+            udp.serve(net, now, limiter!(self));
         }
         #[cfg(feature = "file")]
         self.file.poll(net, now);

@@ -9,6 +9,7 @@ use smoltcp::time::Instant;
 use super::{TimeEvent, TimeEvents, TimeFormat, rfc868};
 use crate::clock::WallClock;
 use crate::net::reflect;
+use crate::net::source_rate::SourceRate;
 use crate::service::{Net, Service};
 
 /// The UDP side of RFC 868. RAM: 16 × 48 bytes of events plus the socket's
@@ -42,20 +43,34 @@ impl<'c> UdpTimeServer<'c> {
         })
     }
 
-    /// Datagrams dropped unanswered so far (see [`reflect`]).
+    /// Datagrams dropped unanswered so far (see [`reflect`], and
+    /// [`Self::serve`]).
     pub fn unanswered(&self) -> u64 {
         self.unanswered
     }
 }
 
-impl Service for UdpTimeServer<'_> {
-    fn poll(&mut self, net: &mut Net<'_, '_>, now: Instant) {
+impl UdpTimeServer<'_> {
+    /// [`Service::poll`], answering each source no more than `limit` allows
+    /// (the service set's one limiter for its UDP servers; `None`: no
+    /// limit). Datagrams beyond it are dropped and counted in
+    /// [`Self::unanswered`].
+    pub fn serve(
+        &mut self,
+        net: &mut Net<'_, '_>,
+        now: Instant,
+        mut limit: Option<&mut SourceRate>,
+    ) {
         let iface = &*net.iface;
         let socket = net.sockets.get_mut::<udp::Socket>(self.handle);
         self.backlog = false;
         while let Ok((_, meta)) = socket.peek() {
             let meta = *meta;
-            if reflect::check(iface, meta.endpoint, meta.local_address, self.port).is_err() {
+            if reflect::check(iface, meta.endpoint, meta.local_address, self.port).is_err()
+                || limit
+                    .as_deref_mut()
+                    .is_some_and(|l| !l.allow(meta.endpoint.addr, now))
+            {
                 let _ = socket.recv();
                 self.unanswered += 1;
                 continue;
@@ -74,6 +89,10 @@ impl Service for UdpTimeServer<'_> {
             };
             match socket.send_slice(&rfc868::encode(unix), reply) {
                 Err(udp::SendError::BufferFull) => {
+                    // Tried again on the next poll, and counted then.
+                    if let Some(l) = limit.as_deref_mut() {
+                        l.refund(meta.endpoint.addr);
+                    }
                     self.backlog = true;
                     break;
                 }
@@ -89,6 +108,12 @@ impl Service for UdpTimeServer<'_> {
                 }
             }
         }
+    }
+}
+
+impl Service for UdpTimeServer<'_> {
+    fn poll(&mut self, net: &mut Net<'_, '_>, now: Instant) {
+        self.serve(net, now, None);
     }
 
     fn poll_at(&self, now: Instant) -> Option<Instant> {

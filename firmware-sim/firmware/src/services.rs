@@ -64,7 +64,7 @@ impl<I: Image> Services<I> {
         mail_text: &'static [u8],
     ) -> Self {
         let mut alloc = alloc;
-        let set = set.init_with(I::Set::empty);
+        let set = set.uninit().write(I::Set::EMPTY);
         let config = ServiceConfig { seed, ..I::CONFIG };
         let store = StaticFiles::new(files.table, Some(files.default));
         // Cannot fail: every size comes from CONFIG (a static string keeps

@@ -13,8 +13,11 @@ use smoltcp::time::Instant;
 
 /// What the firmware does with its service set; every method is core's own.
 pub trait ServiceSetOps: Sized + 'static {
-    /// An empty set (core's `const fn new`), built in place by `build`.
-    fn empty() -> Self;
+    /// An empty set (core's `const fn new`), filled in place by `build`. A
+    /// constant, so that it is copied into its static from flash: built by
+    /// a call, the 8 KiB set was a temporary on the 10.5 KiB stack (and
+    /// mostly zeros, so the stack's high-water mark did not show it).
+    const EMPTY: Self;
     /// Core's [`ServiceSet::build`].
     fn build(
         &mut self,
@@ -50,10 +53,7 @@ impl<
 > ServiceSetOps
     for ServiceSet<'static, StaticFiles<'static>, ECHO, TIME, FILE, CHAT, LINE, DGRAM, DISCARD>
 {
-    #[inline(always)]
-    fn empty() -> Self {
-        Self::new()
-    }
+    const EMPTY: Self = Self::new();
 
     // Inlined like core's own: the board's configuration is a constant, and
     // what it leaves out folds away.
