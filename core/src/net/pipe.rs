@@ -10,7 +10,7 @@
 
 use smoltcp::iface::SocketHandle;
 use smoltcp::socket::tcp;
-use smoltcp::time::Instant;
+use smoltcp::time::{Duration, Instant};
 
 use crate::net::tcp_client::TcpClient;
 use crate::service::Net;
@@ -157,6 +157,32 @@ pub fn poll_on_socket(
     now: Instant,
 ) {
     if let Some(handle) = handle {
-        client.drive(net.sockets.get_mut::<tcp::Socket>(handle), now);
+        let socket = net.sockets.get_mut::<tcp::Socket>(handle);
+        client.drive(socket, now);
+        keep_fin_alive(socket);
+    }
+}
+
+/// How long a socket whose FIN is unacknowledged may send nothing before it
+/// sends the FIN again: smoltcp's minimum retransmission timeout.
+pub const FIN_RETRY: Duration = Duration::from_secs(1);
+
+/// Keeps a sent FIN retransmitting. smoltcp (0.14, as its master) loses it
+/// when three duplicate ACKs arrive while only the FIN is unacknowledged (a
+/// peer that dropped it, as smoltcp does a FIN on a segment whose data it
+/// already has): its fast retransmit has no data to resend, sends nothing,
+/// and stops the retransmission timer, so the connection hangs in
+/// FIN-WAIT-1, CLOSING or LAST-ACK. Its next segment of any kind carries the
+/// FIN again; a keep-alive timer is the one public way to make it send one.
+/// A client's socket has no keep-alive otherwise, so it is cleared again once
+/// the FIN is acknowledged.
+pub fn keep_fin_alive(socket: &mut tcp::Socket<'_>) {
+    let fin_unacked = matches!(
+        socket.state(),
+        tcp::State::FinWait1 | tcp::State::Closing | tcp::State::LastAck
+    );
+    let keep_alive = fin_unacked.then_some(FIN_RETRY);
+    if socket.keep_alive() != keep_alive {
+        socket.set_keep_alive(keep_alive);
     }
 }
