@@ -389,42 +389,14 @@ impl TapDevice {
                 mtu,
             });
         }
-        let (file, real_name, offload) = if offload {
-            // tun-tap cannot ask for IFF_VNET_HDR (which only TUNSETIFF
-            // sets), so this attaches with its own ioctl.
-            let (file, real_name) =
-                attach(name, libc::IFF_TAP | libc::IFF_NO_PI | libc::IFF_VNET_HDR)
-                    .map_err(|e| TapError::from_open(name, e))?;
-            // The default is 10 already; set so that no earlier user of a
-            // persistent device can have left another size.
-            let size = vnet::HDR_LEN as libc::c_int;
-            // SAFETY: TUNSETVNETHDRSZ reads one int through the pointer,
-            // which points at a live local.
-            if unsafe { libc::ioctl(file.as_raw_fd(), libc::TUNSETVNETHDRSZ, &size) } < 0 {
-                return Err(TapError::Other {
-                    name: real_name,
-                    source: io::Error::last_os_error(),
-                });
-            }
-            let kernel = set_offload(&file);
-            (file, real_name, Offload::On { kernel })
-        } else {
-            let iface = tun_tap::Iface::without_packet_info(name, tun_tap::Mode::Tap)
-                .map_err(|e| TapError::from_open(name, e))?;
-            // The kernel may have picked the name (empty name or `%d`).
-            let real_name = iface.name().to_owned();
-            // SAFETY: `into_raw_fd` hands over ownership of a valid, open
-            // descriptor that nothing else refers to.
-            let file = File::from(unsafe { OwnedFd::from_raw_fd(iface.into_raw_fd()) });
-            set_non_blocking(&file).map_err(|e| TapError::Other {
-                name: real_name.clone(),
-                source: e,
-            })?;
-            // A persistent device keeps the offloads a killed process set;
-            // plain frames need them off. Failure leaves the kernel's
-            // defaults (off), so it is ignored.
-            let _ = tun_set_offload(&file, 0);
-            (file, real_name, Offload::Off)
+        let (file, real_name, offload) = match offload.then(|| attach_vnet(name)) {
+            Some(Ok((file, real_name, kernel))) => (file, real_name, Offload::On { kernel }),
+            // A kernel without IFF_VNET_HDR refuses the flag: plain frames.
+            // (A TUN device refuses it too, and then the plain attempt
+            // reports the wrong mode.)
+            Some(Err(e)) if e.raw_os_error() == Some(libc::EINVAL) => open_plain(name)?,
+            Some(Err(e)) => return Err(TapError::from_open(name, e)),
+            None => open_plain(name)?,
         };
         wait_for_carrier(&real_name);
         let plain = mtu + ETHERNET_HEADER_LEN;
@@ -530,6 +502,45 @@ fn set_non_blocking(file: &File) -> io::Result<()> {
     let flags = OFlag::from_bits_retain(flags) | OFlag::O_NONBLOCK;
     fcntl(fd, FcntlArg::F_SETFL(flags))?;
     Ok(())
+}
+
+/// Attaches to `name` through tun-tap with plain frames, non-blocking, its
+/// offloads off.
+fn open_plain(name: &str) -> Result<(File, String, Offload), TapError> {
+    let iface = tun_tap::Iface::without_packet_info(name, tun_tap::Mode::Tap)
+        .map_err(|e| TapError::from_open(name, e))?;
+    // The kernel may have picked the name (empty name or `%d`).
+    let real_name = iface.name().to_owned();
+    // SAFETY: `into_raw_fd` hands over ownership of a valid, open
+    // descriptor that nothing else refers to.
+    let file = File::from(unsafe { OwnedFd::from_raw_fd(iface.into_raw_fd()) });
+    set_non_blocking(&file).map_err(|e| TapError::Other {
+        name: real_name.clone(),
+        source: e,
+    })?;
+    // A persistent device keeps the offloads a killed process set; plain
+    // frames need them off. Failure leaves the kernel's defaults (off), so
+    // it is ignored.
+    let _ = tun_set_offload(&file, 0);
+    Ok((file, real_name, Offload::Off))
+}
+
+/// Attaches to `name` with virtio-net headers and asks for the offloads
+/// (see [`set_offload`], whose accepted flags this returns). tun-tap cannot
+/// ask for IFF_VNET_HDR (which only TUNSETIFF sets), so this attaches with
+/// its own ioctl.
+fn attach_vnet(name: &str) -> io::Result<(File, String, u32)> {
+    let (file, real_name) = attach(name, libc::IFF_TAP | libc::IFF_NO_PI | libc::IFF_VNET_HDR)?;
+    // The default is 10 already; set so that no earlier user of a
+    // persistent device can have left another size.
+    let size = vnet::HDR_LEN as libc::c_int;
+    // SAFETY: TUNSETVNETHDRSZ reads one int through the pointer, which
+    // points at a live local.
+    if unsafe { libc::ioctl(file.as_raw_fd(), libc::TUNSETVNETHDRSZ, &size) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let kernel = set_offload(&file);
+    Ok((file, real_name, kernel))
 }
 
 /// Opens `/dev/net/tun` (non-blocking, close-on-exec) and attaches it to
