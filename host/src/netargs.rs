@@ -270,6 +270,8 @@ impl NetArgs {
             )));
         }
         let cfg = self.config()?;
+        // Errors are the driver's to report, just below.
+        let _ = crate::tap::reset_offload(name);
         let device = EmbassyTap::open(name, cfg.mac).map_err(tap_error)?;
         let rt = Runtime::new(device, &cfg, max_sockets)?;
         run_as.apply()?;

@@ -504,6 +504,17 @@ fn set_non_blocking(file: &File) -> io::Result<()> {
     Ok(())
 }
 
+/// Turns the offloads of TAP interface `name` off for a driver that reads
+/// plain frames (embassy-net-tuntap): a persistent device keeps the ones a
+/// killed Minnow set, and would hand such a reader TCP super-frames and
+/// partial checksums. Attaches briefly through tun-tap; the driver's own
+/// open reports any problem with the device, so errors here only say that
+/// nothing was reset.
+pub fn reset_offload(name: &str) -> Result<(), TapError> {
+    check_name(name)?;
+    open_plain(name).map(drop)
+}
+
 /// Attaches to `name` through tun-tap with plain frames, non-blocking, its
 /// offloads off.
 fn open_plain(name: &str) -> Result<(File, String, Offload), TapError> {

@@ -152,3 +152,23 @@ fn offload_then_no_offload_then_offload_on_the_same_device() {
         server.kill();
     }
 }
+
+/// The embassy-net-tuntap driver reads plain frames: a device a killed
+/// Minnow left with its offloads on still serves it intact.
+#[test]
+fn embassy_driver_after_a_killed_offload_run() {
+    let ns = Netns::new();
+    let mut server = ns.serve(&[]);
+    echo_client(&ns, Netns::MINNOW_V4, 100_000).assert_success("echo_client.py, offload");
+    server.kill();
+    let _server = ns.serve(&["--driver", "embassy-tuntap"]);
+    for host in [Netns::MINNOW_V4, Netns::MINNOW_V6] {
+        let run = echo_client(&ns, host, 1_000_000);
+        run.assert_success(&format!("echo_client.py {host}, embassy-tuntap"));
+        assert!(
+            run.stdout.contains("echoed 1000000 bytes intact"),
+            "{}",
+            run.stdout
+        );
+    }
+}
