@@ -1,7 +1,9 @@
 //! A smoltcp [`Device`] over a Linux TAP interface.
 //!
 //! The TAP interface is opened in `IFF_TAP | IFF_NO_PI` mode and, unless
-//! offload is turned off, with `IFF_VNET_HDR`: every `read(2)`/`write(2)` on
+//! offload is turned off, with `IFF_VNET_HDR` (plain frames through the
+//! tun-tap crate; `IFF_VNET_HDR`, `TUNSETVNETHDRSZ` and `TUNSETOFFLOAD`,
+//! which tun-tap cannot ask for, with raw ioctls): every `read(2)`/`write(2)` on
 //! its file descriptor carries one Ethernet frame, behind a virtio-net
 //! header when offload is on ([`crate::vnet`]). The descriptor is
 //! non-blocking: the runtime waits for readability with `poll(2)` on
@@ -14,7 +16,10 @@
 //! whole; smoltcp in turn sends IPv4 TCP super-frames (its segmentation
 //! offload) that the kernel cuts into MSS-sized segments, and leaves TCP
 //! checksums to the kernel. One read or write moves up to 64 KiB instead of
-//! one MTU: the per-frame system call was the limit.
+//! one MTU: the per-frame system call was the limit. A kernel that refuses
+//! `IFF_VNET_HDR` gets plain frames. A read whose virtio-net header does not
+//! fit its frame (see [`crate::vnet::accept_rx`]) is dropped and counted in
+//! [`TapStats::malformed`], with its reason kept for `take_error`.
 //!
 //! One receive and one transmit buffer are allocated in [`TapDevice::open`]
 //! (the receive buffer has one spare byte to detect frames longer than
