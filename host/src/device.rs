@@ -19,6 +19,11 @@ pub trait HostDevice: Device {
     /// The foreign driver carrying the frames, for the startup line
     /// (`None`: Minnow's own TAP device).
     fn driver(&self) -> Option<&'static str>;
+    /// The offloads the device uses, for the startup line (`None`: the
+    /// question does not apply).
+    fn offload(&self) -> Option<String> {
+        None
+    }
     /// What the loop waits on with poll(2): readable when a frame (or the
     /// driver's wake-up) is waiting.
     fn wait_fd(&self) -> BorrowedFd<'_>;
@@ -44,6 +49,10 @@ impl HostDevice for TapDevice {
 
     fn driver(&self) -> Option<&'static str> {
         None
+    }
+
+    fn offload(&self) -> Option<String> {
+        Some(TapDevice::offload(self).to_string())
     }
 
     fn wait_fd(&self) -> BorrowedFd<'_> {

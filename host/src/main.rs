@@ -21,6 +21,7 @@ mod serve;
 mod tap;
 mod terminal;
 mod tls;
+mod vnet;
 mod wake_pipe;
 
 use clap::{CommandFactory, Parser, Subcommand};

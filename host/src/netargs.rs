@@ -70,6 +70,11 @@ pub struct NetArgs {
     /// Record every frame to this pcap file (tshark/Wireshark read it).
     #[arg(long, value_name = "FILE")]
     pub pcap: Option<String>,
+    /// Plain frames on the TAP device: no virtio-net header, no checksum or
+    /// segmentation offload (by default the kernel hands over and takes
+    /// 64 KiB TCP super-frames with partial checksums, where it can).
+    #[arg(long)]
+    pub no_offload: bool,
 }
 
 fn to_ip(addr: IpAddr) -> IpAddress {
@@ -146,6 +151,7 @@ impl NetArgs {
             (self.dns.is_some(), "--dns"),
             (!self.gateways.is_empty(), "--gateway"),
             (self.pcap.is_some(), "--pcap"),
+            (self.no_offload, "--no-offload"),
         ];
         match tap_only.iter().find(|(given, _)| *given) {
             Some((_, flag)) => Err(Error::Usage(format!(
@@ -225,8 +231,8 @@ impl NetArgs {
             ));
         }
         let cfg = self.config()?;
-        let mut device =
-            TapDevice::open(self.tap_name(), usize::from(self.mtu)).map_err(tap_error)?;
+        let mut device = TapDevice::open(self.tap_name(), usize::from(self.mtu), !self.no_offload)
+            .map_err(tap_error)?;
         if let Some(path) = &self.pcap {
             let file = create_capture(path, run_as)?;
             let writer = PcapWriter::new(file).map_err(|e| format!("--pcap {path}: {e}"))?;
@@ -264,6 +270,8 @@ impl NetArgs {
             )));
         }
         let cfg = self.config()?;
+        // Errors are the driver's to report, just below.
+        let _ = crate::tap::reset_offload(name);
         let device = EmbassyTap::open(name, cfg.mac).map_err(tap_error)?;
         let rt = Runtime::new(device, &cfg, max_sockets)?;
         run_as.apply()?;

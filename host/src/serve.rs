@@ -348,8 +348,13 @@ fn serve_on<D: HostDevice>(
         .driver()
         .map(|d| format!("{d} driver, "))
         .unwrap_or_default();
+    let offload = rt
+        .device
+        .offload()
+        .map(|o| format!(", {o}"))
+        .unwrap_or_default();
     report::log(&format!(
-        "{} on {} ({driver}mtu {}): {}{files}",
+        "{} on {} ({driver}mtu {}{offload}): {}{files}",
         rt.describe(),
         rt.device.name(),
         rt.device.mtu(),

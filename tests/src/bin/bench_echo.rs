@@ -95,6 +95,15 @@ const ROWS: &[Spec] = &[
         },
     },
     Spec {
+        key: "minnow-no-offload",
+        name: "Minnow serve --no-offload (plain frames)",
+        server: Server::Minnow {
+            mtu: 1500,
+            extra: &["--no-offload"],
+            bin: None,
+        },
+    },
+    Spec {
         key: "raw",
         name: "raw smoltcp (64 KiB buffers)",
         server: Server::Raw { mtu: 1500 },
