@@ -376,27 +376,32 @@ def burst(src, n):
     # 2 s: an address the server has not met waits for its ARP answer,
     # and smoltcp sends one ARP request a second.
     s.bind((src, 0)); s.settimeout(2)
+    start = last = time.time()
     for i in range(n):
         s.sendto(b'%d' % i, ('192.0.2.2', 12345))
     got = set()
     try:
         while True:
-            got.add(s.recv(100))
+            got.add(s.recv(100)); last = time.time()
     except socket.timeout:
         pass
+    # The burst of 5, and what 5 a second earned while a loaded machine
+    # took its time over the 40 (and their answers).
+    most = 5 + int((last - start) * 5) + 1
+    print(src, len(got), 'answers of', n, 'in %.3f s' % (last - start))
+    assert 5 <= len(got) <= most, sorted(got)
     return got
+# Both addresses known to the server first: an answer that waits for an
+# ARP reply can be lost (smoltcp holds one packet per neighbour).
+for src in ('192.0.2.1', '192.0.2.5'):
+    socket.create_connection(('192.0.2.2', 12345), timeout=5, source_address=(src, 0)).close()
 # Only the burst: 5 of 40 at once.
-first = burst('192.0.2.1', 40)
-print('first address:', len(first))
-assert first == {b'%d' % i for i in range(5)}, sorted(first)
+burst('192.0.2.1', 40)
 # Another address has a bucket of its own.
-other = burst('192.0.2.5', 40)
-print('second address:', len(other))
-assert len(other) == 5, sorted(other)
+burst('192.0.2.5', 40)
 # A second later the first has its burst again.
 time.sleep(1.1)
-again = burst('192.0.2.1', 40)
-assert len(again) == 5, sorted(again)
+burst('192.0.2.1', 40)
 print('ok')
 "#;
     let mut cmd = ns.command("python3");
