@@ -404,9 +404,6 @@ time.sleep(1.1)
 burst('192.0.2.1', 40)
 print('ok')
 "#;
-    let mut cmd = ns.command("python3");
-    cmd.args(["-c", script]);
-    let out = ns.run(cmd, T);
-    out.assert_success("udp rate");
-    assert!(out.stdout.contains("ok"), "{}", out.stdout);
+    let out = python(&ns, script, &[], "udp rate");
+    assert!(out.contains("ok"), "{out}");
 }

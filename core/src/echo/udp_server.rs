@@ -18,8 +18,7 @@ use crate::service::{Net, Service};
 
 /// A UDP echo server. `MAX` is the largest datagram it echoes; a longer one
 /// is dropped and reported. RAM: `MAX` bytes of scratch + 16 × 48 bytes of
-/// events + plus the socket's buffers
-/// (sized by the caller).
+/// events, plus the socket's buffers (sized by the caller).
 pub struct UdpEchoServer<const MAX: usize> {
     handle: SocketHandle,
     /// Events for the caller to drain.

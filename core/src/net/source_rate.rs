@@ -31,7 +31,7 @@ pub struct UdpRate {
 /// is kept folded to 32 bits (two IPv6 sources that fold alike share a
 /// bucket: a limit shared, nothing answered more) and the time in
 /// milliseconds, wrapping: a board's RAM is scarce.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 struct Bucket {
     /// The folded address; 0: an empty place.
     key: u32,
@@ -39,8 +39,8 @@ struct Bucket {
     at_ms: u32,
 }
 
-/// The limiter of one UDP server. RAM: 8 buckets of 12 bytes, 96 bytes,
-/// and the rate.
+/// The limiter the service set keeps for its UDP echo and RFC 868 servers
+/// together. RAM: 8 buckets of 12 bytes, 96 bytes, and the rate.
 #[derive(Debug)]
 pub struct SourceRate {
     rate: Option<UdpRate>,
@@ -50,6 +50,21 @@ pub struct SourceRate {
 impl Default for SourceRate {
     fn default() -> Self {
         Self::new(None)
+    }
+}
+
+impl Bucket {
+    const EMPTY: Self = Self {
+        key: 0,
+        millis: 0,
+        at_ms: 0,
+    };
+}
+
+impl UdpRate {
+    /// A full bucket, in thousandths of an answer.
+    fn full(self) -> u32 {
+        u32::from(self.burst.max(1)) * 1000
     }
 }
 
@@ -70,18 +85,14 @@ impl SourceRate {
     pub const fn new(rate: Option<UdpRate>) -> Self {
         Self {
             rate,
-            buckets: [Bucket {
-                key: 0,
-                millis: 0,
-                at_ms: 0,
-            }; SOURCES],
+            buckets: [Bucket::EMPTY; SOURCES],
         }
     }
 
     /// Sets the rate and forgets every source, in place.
     pub fn set_rate(&mut self, rate: Option<UdpRate>) {
         self.rate = rate;
-        self.buckets = [Bucket::default(); SOURCES];
+        self.buckets = [Bucket::EMPTY; SOURCES];
     }
 
     /// The rate in force.
@@ -95,7 +106,7 @@ impl SourceRate {
         let Some(rate) = self.rate else {
             return true;
         };
-        let full = u32::from(rate.burst.max(1)) * 1000;
+        let full = rate.full();
         let (k, now_ms) = (key(addr), now.total_millis() as u32);
         let age = |b: &Bucket| now_ms.wrapping_sub(b.at_ms);
         let i = match self.buckets.iter().position(|b| b.key == k) {
@@ -138,7 +149,7 @@ impl SourceRate {
         let Some(rate) = self.rate else {
             return;
         };
-        let full = u32::from(rate.burst.max(1)) * 1000;
+        let full = rate.full();
         let k = key(addr);
         if let Some(b) = self.buckets.iter_mut().find(|b| b.key == k) {
             b.millis = (b.millis + 1000).min(full);
